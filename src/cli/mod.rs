@@ -1,0 +1,205 @@
+//! Command-line interface: subcommands run the engine headless; no subcommand opens the app.
+
+mod bench;
+mod round;
+mod session_cmds;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use nas_navigator::nas::data::DatasetSpec;
+use nas_navigator::nas::device::DeviceChoice;
+use nas_navigator::nas::ops::{OptimizerConfig, OptimizerKind};
+use nas_navigator::nas::space::TemplateSpec;
+use nas_navigator::nas::trainer::RoundConfig;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nas-navigator",
+    version,
+    about = "Visual steering for one-shot neural architecture search"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Run one headless round: train the supernet, then score candidates.
+    Round(round::RoundArgs),
+    /// Score candidate strings (one per line of FILE) with a session's supernet; CSV to stdout.
+    Score(session_cmds::ScoreArgs),
+    /// Show a session: its rounds and best candidates.
+    Show(session_cmds::ShowArgs),
+    /// Write one candidate's architecture as JSON.
+    Architecture(session_cmds::ArchArgs),
+    /// Measure supernet training and candidate scoring speed on a fixed configuration.
+    Bench(bench::BenchArgs),
+}
+
+/// Data, template and device options shared by subcommands that build an engine.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// fashion-mnist, digits, mnist-idx, cifar10-bin, cifar100-bin or folder.
+    #[arg(long, default_value = "fashion-mnist")]
+    pub dataset: String,
+    /// Folder of the data set files (required for mnist-idx, cifar10-bin, cifar100-bin, folder).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// chain (the paper's), nb201 or resnet.
+    #[arg(long, default_value = "chain")]
+    pub template: String,
+    /// chain/resnet: number of stages.
+    #[arg(long, default_value_t = 4)]
+    pub stages: usize,
+    /// chain/resnet: channels of the first stage.
+    #[arg(long, default_value_t = 16)]
+    pub width: usize,
+    /// nb201: channels C of the first stage.
+    #[arg(long, default_value_t = 16)]
+    pub channels: usize,
+    /// nb201: cells N per stage.
+    #[arg(long, default_value_t = 5)]
+    pub cells: usize,
+    /// cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// CPU threads for the numeric kernels (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Fraction of the training split held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    pub val_fraction: f64,
+}
+
+impl EngineArgs {
+    pub fn dataset(&self) -> Result<DatasetSpec> {
+        Ok(DatasetSpec::parse(&self.dataset, self.data_dir.clone())?)
+    }
+
+    pub fn template(&self) -> Result<TemplateSpec> {
+        let positive = |v: usize, flag: &str| {
+            if v == 0 {
+                bail!("--{flag} must be at least 1")
+            }
+            Ok(v)
+        };
+        Ok(match self.template.as_str() {
+            "chain" => TemplateSpec::Chain {
+                stages: positive(self.stages, "stages")?,
+                width: positive(self.width, "width")?,
+            },
+            "nb201" => TemplateSpec::Nb201 {
+                channels: positive(self.channels, "channels")?,
+                cells: positive(self.cells, "cells")?,
+            },
+            "resnet" => TemplateSpec::Resnet {
+                stages: positive(self.stages, "stages")?,
+                width: positive(self.width, "width")?,
+            },
+            other => bail!("--template: expected chain, nb201 or resnet, got `{other}`"),
+        })
+    }
+
+    pub fn device(&self) -> Result<DeviceChoice> {
+        Ok(DeviceChoice::parse(&self.device)?)
+    }
+
+    pub fn apply_threads(&self) -> Result<()> {
+        if let Some(n) = self.threads {
+            if n == 0 {
+                bail!("--threads must be at least 1");
+            }
+            // Read by candle's CPU kernels (rayon and gemm) when they first start.
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// Training and scoring options of a round.
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    #[arg(long, default_value_t = 2)]
+    pub epochs: usize,
+    /// Candidates to score after training (all, if the space is smaller).
+    #[arg(long, default_value_t = 500)]
+    pub candidates: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// sgd (momentum 0.9, Nesterov) or adamw.
+    #[arg(long, default_value = "sgd")]
+    pub optimizer: String,
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long, default_value_t = 5e-4)]
+    pub weight_decay: f64,
+    /// Cap on steps per epoch (0 = the whole training split).
+    #[arg(long, default_value_t = 0)]
+    pub max_steps: usize,
+    /// Training batches used to re-calibrate batch norm before scoring (0 = off).
+    #[arg(long, default_value_t = 4)]
+    pub recalib_batches: usize,
+    /// Validation images each candidate is scored on (0 = all).
+    #[arg(long, default_value_t = 1000)]
+    pub score_images: usize,
+    /// Turn off random-crop and flip augmentation.
+    #[arg(long)]
+    pub no_augment: bool,
+}
+
+impl TrainArgs {
+    pub fn config(&self, seed: u64) -> Result<RoundConfig> {
+        let kind = OptimizerKind::parse(&self.optimizer).with_context(|| {
+            format!(
+                "--optimizer: expected sgd or adamw, got `{}`",
+                self.optimizer
+            )
+        })?;
+        let lr = self.lr.unwrap_or(match kind {
+            OptimizerKind::Sgd { .. } => 0.05,
+            OptimizerKind::AdamW { .. } => 0.002,
+        });
+        if !(lr > 0.0 && lr.is_finite()) {
+            bail!("--lr must be a positive number, got {lr}");
+        }
+        if self.batch_size == 0 {
+            bail!("--batch-size must be at least 1");
+        }
+        Ok(RoundConfig {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            optimizer: OptimizerConfig {
+                kind,
+                lr,
+                weight_decay: self.weight_decay,
+            },
+            max_steps_per_epoch: self.max_steps,
+            augment: !self.no_augment,
+            candidates: self.candidates,
+            recalib_batches: self.recalib_batches,
+            score_images: self.score_images,
+            seed,
+            ..RoundConfig::default()
+        })
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Cmd::Round(a)) => round::run(a),
+        Some(Cmd::Score(a)) => session_cmds::score(a),
+        Some(Cmd::Show(a)) => session_cmds::show(a),
+        Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
+        Some(Cmd::Bench(a)) => bench::run(a),
+        None => bail!(
+            "no subcommand given; the desktop app is not part of this build yet (see README), \
+             try `nas-navigator round --help`"
+        ),
+    }
+}

@@ -1,0 +1,153 @@
+//! A fixed, named benchmark of the engine's two hot loops: supernet training steps and
+//! candidate scoring (BN re-calibration + evaluation), on synthetic data of a fixed shape.
+//! `benches/torch_twin.py` runs the identical network and work in PyTorch.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use serde::Serialize;
+
+use crate::nas::error::Result;
+use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer, OptimizerConfig, OptimizerKind};
+use crate::nas::space::{Candidate, TemplateSpec};
+use crate::nas::supernet::Supernet;
+use crate::nas::trainer::train::loss_and_correct;
+
+/// The benchmark's fixed workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchConfig {
+    pub config: String,
+    pub template: TemplateSpec,
+    pub input: (usize, usize, usize),
+    pub classes: usize,
+    pub batch_size: usize,
+    pub warmup_steps: usize,
+    pub train_steps: usize,
+    pub score_candidates: usize,
+    pub recalib_batches: usize,
+    pub score_images: usize,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        Self {
+            config: "chain-s4-w16-1x28x28-b64".into(),
+            template: TemplateSpec::Chain {
+                stages: 4,
+                width: 16,
+            },
+            input: (1, 28, 28),
+            classes: 10,
+            batch_size: 64,
+            warmup_steps: 3,
+            train_steps: 30,
+            score_candidates: 10,
+            recalib_batches: 2,
+            score_images: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchResult {
+    pub config: String,
+    pub framework: String,
+    pub device: String,
+    pub threads: usize,
+    pub train_steps_per_s: f64,
+    pub train_images_per_s: f64,
+    pub score_candidates_per_s: f64,
+    pub score_images_per_s: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MB.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Runs the benchmark on `device`.
+pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
+    let (c, h, w) = cfg.input;
+    let graph = cfg.template.build(cfg.input, cfg.classes);
+    let net = Supernet::new(graph, 0, device)?;
+    let mut opt = Optimizer::new(OptimizerConfig {
+        kind: OptimizerKind::Sgd {
+            momentum: 0.9,
+            nesterov: true,
+        },
+        lr: 0.05,
+        weight_decay: 5e-4,
+    });
+    let x = Tensor::randn(0f32, 1f32, (cfg.batch_size, c, h, w), device)?;
+    let labels: Vec<u32> = (0..cfg.batch_size as u32)
+        .map(|i| i % cfg.classes as u32)
+        .collect();
+    let y = Tensor::new(labels.as_slice(), device)?;
+    let mut rng = stream(0, "bench");
+    let total = cfg.warmup_steps + cfg.train_steps;
+    let mut start = Instant::now();
+    for step in 0..total {
+        if step == cfg.warmup_steps {
+            device.synchronize()?;
+            start = Instant::now();
+        }
+        let cand = Candidate::sample(&net.graph, &mut rng);
+        let logits = net.forward(&x, &cand, BnMode::Train)?;
+        let (loss, _) = loss_and_correct(&logits, &y)?;
+        let grads = loss.backward()?;
+        opt.step(
+            &net.params(Some(&cand)),
+            &grads,
+            cosine_lr(0.05, step, total, 0),
+        )?;
+    }
+    device.synchronize()?;
+    let train_secs = start.elapsed().as_secs_f64();
+    // Scoring: re-calibrate on `recalib_batches` batches, evaluate `score_images` images.
+    let eval = Tensor::randn(0f32, 1f32, (cfg.score_images.min(256), c, h, w), device)?;
+    let eval_batches = cfg.score_images.div_ceil(256);
+    let cands: Vec<Candidate> = (0..cfg.score_candidates + 1)
+        .map(|_| Candidate::sample(&net.graph, &mut rng))
+        .collect();
+    let mut start = Instant::now();
+    for (i, cand) in cands.iter().enumerate() {
+        if i == 1 {
+            device.synchronize()?;
+            start = Instant::now();
+        }
+        net.begin_calibration(cand);
+        for _ in 0..cfg.recalib_batches {
+            net.forward(&x, cand, BnMode::Calibrate)?;
+        }
+        net.finish_calibration(cand)?;
+        for _ in 0..eval_batches {
+            let logits = net.forward(&eval, cand, BnMode::Eval)?;
+            logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+        }
+    }
+    device.synchronize()?;
+    let score_secs = start.elapsed().as_secs_f64();
+    let images_per_candidate = cfg.recalib_batches * cfg.batch_size + eval_batches * eval.dim(0)?;
+    Ok(BenchResult {
+        config: cfg.config.clone(),
+        framework: "nas-navigator (candle)".into(),
+        device: crate::nas::device::describe(device).into(),
+        threads: candle_core::utils::get_num_threads(),
+        train_steps_per_s: cfg.train_steps as f64 / train_secs,
+        train_images_per_s: (cfg.train_steps * cfg.batch_size) as f64 / train_secs,
+        score_candidates_per_s: cfg.score_candidates as f64 / score_secs,
+        score_images_per_s: (cfg.score_candidates * images_per_candidate) as f64 / score_secs,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}

@@ -1,0 +1,259 @@
+//! Image-folder loader: `train/<class>/*` + `test/<class>/*`, or `<class>/*` with a seeded
+//! 1/6 of each class held out for test. PNG and JPEG via the `image` crate.
+
+use std::path::{Path, PathBuf};
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::error::DataError;
+use super::{Dataset, ImageSet};
+
+const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
+
+/// One image file and its class index.
+type Labelled = (PathBuf, u32);
+
+/// The shape every image must share: `(channels, height, width)`, taken from the first file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    channels: usize,
+    height: usize,
+    width: usize,
+}
+
+pub(super) fn load_folder(dir: &Path) -> Result<Dataset, DataError> {
+    if !dir.is_dir() {
+        return Err(DataError::missing(
+            dir,
+            "expected a folder holding <class>/ folders, or train/<class>/ and test/<class>/",
+        ));
+    }
+    let train_dir = dir.join("train");
+    let test_dir = dir.join("test");
+    let (class_names, train_files, test_files) = if train_dir.is_dir() && test_dir.is_dir() {
+        let (train_names, train_files) = scan(&train_dir)?;
+        let (test_names, test_files) = scan(&test_dir)?;
+        if train_names != test_names {
+            let only = |a: &[String], b: &[String]| {
+                a.iter()
+                    .filter(|n| !b.contains(n))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            return Err(DataError::mismatch(
+                &train_dir,
+                &test_dir,
+                format!(
+                    "class folders differ: only in train: {:?}, only in test: {:?}",
+                    only(&train_names, &test_names),
+                    only(&test_names, &train_names)
+                ),
+            ));
+        }
+        (train_names, flatten(train_files), flatten(test_files))
+    } else {
+        let root = if train_dir.is_dir() { &train_dir } else { dir };
+        let (names, files) = scan(root)?;
+        let (train, test) = carve(files);
+        (names, train, test)
+    };
+    let first = train_files
+        .first()
+        .or(test_files.first())
+        .map(|(p, _)| p.clone())
+        .ok_or_else(|| DataError::format(dir, "no images found"))?;
+    let shape = probe(&first)?;
+    let train = decode_all(&train_files, shape, &first)?;
+    let test = decode_all(&test_files, shape, &first)?;
+    Ok(Dataset {
+        name: "folder".to_string(),
+        train,
+        test,
+        class_names,
+        horizontal_flip: true,
+    })
+}
+
+/// Class folder names (sorted) and their image files (sorted within each class).
+fn scan(root: &Path) -> Result<(Vec<String>, Vec<Vec<Labelled>>), DataError> {
+    let mut classes: Vec<(String, PathBuf)> = entries(root)?
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_string_lossy().into_owned();
+            (!name.starts_with('.')).then_some((name, p))
+        })
+        .collect();
+    classes.sort();
+    if classes.len() < 2 {
+        return Err(DataError::format(
+            root,
+            format!("expected at least 2 class folders, found {}", classes.len()),
+        ));
+    }
+    let mut files = Vec::with_capacity(classes.len());
+    for (label, (_, path)) in classes.iter().enumerate() {
+        let mut images: Vec<PathBuf> = entries(path)?
+            .into_iter()
+            .filter(|p| p.is_file() && is_image_name(p))
+            .collect();
+        images.sort();
+        if images.is_empty() {
+            return Err(DataError::format(
+                path,
+                "class folder is empty, expected .png/.jpg/.jpeg images",
+            ));
+        }
+        files.push(images.into_iter().map(|p| (p, label as u32)).collect());
+    }
+    Ok((classes.into_iter().map(|(n, _)| n).collect(), files))
+}
+
+fn flatten(classes: Vec<Vec<Labelled>>) -> Vec<Labelled> {
+    classes.into_iter().flatten().collect()
+}
+
+fn entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let read = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
+    read.map(|e| e.map(|e| e.path()).map_err(|e| DataError::io(dir, e)))
+        .collect()
+}
+
+fn is_image_name(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
+}
+
+/// Seeded (seed 0) hold-out of round(n/6) files per class, at least one when a class has two.
+fn carve(classes: Vec<Vec<Labelled>>) -> (Vec<Labelled>, Vec<Labelled>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for files in classes {
+        let n = files.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut rng);
+        let n_test = if n > 1 {
+            ((n as f64 / 6.0).round() as usize).max(1)
+        } else {
+            0
+        };
+        let mut held = vec![false; n];
+        for &i in &order[..n_test] {
+            held[i] = true;
+        }
+        for (file, held) in files.into_iter().zip(held) {
+            if held {
+                test.push(file)
+            } else {
+                train.push(file)
+            }
+        }
+    }
+    (train, test)
+}
+
+fn open(path: &Path) -> Result<image::DynamicImage, DataError> {
+    let to_err = |source| DataError::Image {
+        path: path.to_path_buf(),
+        source,
+    };
+    image::ImageReader::open(path)
+        .map_err(|e| DataError::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| DataError::io(path, e))?
+        .decode()
+        .map_err(to_err)
+}
+
+/// The shape of the first image: grey (with or without alpha) is 1 channel, colour is 3.
+fn probe(path: &Path) -> Result<Shape, DataError> {
+    let img = open(path)?;
+    if img.width() == 0 || img.height() == 0 {
+        return Err(DataError::format(
+            path,
+            "image has zero size, expected at least 1x1",
+        ));
+    }
+    Ok(Shape {
+        channels: if img.color().has_color() { 3 } else { 1 },
+        height: img.height() as usize,
+        width: img.width() as usize,
+    })
+}
+
+/// Decodes `files` into one CHW byte buffer, on all cores; the earliest failing file wins.
+fn decode_all(files: &[Labelled], shape: Shape, first: &Path) -> Result<ImageSet, DataError> {
+    let per_image = shape.channels * shape.height * shape.width;
+    let mut images = vec![0u8; files.len() * per_image];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let results: Vec<Result<(), DataError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .zip(images.chunks_mut(chunk * per_image))
+            .map(|(files, out)| s.spawn(move || decode_chunk(files, out, shape, first)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    results.into_iter().collect::<Result<(), _>>()?;
+    Ok(ImageSet {
+        images,
+        labels: files.iter().map(|(_, l)| *l).collect(),
+        channels: shape.channels,
+        height: shape.height,
+        width: shape.width,
+    })
+}
+
+fn decode_chunk(
+    files: &[Labelled],
+    out: &mut [u8],
+    shape: Shape,
+    first: &Path,
+) -> Result<(), DataError> {
+    let per_image = shape.channels * shape.height * shape.width;
+    for ((path, _), out) in files.iter().zip(out.chunks_exact_mut(per_image)) {
+        let img = open(path)?;
+        let found = Shape {
+            channels: if img.color().has_color() { 3 } else { 1 },
+            height: img.height() as usize,
+            width: img.width() as usize,
+        };
+        if found != shape {
+            return Err(DataError::format(
+                path,
+                format!(
+                    "image is {}x{} with {} channel(s), expected {}x{} with {} channel(s) \
+                     like the first image {} (all images must match)",
+                    found.width,
+                    found.height,
+                    found.channels,
+                    shape.width,
+                    shape.height,
+                    shape.channels,
+                    first.display()
+                ),
+            ));
+        }
+        if shape.channels == 1 {
+            out.copy_from_slice(img.to_luma8().as_raw());
+        } else {
+            let rgb = img.to_rgb8();
+            let plane = shape.height * shape.width;
+            for (p, px) in rgb.as_raw().chunks_exact(3).enumerate() {
+                for (c, &v) in px.iter().enumerate() {
+                    out[c * plane + p] = v;
+                }
+            }
+        }
+    }
+    Ok(())
+}

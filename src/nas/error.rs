@@ -1,0 +1,51 @@
+//! The engine's error type: every failure names what was wrong and where.
+
+use std::path::PathBuf;
+
+use crate::nas::data::DataError;
+use crate::nas::space::SpaceError;
+
+/// Result alias used across the engine.
+pub type Result<T, E = NasError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NasError {
+    #[error(transparent)]
+    Space(#[from] SpaceError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("tensor computation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {what}")]
+    File { path: PathBuf, what: String },
+    #[error("device: {0}")]
+    Device(String),
+    #[error("training diverged: {0}")]
+    Diverged(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("the engine stopped before finishing")]
+    Stopped,
+}
+
+impl NasError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn file(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
+        Self::File {
+            path: path.into(),
+            what: what.into(),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The headless engine: everything that computes, nothing that draws.
+
+pub mod bench;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod ops;
+pub mod round;
+pub mod session;
+pub mod space;
+pub mod supernet;
+pub mod trainer;
+
+pub use error::{NasError, Result};

@@ -1,0 +1,12 @@
+//! Our own ops over candle (pooling, batch norm, optimisers, init), kept behind functions we
+//! test and can later replace with faster kernels.
+
+pub mod batchnorm;
+pub mod conv;
+pub mod init;
+pub mod optim;
+pub mod pool;
+
+pub use batchnorm::{BatchNorm, BnMode};
+pub use optim::{cosine_lr, Optimizer, OptimizerConfig, OptimizerKind};
+pub use pool::{global_avg_pool, pool2d};

@@ -1,0 +1,197 @@
+//! Template edits. Each edit is tried on a copy and only kept if the result validates, so a
+//! refused edit leaves the template unchanged and says why.
+
+use serde::{Deserialize, Serialize};
+
+use super::block::Block;
+use super::graph::SuperGraph;
+use super::SpaceError;
+
+/// One change to a template, as the app or the autopilot sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "edit", rename_all = "snake_case")]
+pub enum Edit {
+    AddBlock {
+        decision: String,
+        block: Block,
+    },
+    RemoveBlock {
+        decision: String,
+        label: String,
+    },
+    ReplaceBlock {
+        decision: String,
+        label: String,
+        block: Block,
+    },
+    SetEnabled {
+        decision: String,
+        label: String,
+        enabled: bool,
+    },
+    SetLocked {
+        decision: String,
+        label: String,
+        locked: bool,
+    },
+    AddNode {
+        name: String,
+        stage: usize,
+    },
+    RemoveNode {
+        name: String,
+    },
+    Connect {
+        name: String,
+        from: String,
+        to: String,
+        decision: String,
+        blocks: Option<Vec<Block>>,
+    },
+    Disconnect {
+        name: String,
+    },
+}
+
+impl SuperGraph {
+    /// Applies an edit if the template stays valid; otherwise returns why and changes nothing.
+    pub fn apply(&mut self, edit: &Edit) -> Result<(), SpaceError> {
+        let mut next = self.clone();
+        next.apply_unchecked(edit)?;
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
+    fn block_mut(&mut self, decision: &str, label: &str) -> Result<&mut Block, SpaceError> {
+        let d = self
+            .decision_index(decision)
+            .ok_or_else(|| SpaceError::Refused(format!("no decision `{decision}`")))?;
+        self.decisions[d]
+            .blocks
+            .iter_mut()
+            .find(|b| b.label == label)
+            .ok_or_else(|| {
+                SpaceError::Refused(format!("decision `{decision}` has no block `{label}`"))
+            })
+    }
+
+    fn apply_unchecked(&mut self, edit: &Edit) -> Result<(), SpaceError> {
+        let refuse = |why: String| Err(SpaceError::Refused(why));
+        match edit {
+            Edit::AddBlock { decision, block } => {
+                let d = self
+                    .decision_index(decision)
+                    .ok_or_else(|| SpaceError::Refused(format!("no decision `{decision}`")))?;
+                if self.decisions[d].index_of(&block.label).is_some() {
+                    return refuse(format!(
+                        "`{decision}` already has a block `{}`",
+                        block.label
+                    ));
+                }
+                self.decisions[d].blocks.push(block.clone());
+            }
+            Edit::RemoveBlock { decision, label } => {
+                let d = self
+                    .decision_index(decision)
+                    .ok_or_else(|| SpaceError::Refused(format!("no decision `{decision}`")))?;
+                let blocks = &mut self.decisions[d].blocks;
+                let Some(i) = blocks.iter().position(|b| &b.label == label) else {
+                    return refuse(format!("decision `{decision}` has no block `{label}`"));
+                };
+                if blocks.len() == 1 {
+                    return refuse(format!("`{label}` is the last block of `{decision}`"));
+                }
+                blocks.remove(i);
+            }
+            Edit::ReplaceBlock {
+                decision,
+                label,
+                block,
+            } => {
+                *self.block_mut(decision, label)? = block.clone();
+            }
+            Edit::SetEnabled {
+                decision,
+                label,
+                enabled,
+            } => {
+                self.block_mut(decision, label)?.enabled = *enabled;
+            }
+            Edit::SetLocked {
+                decision,
+                label,
+                locked,
+            } => {
+                if *locked {
+                    let d = self.decision_index(decision).unwrap_or(usize::MAX);
+                    if let Some(dec) = self.decisions.get_mut(d) {
+                        dec.blocks.iter_mut().for_each(|b| b.locked = false);
+                    }
+                }
+                self.block_mut(decision, label)?.locked = *locked;
+            }
+            Edit::AddNode { name, stage } => {
+                if self.node_by_name(name).is_some() {
+                    return refuse(format!("a node `{name}` exists already"));
+                }
+                self.add_node(name.clone(), *stage);
+            }
+            Edit::RemoveNode { name } => {
+                let n = self
+                    .node_by_name(name)
+                    .ok_or_else(|| SpaceError::Refused(format!("no node `{name}`")))?;
+                if n == self.input || n == self.output {
+                    return refuse(format!("`{name}` is the template's input or output"));
+                }
+                self.graph.remove_node(n);
+                self.drop_unused_decisions();
+            }
+            Edit::Connect {
+                name,
+                from,
+                to,
+                decision,
+                blocks,
+            } => {
+                let a = self
+                    .node_by_name(from)
+                    .ok_or_else(|| SpaceError::Refused(format!("no node `{from}`")))?;
+                let b = self
+                    .node_by_name(to)
+                    .ok_or_else(|| SpaceError::Refused(format!("no node `{to}`")))?;
+                if self.edge_by_name(name).is_some() {
+                    return refuse(format!("an edge `{name}` exists already"));
+                }
+                if self.decision_index(decision).is_none() {
+                    match blocks {
+                        Some(blocks) => {
+                            self.add_decision(decision, blocks.clone());
+                        }
+                        None => {
+                            return refuse(format!("no decision `{decision}` and no blocks given"))
+                        }
+                    }
+                }
+                self.connect(a, b, name.clone(), decision);
+            }
+            Edit::Disconnect { name } => {
+                let e = self
+                    .edge_by_name(name)
+                    .ok_or_else(|| SpaceError::Refused(format!("no edge `{name}`")))?;
+                self.graph.remove_edge(e);
+                self.drop_unused_decisions();
+            }
+        }
+        Ok(())
+    }
+
+    fn drop_unused_decisions(&mut self) {
+        let used: std::collections::HashSet<String> = self
+            .graph
+            .edge_indices()
+            .map(|e| self.graph[e].decision.clone())
+            .collect();
+        self.decisions.retain(|d| used.contains(&d.name));
+    }
+}

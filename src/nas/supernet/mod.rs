@@ -1,0 +1,257 @@
+//! The supernet: weights for every block of every edge of a super-graph, shared by all
+//! candidates; forward for any candidate; save, load and carry-over after template edits.
+
+pub mod module;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use candle_core::{Device, Tensor, Var};
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+
+use crate::nas::error::{NasError, Result};
+use crate::nas::ops::{BatchNorm, BnMode};
+use crate::nas::space::{Candidate, Shape, SuperGraph};
+pub use module::BlockModule;
+
+/// One edge in execution order.
+#[derive(Debug, Clone)]
+struct Step {
+    from: NodeIndex,
+    to: NodeIndex,
+    decision: usize,
+    edge: EdgeIndex,
+}
+
+/// What happened to the weights when a supernet was rebuilt for an edited template.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CarryOver {
+    pub kept: usize,
+    pub fresh: usize,
+    pub dropped: usize,
+}
+
+#[derive(Debug)]
+pub struct Supernet {
+    pub graph: SuperGraph,
+    /// `modules[edge][block index]`.
+    modules: HashMap<EdgeIndex, Vec<BlockModule>>,
+    steps: Vec<Step>,
+    node_shapes: HashMap<NodeIndex, Shape>,
+    pub device: Device,
+}
+
+impl Supernet {
+    /// Fresh weights for every block of the (validated) template, seeded per weight name.
+    pub fn new(graph: SuperGraph, seed: u64, device: &Device) -> Result<Self> {
+        let report = graph.validate()?;
+        let mut modules = HashMap::new();
+        let mut steps = Vec::new();
+        for &edge in &report.edge_order {
+            let (from, to) = graph
+                .graph
+                .edge_endpoints(edge)
+                .ok_or_else(|| NasError::Config("edge without endpoints".into()))?;
+            let decision = graph.edge_decision(edge)?;
+            let input = report.node_shapes[&from];
+            let ename = &graph.graph[edge].name;
+            let blocks = graph.decisions[decision]
+                .blocks
+                .iter()
+                .map(|b| {
+                    BlockModule::new(
+                        &b.kind,
+                        input,
+                        &format!("{ename}.{}", b.label),
+                        seed,
+                        device,
+                    )
+                })
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            modules.insert(edge, blocks);
+            steps.push(Step {
+                from,
+                to,
+                decision,
+                edge,
+            });
+        }
+        Ok(Self {
+            graph,
+            modules,
+            steps,
+            node_shapes: report.node_shapes,
+            device: device.clone(),
+        })
+    }
+
+    /// Logits [N, classes] of `candidate` for images `x` [N, C, H, W].
+    pub fn forward(&self, x: &Tensor, candidate: &Candidate, mode: BnMode) -> Result<Tensor> {
+        let batch = x.dim(0)?;
+        // A node missing from `values` is exactly zero (all its inputs chose `none`).
+        let mut values: HashMap<NodeIndex, Tensor> = HashMap::new();
+        values.insert(self.graph.input, x.clone());
+        for step in &self.steps {
+            let module = &self.modules[&step.edge][candidate.choices[step.decision]];
+            if module.is_zero() {
+                continue;
+            }
+            let input = match values.get(&step.from) {
+                Some(v) => v.clone(),
+                None => self.zeros(step.from, batch)?,
+            };
+            let out = module.forward(&input, mode)?;
+            let sum = match values.remove(&step.to) {
+                Some(acc) => (acc + out)?,
+                None => out,
+            };
+            values.insert(step.to, sum);
+        }
+        match values.remove(&self.graph.output) {
+            Some(v) => Ok(v),
+            None => self.zeros(self.graph.output, batch),
+        }
+    }
+
+    fn zeros(&self, node: NodeIndex, batch: usize) -> Result<Tensor> {
+        let dims = match self.node_shapes.get(&node) {
+            Some(Shape::Image { c, h, w }) => vec![batch, *c, *h, *w],
+            Some(Shape::Vector { n }) => vec![batch, *n],
+            None => return Err(NasError::Config("node without a shape".into())),
+        };
+        Ok(Tensor::zeros(dims, candle_core::DType::F32, &self.device)?)
+    }
+
+    fn chosen(&self, candidate: Option<&Candidate>) -> Vec<&BlockModule> {
+        let mut out = Vec::new();
+        for s in &self.steps {
+            let all = &self.modules[&s.edge];
+            match candidate {
+                Some(c) => out.extend(all.get(c.choices[s.decision])),
+                None => out.extend(all.iter()),
+            }
+        }
+        out
+    }
+
+    /// Trainable parameters with their keys: of one candidate, or of all blocks (`None`).
+    pub fn params(&self, candidate: Option<&Candidate>) -> Vec<(String, Var)> {
+        let (mut params, mut bns) = (Vec::new(), Vec::new());
+        self.chosen(candidate)
+            .into_iter()
+            .for_each(|m| m.visit(&mut params, &mut bns));
+        params
+    }
+
+    /// Batch norms with their key prefixes: of one candidate, or of all blocks.
+    pub fn batch_norms(&self, candidate: Option<&Candidate>) -> Vec<(String, &BatchNorm)> {
+        let (mut params, mut bns) = (Vec::new(), Vec::new());
+        self.chosen(candidate)
+            .into_iter()
+            .for_each(|m| m.visit(&mut params, &mut bns));
+        bns
+    }
+
+    /// Every tensor by key: parameters and batch-norm running stats.
+    pub fn tensors(&self) -> HashMap<String, Tensor> {
+        let mut out: HashMap<String, Tensor> = self
+            .params(None)
+            .into_iter()
+            .map(|(k, v)| (k, v.as_detached_tensor()))
+            .collect();
+        for (name, bn) in self.batch_norms(None) {
+            let (m, v) = bn.running();
+            out.insert(format!("{name}.running_mean"), m);
+            out.insert(format!("{name}.running_var"), v);
+        }
+        out
+    }
+
+    /// Copies in every tensor whose key and shape match; returns how many were taken and
+    /// the keys of this supernet that got nothing.
+    pub fn import(&self, tensors: &HashMap<String, Tensor>) -> Result<(usize, Vec<String>)> {
+        let mut taken = 0;
+        let mut missing = Vec::new();
+        let same = |t: &Tensor, shape: &candle_core::Shape| t.shape() == shape;
+        for (name, var) in self.params(None) {
+            match tensors.get(&name) {
+                Some(t) if same(t, var.shape()) => {
+                    var.set(&t.to_device(&self.device)?)?;
+                    taken += 1;
+                }
+                _ => missing.push(name),
+            }
+        }
+        for (name, bn) in self.batch_norms(None) {
+            let (m, v) = (
+                format!("{name}.running_mean"),
+                format!("{name}.running_var"),
+            );
+            let (cur, _) = bn.running();
+            match (tensors.get(&m), tensors.get(&v)) {
+                (Some(tm), Some(tv)) if same(tm, cur.shape()) && same(tv, cur.shape()) => {
+                    bn.set_running(tm.to_device(&self.device)?, tv.to_device(&self.device)?)?;
+                    taken += 2;
+                }
+                _ => missing.extend([m, v]),
+            }
+        }
+        Ok((taken, missing))
+    }
+
+    /// A supernet for an edited template that keeps every weight whose block survived.
+    pub fn carry_over(&self, graph: SuperGraph, seed: u64) -> Result<(Self, CarryOver)> {
+        let next = Supernet::new(graph, seed, &self.device)?;
+        let old = self.tensors();
+        let (kept, missing) = next.import(&old)?;
+        let new_keys: HashSet<String> = next.tensors().into_keys().collect();
+        let dropped = old.keys().filter(|k| !new_keys.contains(*k)).count();
+        Ok((
+            next,
+            CarryOver {
+                kept,
+                fresh: missing.len(),
+                dropped,
+            },
+        ))
+    }
+
+    /// Writes all tensors as safetensors, atomically (temp file, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("safetensors.tmp");
+        candle_core::safetensors::save(&self.tensors(), &tmp)
+            .map_err(|e| NasError::file(&tmp, format!("cannot write weights: {e}")))?;
+        crate::nas::session::atomic::commit(&tmp, path)
+    }
+
+    /// Loads weights written by `save`; every key of this supernet must be present.
+    pub fn load(&self, path: &Path) -> Result<()> {
+        let tensors = candle_core::safetensors::load(path, &self.device)
+            .map_err(|e| NasError::file(path, format!("not a readable safetensors file: {e}")))?;
+        let (_, missing) = self.import(&tensors)?;
+        if let Some(first) = missing.first() {
+            return Err(NasError::file(
+                path,
+                format!(
+                    "{} weights missing or of the wrong shape, e.g. `{first}`",
+                    missing.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Starts BN re-calibration of a candidate's batch norms.
+    pub fn begin_calibration(&self, candidate: &Candidate) {
+        self.batch_norms(Some(candidate))
+            .iter()
+            .for_each(|(_, bn)| bn.begin_calibration());
+    }
+
+    pub fn finish_calibration(&self, candidate: &Candidate) -> Result<()> {
+        for (_, bn) in self.batch_norms(Some(candidate)) {
+            bn.finish_calibration()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,53 @@
+//! The configuration of a round: training schedule, optimiser, scoring.
+
+use serde::{Deserialize, Serialize};
+
+use crate::nas::ops::{OptimizerConfig, OptimizerKind};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: OptimizerConfig,
+    /// Linear warm-up steps before the cosine schedule.
+    pub warmup_steps: usize,
+    /// Cap on steps per epoch (0 = the whole training split).
+    pub max_steps_per_epoch: usize,
+    pub augment: bool,
+    /// Candidates to score after training (all of them if the space is smaller).
+    pub candidates: usize,
+    /// Training batches used to re-calibrate batch norm before scoring (0 = off).
+    pub recalib_batches: usize,
+    /// Validation images each candidate is scored on (0 = the whole validation split).
+    pub score_images: usize,
+    pub eval_batch_size: usize,
+    /// Candidates averaged for the per-epoch validation curve.
+    pub epoch_eval_candidates: usize,
+    pub seed: u64,
+}
+
+impl Default for RoundConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 2,
+            batch_size: 64,
+            optimizer: OptimizerConfig {
+                kind: OptimizerKind::Sgd {
+                    momentum: 0.9,
+                    nesterov: true,
+                },
+                lr: 0.05,
+                weight_decay: 5e-4,
+            },
+            warmup_steps: 100,
+            max_steps_per_epoch: 0,
+            augment: true,
+            candidates: 500,
+            recalib_batches: 4,
+            score_images: 1000,
+            eval_batch_size: 500,
+            epoch_eval_candidates: 3,
+            seed: 0,
+        }
+    }
+}

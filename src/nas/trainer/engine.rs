@@ -1,0 +1,330 @@
+//! The engine thread: owns the data, the supernet, the optimiser and the session; runs
+//! commands one at a time and streams events. A failure is reported as an event and the
+//! engine stays up; a panic in it is caught and reported too.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use candle_core::Device;
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use super::control::Control;
+use super::protocol::{Command, Event};
+use crate::nas::data::{self, Augment, Dataset, DatasetSpec, Normalisation, Split};
+use crate::nas::device::DeviceChoice;
+use crate::nas::error::{NasError, Result};
+use crate::nas::ops::Optimizer;
+use crate::nas::session::Session;
+use crate::nas::space::doc::TemplateDoc;
+use crate::nas::space::{SuperGraph, TemplateSpec};
+use crate::nas::supernet::Supernet;
+
+/// Everything the engine needs to start.
+#[derive(Debug, Clone)]
+pub struct EngineSetup {
+    pub dataset: DatasetSpec,
+    /// The template for a new session (ignored when `session_dir` holds a session).
+    pub template: TemplateSpec,
+    pub device: DeviceChoice,
+    pub session_dir: Option<PathBuf>,
+    pub seed: u64,
+    pub val_fraction: f64,
+    /// Capacity of the event channel (the command channel holds 64).
+    pub event_capacity: usize,
+}
+
+/// The UI/CLI side: send commands, receive events.
+pub struct EngineHandle {
+    pub commands: Sender<Command>,
+    pub events: Receiver<Event>,
+    pub interrupt: Arc<AtomicBool>,
+    pub thread: Option<JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    pub fn send(&self, cmd: Command) -> bool {
+        self.commands.send(cmd).is_ok()
+    }
+
+    /// Stops the current work within one step, even if the command queue is full.
+    pub fn interrupt(&self) {
+        self.interrupt
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Asks the thread to end and waits for it.
+    pub fn shutdown(mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        self.interrupt();
+        // Drain so a thread blocked on a full event channel can finish.
+        while self
+            .events
+            .recv_timeout(std::time::Duration::from_millis(50))
+            .is_ok()
+        {}
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The state the engine thread works on.
+pub struct Worker {
+    pub data: Arc<Dataset>,
+    pub split: Split,
+    pub norm: Normalisation,
+    pub augment: Augment,
+    pub supernet: Supernet,
+    pub optimizer: Option<Optimizer>,
+    pub session: Option<Session>,
+    pub control: Control,
+    pub seed: u64,
+    pub device: Device,
+}
+
+pub struct Engine;
+
+impl Engine {
+    /// Starts the engine thread; it loads data and weights, then says `Ready`.
+    pub fn spawn(setup: EngineSetup) -> EngineHandle {
+        let (cmd_tx, cmd_rx) = bounded(64);
+        let (ev_tx, ev_rx) = bounded(setup.event_capacity.max(1));
+        let interrupt = Arc::new(AtomicBool::new(false));
+        let control = Control {
+            commands: cmd_rx,
+            events: ev_tx.clone(),
+            interrupt: interrupt.clone(),
+            deferred: Default::default(),
+            checkpoint_requested: false,
+            shutdown_requested: false,
+            keep_alive: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("nas-engine".into())
+            .spawn(move || run_thread(setup, control, ev_tx))
+            .ok();
+        EngineHandle {
+            commands: cmd_tx,
+            events: ev_rx,
+            interrupt,
+            thread,
+        }
+    }
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+fn run_thread(setup: EngineSetup, control: Control, events: Sender<Event>) {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let mut worker = match Worker::open(&setup, control) {
+            Ok(w) => w,
+            Err((e, control)) => {
+                control.emit(Event::Error {
+                    message: e.to_string(),
+                });
+                return;
+            }
+        };
+        worker.command_loop();
+    }));
+    if let Err(p) = result {
+        let _ = events.send(Event::Error {
+            message: format!("the engine crashed: {}", panic_text(&*p)),
+        });
+    }
+    let _ = events.send(Event::Exited);
+}
+
+impl Worker {
+    /// Loads the data, opens or creates the session, builds the supernet and its weights.
+    pub fn open(
+        setup: &EngineSetup,
+        control: Control,
+    ) -> std::result::Result<Self, (NasError, Control)> {
+        match Self::prepare(setup) {
+            Ok((data, supernet, optimizer, session, device)) => {
+                let split = data::split(data.train.len(), setup.val_fraction, setup.seed);
+                let norm = Normalisation::from_images(&data.train, &split.train);
+                let augment = Augment::for_dataset(&data);
+                let w = Self {
+                    data: Arc::new(data),
+                    split,
+                    norm,
+                    augment,
+                    supernet,
+                    optimizer,
+                    session,
+                    control,
+                    seed: setup.seed,
+                    device,
+                };
+                w.control.emit(Event::Ready {
+                    template: w.supernet.graph.name.clone(),
+                    space_size: w.supernet.graph.space_size(),
+                    dataset: w.data.name.clone(),
+                    train_images: w.split.train.len(),
+                    val_images: w.split.val.len(),
+                });
+                Ok(w)
+            }
+            Err(e) => Err((e, control)),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        setup: &EngineSetup,
+    ) -> Result<(
+        Dataset,
+        Supernet,
+        Option<Optimizer>,
+        Option<Session>,
+        Device,
+    )> {
+        let device = setup.device.open()?;
+        let existing = match &setup.session_dir {
+            Some(dir) if Session::exists(dir) => Some(Session::open(dir)?.0),
+            _ => None,
+        };
+        let dataset_spec = existing
+            .as_ref()
+            .map(|s| s.file.dataset.clone())
+            .unwrap_or_else(|| setup.dataset.clone());
+        let data = data::load(&dataset_spec)?;
+        let (graph, session) = match existing {
+            Some(s) => (s.template()?, Some(s)),
+            None => {
+                let g = setup.template.build(data.shape(), data.classes());
+                let s = match &setup.session_dir {
+                    Some(dir) => Some(Session::create(
+                        dir,
+                        dataset_spec,
+                        Some(setup.template.clone()),
+                        &g,
+                    )?),
+                    None => None,
+                };
+                (g, s)
+            }
+        };
+        let supernet = Supernet::new(graph, setup.seed, &device)?;
+        let mut optimizer = None;
+        if let Some(s) = &session {
+            if s.weights_path().is_file() {
+                supernet.load(&s.weights_path())?;
+            }
+            if let (Some(r), true) = (s.file.rounds.last(), s.optimizer_path().is_file()) {
+                let mut opt = Optimizer::new(r.config.optimizer);
+                let state = candle_core::safetensors::load(s.optimizer_path(), &device)
+                    .map_err(|e| NasError::file(s.optimizer_path(), e.to_string()))?;
+                opt.load_state(&state, &device)?;
+                optimizer = Some(opt);
+            }
+        }
+        Ok((data, supernet, optimizer, session, device))
+    }
+
+    fn command_loop(&mut self) {
+        loop {
+            if self.control.shutdown_requested {
+                return;
+            }
+            let cmd = match self.control.deferred.pop_front() {
+                Some(c) => c,
+                None => match self.control.commands.recv() {
+                    Ok(c) => c,
+                    Err(_) => return,
+                },
+            };
+            let outcome = match cmd {
+                Command::RunRound(cfg) => self.run_round(cfg).map(|_| ()),
+                Command::Score(list) => self.score_strings(&list).map(|_| ()),
+                Command::SetTemplate(doc) => self.set_template(*doc),
+                Command::Checkpoint => self.checkpoint(),
+                Command::Shutdown => return,
+                Command::Pause | Command::Resume | Command::Stop => Ok(()),
+            };
+            match outcome {
+                Ok(()) => {}
+                Err(NasError::Stopped) => {
+                    self.control.emit(Event::Stopped);
+                }
+                Err(e) => {
+                    self.control.emit(Event::Error {
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Replaces the template, keeping the weights of every block that survived.
+    pub fn set_template(&mut self, doc: TemplateDoc) -> Result<()> {
+        let graph: SuperGraph = doc.into_graph()?;
+        let (next, carry) = self.supernet.carry_over(graph, self.seed)?;
+        self.supernet = next;
+        if let Some(opt) = &mut self.optimizer {
+            let names = self
+                .supernet
+                .params(None)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect();
+            opt.retain(&names);
+        }
+        if let Some(s) = &self.session {
+            s.save_template(&self.supernet.graph)?;
+        }
+        self.control.emit(Event::TemplateChanged {
+            space_size: self.supernet.graph.space_size(),
+            carry,
+        });
+        Ok(())
+    }
+
+    /// Saves weights, optimiser state and the session files.
+    pub fn checkpoint(&mut self) -> Result<()> {
+        self.control.checkpoint_requested = false;
+        let Some(s) = &self.session else {
+            return Ok(());
+        };
+        self.supernet.save(&s.weights_path())?;
+        if let Some(opt) = &self.optimizer {
+            let path = s.optimizer_path();
+            let tmp = crate::nas::session::atomic::temp_path(&path);
+            candle_core::safetensors::save(&opt.state_tensors()?, &tmp)
+                .map_err(|e| NasError::file(&tmp, e.to_string()))?;
+            crate::nas::session::atomic::commit(&tmp, &path)?;
+        }
+        s.save_candidates()?;
+        s.save_file()?;
+        self.control.emit(Event::CheckpointSaved {
+            path: s.dir.display().to_string(),
+        });
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// A control for using a [`Worker`] synchronously, with nobody listening to events.
+    pub fn detached_control() -> Control {
+        let (cmd_tx, commands) = bounded(1);
+        let (events, _ev_rx) = bounded(1);
+        Control {
+            commands,
+            events,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            deferred: Default::default(),
+            checkpoint_requested: false,
+            shutdown_requested: false,
+            keep_alive: Some(cmd_tx),
+        }
+    }
+}

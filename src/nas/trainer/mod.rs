@@ -1,0 +1,13 @@
+//! The trainer: a thread that owns the supernet and the data, takes commands and streams
+//! events over bounded channels (see [`protocol`]).
+
+pub mod config;
+pub mod control;
+pub mod engine;
+pub mod protocol;
+pub mod score;
+pub mod train;
+
+pub use config::RoundConfig;
+pub use engine::{Engine, EngineHandle, EngineSetup};
+pub use protocol::{Command, Event};

@@ -1,0 +1,122 @@
+//! The trainer protocol: commands in, events out, over bounded crossbeam channels. Plain data
+//! only: no tensors cross the channel.
+
+use serde::{Deserialize, Serialize};
+
+use crate::nas::space::doc::TemplateDoc;
+use crate::nas::supernet::CarryOver;
+use crate::nas::trainer::config::RoundConfig;
+
+/// What the UI or the CLI asks the engine to do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Train the supernet on the current template, then score candidates.
+    RunRound(RoundConfig),
+    /// Score these candidate strings with the current weights (BN re-calibration on).
+    Score(Vec<String>),
+    /// Replace the template; weights of surviving blocks carry over.
+    SetTemplate(Box<TemplateDoc>),
+    Pause,
+    Resume,
+    /// Stop the current work within one step; the engine stays up for new commands.
+    Stop,
+    /// Save weights and the session now.
+    Checkpoint,
+    /// End the engine thread.
+    Shutdown,
+}
+
+/// Progress of one training step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepProgress {
+    pub round: usize,
+    pub epoch: usize,
+    pub step: usize,
+    pub steps_per_epoch: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+    pub lr: f64,
+    pub images_per_s: f64,
+}
+
+/// One epoch's figures: training (sampled candidates) and validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochSummary {
+    pub round: usize,
+    pub epoch: usize,
+    pub train_loss: f32,
+    pub train_accuracy: f32,
+    pub val_loss: f32,
+    pub val_accuracy: f32,
+    pub duration_secs: f64,
+    pub steps_per_s: f64,
+}
+
+/// A candidate scored with the shared weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredCandidate {
+    pub round: usize,
+    /// Position in this round's scoring order.
+    pub index: usize,
+    pub total: usize,
+    pub candidate: String,
+    pub choices: Vec<usize>,
+    /// Validation accuracy in percent.
+    pub accuracy: f32,
+    pub params: u64,
+    pub flops: u64,
+}
+
+/// The end of a round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundSummary {
+    pub round: usize,
+    pub epochs: usize,
+    pub scored: usize,
+    pub best_candidate: Option<String>,
+    pub best_accuracy: Option<f32>,
+    pub median_accuracy: Option<f32>,
+    pub train_secs: f64,
+    pub score_secs: f64,
+    pub candidates_per_s: f64,
+}
+
+/// What the engine tells the UI or the CLI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Ready {
+        template: String,
+        space_size: f64,
+        dataset: String,
+        train_images: usize,
+        val_images: usize,
+    },
+    RoundStarted {
+        round: usize,
+        epochs: usize,
+        steps_per_epoch: usize,
+        candidates: usize,
+        resumed_at_epoch: usize,
+        resumed_scored: usize,
+    },
+    Step(StepProgress),
+    Epoch(EpochSummary),
+    Scored(ScoredCandidate),
+    RoundFinished(RoundSummary),
+    TemplateChanged {
+        space_size: f64,
+        carry: CarryOver,
+    },
+    Paused,
+    Resumed,
+    Stopped,
+    CheckpointSaved {
+        path: String,
+    },
+    /// Something failed; the engine keeps running and can take new commands.
+    Error {
+        message: String,
+    },
+    /// The engine thread has ended.
+    Exited,
+}

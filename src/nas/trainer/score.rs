@@ -1,0 +1,218 @@
+//! Scoring candidates with the shared weights: re-calibrate the candidate's batch norms on
+//! cached training batches, evaluate on a fixed validation subset, restore the stats.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use candle_core::Tensor;
+
+use super::config::RoundConfig;
+use super::engine::Worker;
+use super::protocol::{Event, ScoredCandidate};
+use super::train::loss_and_correct;
+use crate::nas::data::make_batch;
+use crate::nas::error::Result;
+use crate::nas::ops::{init::stream, BnMode};
+use crate::nas::session::CandidateRow;
+use crate::nas::space::{Candidate, SuperGraph};
+
+/// Batches reused for every candidate of a scoring pass.
+pub struct ScoreBatches {
+    pub calibration: Vec<(Tensor, Tensor)>,
+    pub validation: Vec<(Tensor, Tensor)>,
+}
+
+/// The candidates a round scores, in order: all of them if the space is small enough,
+/// else `n` distinct uniform samples; fixed by the seed and the round.
+pub fn candidate_plan(graph: &SuperGraph, n: usize, seed: u64, round: usize) -> Vec<Candidate> {
+    if let Some(all) = Candidate::enumerate(graph, n) {
+        return all;
+    }
+    let mut rng = stream(seed, &format!("score/round{round}"));
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(n);
+    let mut tries = 0;
+    while out.len() < n && tries < n * 50 {
+        tries += 1;
+        let c = Candidate::sample(graph, &mut rng);
+        if seen.insert(c.clone()) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Worker {
+    pub fn candidate_plan(&self, cfg: &RoundConfig, round: usize) -> Vec<Candidate> {
+        candidate_plan(&self.supernet.graph, cfg.candidates, cfg.seed, round)
+    }
+
+    /// Builds the cached calibration and validation batches.
+    pub fn score_batches(&self, cfg: &RoundConfig) -> Result<ScoreBatches> {
+        let mut rng = stream(cfg.seed, "score/calibration");
+        let mut order = self.split.train.clone();
+        rand::seq::SliceRandom::shuffle(&mut order[..], &mut rng);
+        let bs = cfg.batch_size.max(1);
+        let calibration = order
+            .chunks(bs)
+            .filter(|c| c.len() == bs || order.len() < bs)
+            .take(cfg.recalib_batches)
+            .map(|idx| make_batch(&self.data.train, idx, &self.norm, None, &self.device))
+            .collect::<Result<Vec<_>, _>>()?;
+        let limit = if cfg.score_images == 0 {
+            self.split.val.len()
+        } else {
+            cfg.score_images.min(self.split.val.len())
+        };
+        let validation = self.split.val[..limit]
+            .chunks(cfg.eval_batch_size.max(1))
+            .map(|idx| make_batch(&self.data.train, idx, &self.norm, None, &self.device))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ScoreBatches {
+            calibration,
+            validation,
+        })
+    }
+
+    /// Validation loss and accuracy (%) of one candidate with the shared weights. With
+    /// calibration batches, its batch norms are re-calibrated first and restored after.
+    pub fn evaluate(&self, candidate: &Candidate, batches: &ScoreBatches) -> Result<(f32, f32)> {
+        let bns = self.supernet.batch_norms(Some(candidate));
+        let saved: Vec<_> = bns.iter().map(|(_, bn)| bn.running()).collect();
+        if !batches.calibration.is_empty() {
+            self.supernet.begin_calibration(candidate);
+            for (x, _) in &batches.calibration {
+                self.supernet.forward(x, candidate, BnMode::Calibrate)?;
+            }
+            self.supernet.finish_calibration(candidate)?;
+        }
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for (x, y) in &batches.validation {
+            let logits = self.supernet.forward(x, candidate, BnMode::Eval)?;
+            let (loss, ok) = loss_and_correct(&logits, y)?;
+            let n = y.dim(0)?;
+            loss_sum += loss.to_scalar::<f32>()? as f64 * n as f64;
+            correct += ok;
+            seen += n;
+        }
+        for ((_, bn), (m, v)) in bns.iter().zip(saved) {
+            bn.set_running(m, v)?;
+        }
+        Ok((
+            (loss_sum / seen.max(1) as f64) as f32,
+            100.0 * correct as f32 / seen.max(1) as f32,
+        ))
+    }
+
+    /// The per-epoch validation figure: mean over a few fixed candidates.
+    pub fn epoch_validation(&mut self, round: usize, cfg: &RoundConfig) -> Result<(f32, f32)> {
+        let batches = self.score_batches(cfg)?;
+        let mut rng = stream(cfg.seed, &format!("epoch-eval/round{round}"));
+        let n = cfg.epoch_eval_candidates.max(1);
+        let (mut l, mut a) = (0.0, 0.0);
+        for _ in 0..n {
+            let c = Candidate::sample(&self.supernet.graph, &mut rng);
+            let (loss, acc) = self.evaluate(&c, &batches)?;
+            l += loss;
+            a += acc;
+        }
+        Ok((l / n as f32, a / n as f32))
+    }
+
+    /// Scores the round's candidates from `start` on, streaming each result.
+    pub fn score_round(
+        &mut self,
+        round: usize,
+        cfg: &RoundConfig,
+        start: usize,
+    ) -> Result<Vec<ScoredCandidate>> {
+        let plan = self.candidate_plan(cfg, round);
+        let batches = self.score_batches(cfg)?;
+        let total = plan.len();
+        let graph = self.supernet.graph.clone();
+        let mut out: Vec<ScoredCandidate> = self
+            .session
+            .as_ref()
+            .map(|s| {
+                s.round_rows(round)
+                    .enumerate()
+                    .map(|(i, r)| ScoredCandidate {
+                        round,
+                        index: i,
+                        total,
+                        candidate: r.candidate.clone(),
+                        choices: Candidate::parse(&graph, &r.candidate)
+                            .map(|c| c.choices)
+                            .unwrap_or_default(),
+                        accuracy: r.accuracy,
+                        params: r.params,
+                        flops: r.flops,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut last_flush = Instant::now();
+        for (index, candidate) in plan.iter().enumerate().skip(start) {
+            self.control.check()?;
+            let (_, accuracy) = self.evaluate(candidate, &batches)?;
+            let cost = candidate.cost(&graph)?;
+            let scored = ScoredCandidate {
+                round,
+                index,
+                total,
+                candidate: candidate.to_string(&graph),
+                choices: candidate.choices.clone(),
+                accuracy,
+                params: cost.params,
+                flops: cost.flops,
+            };
+            if let Some(s) = self.session.as_mut() {
+                s.rows.push(CandidateRow {
+                    round,
+                    candidate: scored.candidate.clone(),
+                    accuracy,
+                    params: cost.params,
+                    flops: cost.flops,
+                });
+                if let Some(r) = s.last_round_mut() {
+                    r.scored = index + 1;
+                }
+                if last_flush.elapsed().as_secs_f64() > 5.0 || self.control.checkpoint_requested {
+                    s.save_candidates()?;
+                    s.save_file()?;
+                    last_flush = Instant::now();
+                }
+            }
+            self.control.emit(Event::Scored(scored.clone()));
+            out.push(scored);
+        }
+        Ok(out)
+    }
+
+    /// Scores candidate strings with the current weights, in order (BN re-calibration on,
+    /// with the last round's configuration or the defaults).
+    pub fn score_strings(&mut self, list: &[String]) -> Result<Vec<(String, f32)>> {
+        let graph = self.supernet.graph.clone();
+        let candidates = list
+            .iter()
+            .map(|t| {
+                let c = Candidate::parse(&graph, t)?;
+                c.check_allowed(&graph)?;
+                Ok(c)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let cfg = self
+            .session
+            .as_ref()
+            .and_then(|s| s.file.rounds.last().map(|r| r.config.clone()))
+            .unwrap_or_default();
+        let batches = self.score_batches(&cfg)?;
+        let mut out = Vec::with_capacity(candidates.len());
+        for (c, text) in candidates.iter().zip(list) {
+            self.control.check()?;
+            let (_, acc) = self.evaluate(c, &batches)?;
+            out.push((text.trim().to_string(), acc));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,203 @@
+//! A round: train the supernet with single-path uniform sampling (resuming at the last
+//! finished epoch), then score candidates; checkpoints at every epoch end.
+
+use std::time::Instant;
+
+use candle_core::{DType, Tensor, D};
+use rand::seq::SliceRandom;
+
+use super::config::RoundConfig;
+use super::engine::Worker;
+use super::protocol::{EpochSummary, Event, RoundSummary, StepProgress};
+use crate::nas::data::make_batch;
+use crate::nas::error::{NasError, Result};
+use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
+use crate::nas::session::RoundRecord;
+use crate::nas::space::doc::TemplateDoc;
+use crate::nas::space::Candidate;
+
+/// Cross-entropy loss and the number of correct predictions.
+pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, usize)> {
+    let loss = candle_nn::loss::cross_entropy(logits, labels)?;
+    let correct = logits
+        .argmax(D::Minus1)?
+        .eq(labels)?
+        .to_dtype(DType::U32)?
+        .sum_all()?
+        .to_scalar::<u32>()? as usize;
+    Ok((loss, correct))
+}
+
+impl Worker {
+    fn steps_per_epoch(&self, cfg: &RoundConfig) -> usize {
+        let full = self.split.train.len() / cfg.batch_size.max(1);
+        let full = full.max(1);
+        if cfg.max_steps_per_epoch > 0 {
+            full.min(cfg.max_steps_per_epoch)
+        } else {
+            full
+        }
+    }
+
+    /// Runs a round, or resumes the last one if it did not finish.
+    pub fn run_round(&mut self, requested: RoundConfig) -> Result<RoundSummary> {
+        let (round, cfg, start_epoch, start_scored) = self.begin_round(requested)?;
+        let steps = self.steps_per_epoch(&cfg);
+        let total = self.candidate_plan(&cfg, round).len();
+        self.control.emit(Event::RoundStarted {
+            round,
+            epochs: cfg.epochs,
+            steps_per_epoch: steps,
+            candidates: total,
+            resumed_at_epoch: start_epoch,
+            resumed_scored: start_scored,
+        });
+        let train_start = Instant::now();
+        if self.optimizer.as_ref().map(|o| o.config) != Some(cfg.optimizer) {
+            self.optimizer = Some(Optimizer::new(cfg.optimizer));
+        }
+        for epoch in start_epoch..cfg.epochs {
+            let summary = self.train_epoch(round, epoch, &cfg)?;
+            if let Some(r) = self.session.as_mut().and_then(|s| s.last_round_mut()) {
+                r.epochs_done = epoch + 1;
+                r.epochs.push(summary.clone());
+            }
+            self.control.emit(Event::Epoch(summary));
+            self.checkpoint()?;
+        }
+        let train_secs = train_start.elapsed().as_secs_f64();
+        let score_start = Instant::now();
+        let scored = self.score_round(round, &cfg, start_scored)?;
+        let score_secs = score_start.elapsed().as_secs_f64();
+        let mut accs: Vec<f32> = scored.iter().map(|s| s.accuracy).collect();
+        accs.sort_by(|a, b| a.total_cmp(b));
+        let best = scored
+            .iter()
+            .max_by(|a, b| a.accuracy.total_cmp(&b.accuracy));
+        let summary = RoundSummary {
+            round,
+            epochs: cfg.epochs,
+            scored: scored.len(),
+            best_candidate: best.map(|b| b.candidate.clone()),
+            best_accuracy: best.map(|b| b.accuracy),
+            median_accuracy: accs.get(accs.len() / 2).copied(),
+            train_secs,
+            score_secs,
+            candidates_per_s: (scored.len() - start_scored.min(scored.len())) as f64
+                / score_secs.max(1e-9),
+        };
+        if let Some(r) = self.session.as_mut().and_then(|s| s.last_round_mut()) {
+            r.finished = true;
+            r.summary = Some(summary.clone());
+        }
+        self.checkpoint()?;
+        self.control.emit(Event::RoundFinished(summary.clone()));
+        Ok(summary)
+    }
+
+    /// Round number, configuration and where to start (resuming an unfinished round).
+    fn begin_round(
+        &mut self,
+        requested: RoundConfig,
+    ) -> Result<(usize, RoundConfig, usize, usize)> {
+        let template = TemplateDoc::from(&self.supernet.graph);
+        let Some(session) = self.session.as_mut() else {
+            return Ok((1, requested, 0, 0));
+        };
+        if let Some(last) = session.file.rounds.last() {
+            if !last.finished {
+                let done = session.round_rows(last.round).count();
+                return Ok((last.round, last.config.clone(), last.epochs_done, done));
+            }
+        }
+        let round = session.file.rounds.len() + 1;
+        let parent = session.file.rounds.last().map(|r| r.round);
+        session.file.rounds.push(RoundRecord {
+            round,
+            parent,
+            config: requested.clone(),
+            template,
+            epochs_done: 0,
+            epochs: Vec::new(),
+            scored: 0,
+            finished: false,
+            summary: None,
+            carry: None,
+        });
+        session.save_file()?;
+        Ok((round, requested, 0, 0))
+    }
+
+    fn train_epoch(
+        &mut self,
+        round: usize,
+        epoch: usize,
+        cfg: &RoundConfig,
+    ) -> Result<EpochSummary> {
+        let steps = self.steps_per_epoch(cfg);
+        let mut rng = stream(cfg.seed, &format!("train/round{round}/epoch{epoch}"));
+        let mut order = self.split.train.clone();
+        order.shuffle(&mut rng);
+        let start = Instant::now();
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for step in 0..steps {
+            self.control.check()?;
+            if self.control.checkpoint_requested {
+                self.checkpoint()?;
+            }
+            let idx = &order[step * cfg.batch_size..((step + 1) * cfg.batch_size).min(order.len())];
+            let aug = cfg.augment.then_some((&self.augment, &mut rng));
+            let (x, y) = make_batch(&self.data.train, idx, &self.norm, aug, &self.device)?;
+            let candidate = Candidate::sample(&self.supernet.graph, &mut rng);
+            let step_start = Instant::now();
+            let logits = self.supernet.forward(&x, &candidate, BnMode::Train)?;
+            let (loss, ok) = loss_and_correct(&logits, &y)?;
+            let loss_value = loss.to_scalar::<f32>()?;
+            if !loss_value.is_finite() {
+                return Err(NasError::Diverged(format!(
+                    "loss is {loss_value} at round {round}, epoch {}, step {}; the last good checkpoint is kept",
+                    epoch + 1,
+                    step + 1
+                )));
+            }
+            let grads = loss.backward()?;
+            let global = epoch * steps + step;
+            let lr = cosine_lr(
+                cfg.optimizer.lr,
+                global,
+                cfg.epochs * steps,
+                cfg.warmup_steps,
+            );
+            let params = self.supernet.params(Some(&candidate));
+            if let Some(opt) = &mut self.optimizer {
+                opt.step(&params, &grads, lr)?;
+            }
+            loss_sum += loss_value as f64 * idx.len() as f64;
+            correct += ok;
+            seen += idx.len();
+            let secs = step_start.elapsed().as_secs_f64().max(1e-9);
+            self.control.emit(Event::Step(StepProgress {
+                round,
+                epoch,
+                step,
+                steps_per_epoch: steps,
+                loss: loss_value,
+                accuracy: 100.0 * ok as f32 / idx.len() as f32,
+                lr,
+                images_per_s: idx.len() as f64 / secs,
+            }));
+        }
+        let duration_secs = start.elapsed().as_secs_f64();
+        let (val_loss, val_accuracy) = self.epoch_validation(round, cfg)?;
+        Ok(EpochSummary {
+            round,
+            epoch,
+            train_loss: (loss_sum / seen.max(1) as f64) as f32,
+            train_accuracy: 100.0 * correct as f32 / seen.max(1) as f32,
+            val_loss,
+            val_accuracy,
+            duration_secs,
+            steps_per_s: steps as f64 / duration_secs.max(1e-9),
+        })
+    }
+}
