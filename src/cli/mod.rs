@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Run one headless round: train the supernet, then score candidates.
-    Round(round::RoundArgs),
+    Round(Box<round::RoundArgs>),
     /// Score candidate strings (one per line of FILE) with a session's supernet; CSV to stdout.
     Score(session_cmds::ScoreArgs),
     /// Show a session: its rounds and best candidates.
@@ -143,7 +143,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub max_steps: usize,
     /// Training batches used to re-calibrate batch norm before scoring (0 = off).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 2)]
     pub recalib_batches: usize,
     /// Validation images each candidate is scored on (0 = all).
     #[arg(long, default_value_t = 1000)]
@@ -192,7 +192,7 @@ impl TrainArgs {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Some(Cmd::Round(a)) => round::run(a),
+        Some(Cmd::Round(a)) => round::run(*a),
         Some(Cmd::Score(a)) => session_cmds::score(a),
         Some(Cmd::Show(a)) => session_cmds::show(a),
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),

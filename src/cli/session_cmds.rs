@@ -43,7 +43,7 @@ pub struct ArchArgs {
     pub out: Option<PathBuf>,
 }
 
-fn open(dir: &PathBuf) -> Result<Session> {
+fn open(dir: &std::path::Path) -> Result<Session> {
     if !Session::exists(dir) {
         bail!(
             "{}: no session here (expected {})",
@@ -103,7 +103,7 @@ pub fn score(args: ScoreArgs) -> Result<()> {
     drop(session);
     // Synchronous use of the engine's worker: no thread needed for a batch job.
     let handle = Engine::detached_control();
-    let mut worker = Worker::open(&setup, handle).map_err(|(e, _)| e)?;
+    let mut worker = Worker::open(&setup, handle)?;
     let rows = worker.score_strings(&lines)?;
     println!("candidate,accuracy");
     for (c, acc) in rows {

@@ -44,25 +44,20 @@ fn quote(s: &str) -> String {
 }
 
 /// Reads the file; on a bad line, returns the rows before it and an error naming the line.
-pub fn read(path: &Path) -> Result<Vec<CandidateRow>, (Vec<CandidateRow>, NasError)> {
+pub fn read(path: &Path) -> (Vec<CandidateRow>, Option<NasError>) {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err((Vec::new(), NasError::io(path, e))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None),
+        Err(e) => return (Vec::new(), Some(NasError::io(path, e))),
     };
     let mut rows = Vec::new();
     let mut lines = text.lines();
     match lines.next() {
-        None => return Ok(rows),
+        None => return (rows, None),
         Some(h) if h.trim() == HEADER => {}
         Some(h) => {
-            return Err((
-                rows,
-                NasError::file(
-                    path,
-                    format!("line 1: expected header `{HEADER}`, found `{h}`"),
-                ),
-            ))
+            let why = format!("line 1: expected header `{HEADER}`, found `{h}`");
+            return (rows, Some(NasError::file(path, why)));
         }
     }
     for (i, line) in lines.enumerate() {
@@ -71,10 +66,13 @@ pub fn read(path: &Path) -> Result<Vec<CandidateRow>, (Vec<CandidateRow>, NasErr
         }
         match parse_row(line) {
             Ok(r) => rows.push(r),
-            Err(why) => return Err((rows, NasError::file(path, format!("line {}: {why}", i + 2)))),
+            Err(why) => {
+                let e = NasError::file(path, format!("line {}: {why}", i + 2));
+                return (rows, Some(e));
+            }
         }
     }
-    Ok(rows)
+    (rows, None)
 }
 
 fn parse_row(line: &str) -> Result<CandidateRow, String> {

@@ -147,13 +147,9 @@ impl Session {
             rows: Vec::new(),
         };
         let mut warnings = Vec::new();
-        match candidates::read(&session.candidates_path()) {
-            Ok(rows) => session.rows = rows,
-            Err((rows, e)) => {
-                warnings.push(e.to_string());
-                session.rows = rows;
-            }
-        }
+        let (rows, problem) = candidates::read(&session.candidates_path());
+        session.rows = rows;
+        warnings.extend(problem.map(|e| e.to_string()));
         Ok((session, warnings))
     }
 

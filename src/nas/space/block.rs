@@ -253,7 +253,7 @@ impl BlockKind {
                     return Err("pool kernel and stride must be at least 1".into());
                 }
                 let (oh, ow) = if p.stride == 1 {
-                    if p.kernel % 2 == 0 {
+                    if p.kernel.is_multiple_of(2) {
                         return Err("a stride-1 pool needs an odd kernel".into());
                     }
                     (h, w)
@@ -340,7 +340,7 @@ impl BlockKind {
 }
 
 fn check_conv(kernel: usize, stride: usize, dilation: usize) -> Result<(), String> {
-    if kernel == 0 || kernel % 2 == 0 {
+    if kernel == 0 || kernel.is_multiple_of(2) {
         return Err(format!("kernel must be odd and at least 1, got {kernel}"));
     }
     if stride == 0 || dilation == 0 {

@@ -97,7 +97,7 @@ fn chain(input: (usize, usize, usize), classes: usize, stages: usize, width: usi
     let halve = downsampling_stages(stages, input.1.min(input.2));
     let mut prev = g.input;
     let mut channels = width;
-    for s in 0..stages {
+    for (s, &halves) in halve.iter().enumerate() {
         let stage = s + 1;
         let conv_d = format!("conv{stage}");
         g.add_decision(
@@ -114,14 +114,14 @@ fn chain(input: (usize, usize, usize), classes: usize, stages: usize, width: usi
         g.add_decision(
             &pool_d,
             vec![
-                Block::new("max", pool(PoolMode::Max, halve[s])),
-                Block::new("avg", pool(PoolMode::Avg, halve[s])),
+                Block::new("max", pool(PoolMode::Max, halves)),
+                Block::new("avg", pool(PoolMode::Avg, halves)),
             ],
         );
         let out = g.add_node(format!("s{stage}.pool"), stage);
         g.connect(mid, out, pool_d.clone(), &pool_d);
         prev = out;
-        if halve[s] {
+        if halves {
             channels *= 2;
         }
     }
@@ -223,7 +223,7 @@ fn resnet(input: (usize, usize, usize), classes: usize, stages: usize, width: us
     g.add_decision("skip", vec![Block::new("identity", BlockKind::Identity)]);
     let halve = downsampling_stages(stages, input.1.min(input.2));
     let c = width;
-    for s in 0..stages {
+    for (s, &halves) in halve.iter().enumerate() {
         let stage = s + 1;
         let choices = |c| {
             vec![
@@ -242,7 +242,7 @@ fn resnet(input: (usize, usize, usize), classes: usize, stages: usize, width: us
         g.connect(mid, out, db.clone(), &db);
         g.connect(prev, out, format!("skip{stage}"), "skip");
         prev = out;
-        if halve[s] {
+        if halves {
             let d = format!("down{stage}");
             g.add_decision(
                 &d,

@@ -43,7 +43,7 @@ impl Default for RoundConfig {
             max_steps_per_epoch: 0,
             augment: true,
             candidates: 500,
-            recalib_batches: 4,
+            recalib_batches: 2,
             score_images: 1000,
             eval_batch_size: 500,
             epoch_eval_candidates: 3,

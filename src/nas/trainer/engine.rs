@@ -122,11 +122,12 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn run_thread(setup: EngineSetup, control: Control, events: Sender<Event>) {
+    let errors = events.clone();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         let mut worker = match Worker::open(&setup, control) {
             Ok(w) => w,
-            Err((e, control)) => {
-                control.emit(Event::Error {
+            Err(e) => {
+                let _ = errors.send(Event::Error {
                     message: e.to_string(),
                 });
                 return;
@@ -144,10 +145,7 @@ fn run_thread(setup: EngineSetup, control: Control, events: Sender<Event>) {
 
 impl Worker {
     /// Loads the data, opens or creates the session, builds the supernet and its weights.
-    pub fn open(
-        setup: &EngineSetup,
-        control: Control,
-    ) -> std::result::Result<Self, (NasError, Control)> {
+    pub fn open(setup: &EngineSetup, control: Control) -> Result<Self> {
         match Self::prepare(setup) {
             Ok((data, supernet, optimizer, session, device)) => {
                 let split = data::split(data.train.len(), setup.val_fraction, setup.seed);
@@ -174,7 +172,7 @@ impl Worker {
                 });
                 Ok(w)
             }
-            Err(e) => Err((e, control)),
+            Err(e) => Err(e),
         }
     }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs `nas-navigator bench` and its PyTorch twin on the same work, one after the other, and
+# prints both and the ratios (ours / PyTorch; above 1 means we are faster).
+# Usage: benches/side_by_side.sh [--device cpu|cuda] [--threads N]   (BIN=path to override)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --no-default-features --quiet
+  bin="${CARGO_TARGET_DIR:-target}/release/nas-navigator"
+fi
+ours=$("$bin" bench --json "$@" | tail -n 1)
+theirs=$(python3 benches/torch_twin.py --json "$@" | tail -n 1)
+python3 - "$ours" "$theirs" <<'PY'
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"{'field':<24} {'nas-navigator':>14} {'pytorch':>14} {'ratio':>7}")
+for k in ["train_steps_per_s", "train_images_per_s", "score_candidates_per_s", "score_images_per_s", "peak_rss_mb"]:
+    print(f"{k:<24} {a[k]:>14.2f} {b[k]:>14.2f} {a[k] / b[k]:>7.2f}")
+print(f"config {a['config']}, device {a['device']}, threads {a['threads']} / {b['threads']}, {b['framework']}")
+PY

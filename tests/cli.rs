@@ -1,0 +1,222 @@
+//! The CLI contract: `round` writes a session with candidates.csv, `score` prints one row per
+//! input line in order, `show` and `architecture` read it, and bad input exits non-zero with
+//! one line on stderr and no panic.
+
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nas-navigator"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn assert_clean_failure(out: &Output, needle: &str) {
+    assert!(!out.status.success(), "should fail");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(needle), "stderr lacks `{needle}`: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "one-line error expected: {err}"
+    );
+}
+
+const TINY: &[&str] = &[
+    "--dataset",
+    "digits",
+    "--template",
+    "chain",
+    "--stages",
+    "3",
+    "--width",
+    "4",
+    "--epochs",
+    "1",
+    "--max-steps",
+    "3",
+    "--batch-size",
+    "32",
+    "--candidates",
+    "6",
+    "--score-images",
+    "100",
+    "--recalib-batches",
+    "1",
+    "--seed",
+    "2",
+];
+
+#[test]
+fn round_then_score_show_and_architecture() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s");
+    let s = session.to_str().unwrap();
+    let mut args = vec!["round", "--session", s];
+    args.extend_from_slice(TINY);
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("rank") && table.contains("conv1:"),
+        "{table}"
+    );
+
+    let csv = std::fs::read_to_string(session.join("candidates.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("round,candidate,accuracy,params,flops"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().all(|r| r.len() == 5 && r[0] == "1"));
+
+    // score: the session's own candidates, reversed, give one row per line in that order and
+    // the same accuracies as the round (same weights, same BN re-calibration).
+    let list: Vec<&str> = rows.iter().rev().map(|r| r[1]).collect();
+    let file = dir.path().join("list.txt");
+    std::fs::write(&file, list.join("\n")).unwrap();
+    let out = run(&[
+        "score",
+        "--session",
+        s,
+        "--candidates",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("candidate,accuracy"));
+    let scored: Vec<(String, f32)> = lines
+        .map(|l| {
+            let (c, a) = l.rsplit_once(',').unwrap();
+            (c.to_string(), a.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        scored.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(),
+        list
+    );
+    for ((_, acc), row) in scored.iter().zip(rows.iter().rev()) {
+        let round_acc: f32 = row[2].parse().unwrap();
+        assert!(
+            (acc - round_acc).abs() < 0.01,
+            "score {acc} vs round {round_acc}"
+        );
+    }
+
+    let out = run(&["show", "--session", s]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("round 1"));
+
+    let arch = dir.path().join("arch.json");
+    let out = run(&[
+        "architecture",
+        "--session",
+        s,
+        "--candidate",
+        "best",
+        "--out",
+        arch.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&arch).unwrap()).unwrap();
+    assert_eq!(json["template"], "chain");
+    assert!(json["edges"].as_array().unwrap().len() >= 7);
+
+    // A bad line in the candidates file is named, and nothing is printed to stdout.
+    std::fs::write(&file, format!("{}\nconv1:k9\n", list[0])).unwrap();
+    let out = run(&[
+        "score",
+        "--session",
+        s,
+        "--candidates",
+        file.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&out, "line 2");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_arguments_fail_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let s = s.to_str().unwrap();
+    assert_clean_failure(
+        &run(&["round", "--session", s, "--dataset", "imagenet"]),
+        "imagenet",
+    );
+    assert_clean_failure(
+        &run(&["round", "--session", s, "--dataset", "mnist-idx"]),
+        "mnist-idx",
+    );
+    assert_clean_failure(
+        &run(&[
+            "round",
+            "--session",
+            s,
+            "--dataset",
+            "digits",
+            "--template",
+            "vgg",
+        ]),
+        "vgg",
+    );
+    assert_clean_failure(
+        &run(&[
+            "round",
+            "--session",
+            s,
+            "--dataset",
+            "digits",
+            "--optimizer",
+            "rmsprop",
+        ]),
+        "rmsprop",
+    );
+    assert_clean_failure(
+        &run(&[
+            "round",
+            "--session",
+            s,
+            "--dataset",
+            "digits",
+            "--device",
+            "tpu",
+        ]),
+        "tpu",
+    );
+    assert_clean_failure(
+        &run(&[
+            "round",
+            "--session",
+            s,
+            "--dataset",
+            "folder",
+            "--data-dir",
+            "/nonexistent",
+        ]),
+        "/nonexistent",
+    );
+    assert_clean_failure(&run(&["show", "--session", "/nonexistent"]), "no session");
+    assert_clean_failure(
+        &run(&["score", "--session", s, "--candidates", "/nonexistent"]),
+        "no session",
+    );
+}
