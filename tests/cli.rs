@@ -140,6 +140,43 @@ fn round_then_score_show_and_architecture() {
     assert_eq!(json["template"], "chain");
     assert!(json["edges"].as_array().unwrap().len() >= 7);
 
+    // Steer headless: edit the template, run round 2 from the same weights.
+    assert_clean_failure(
+        &run(&["edit", "--session", s, "--remove", "head:dense"]),
+        "last block",
+    );
+    let out = run(&[
+        "edit",
+        "--session",
+        s,
+        "--disable",
+        "conv1:k5",
+        "--lock",
+        "pool2:max",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut args = vec!["round", "--session", s];
+    args.extend_from_slice(TINY);
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(session.join("candidates.csv")).unwrap();
+    let round2: Vec<&str> = csv.lines().filter(|l| l.starts_with("2,")).collect();
+    assert_eq!(round2.len(), 6);
+    assert!(
+        round2
+            .iter()
+            .all(|l| l.contains("pool2:max") && !l.contains("conv1:k5")),
+        "{round2:?}"
+    );
+
     // A bad line in the candidates file is named, and nothing is printed to stdout.
     std::fs::write(&file, format!("{}\nconv1:k9\n", list[0])).unwrap();
     let out = run(&[

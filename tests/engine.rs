@@ -263,6 +263,17 @@ fn damaged_session_files_are_named_and_the_rest_still_loads() {
         warnings[0].contains("candidates.csv") && warnings[0].contains("line 5"),
         "{warnings:?}"
     );
+    // The engine opens it too, and says what it skipped.
+    let engine = Engine::spawn(setup(Some(dir.path())));
+    let first: Vec<Event> = (0..2)
+        .map(|_| engine.events.recv_timeout(Duration::from_secs(60)).unwrap())
+        .collect();
+    engine.shutdown();
+    assert!(matches!(first[0], Event::Ready { .. }), "{first:?}");
+    assert!(
+        matches!(&first[1], Event::Warning { message } if message.contains("candidates.csv")),
+        "{first:?}"
+    );
     std::fs::write(dir.path().join("template.json"), "{ not json").unwrap();
     assert_eq!(session.template().unwrap().name, "chain");
 

@@ -1,6 +1,7 @@
 //! Command-line interface: subcommands run the engine headless; no subcommand opens the app.
 
 mod bench;
+mod edit;
 mod round;
 mod session_cmds;
 
@@ -34,6 +35,8 @@ pub enum Cmd {
     Score(session_cmds::ScoreArgs),
     /// Show a session: its rounds and best candidates.
     Show(session_cmds::ShowArgs),
+    /// Edit a session's template for its next round (weights of kept blocks carry over).
+    Edit(edit::EditArgs),
     /// Write one candidate's architecture as JSON.
     Architecture(session_cmds::ArchArgs),
     /// Measure supernet training and candidate scoring speed on a fixed configuration.
@@ -195,6 +198,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Round(a)) => round::run(*a),
         Some(Cmd::Score(a)) => session_cmds::score(a),
         Some(Cmd::Show(a)) => session_cmds::show(a),
+        Some(Cmd::Edit(a)) => edit::run(a),
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
         Some(Cmd::Bench(a)) => bench::run(a),
         None => bail!(

@@ -98,6 +98,7 @@ pub fn run(args: RoundArgs) -> Result<()> {
                 summary = Some(s);
                 break;
             }
+            Event::Warning { message } => eprintln!("warning: {message}"),
             Event::Error { message } => {
                 failure = Some(message);
                 break;

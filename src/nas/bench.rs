@@ -90,7 +90,8 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         weight_decay: 5e-4,
     });
     // Inputs are drawn on the CPU (CUDA's generator needs cuRAND) and copied over.
-    let x = Tensor::randn(0f32, 1f32, (cfg.batch_size, c, h, w), &Device::Cpu)?.to_device(device)?;
+    let x =
+        Tensor::randn(0f32, 1f32, (cfg.batch_size, c, h, w), &Device::Cpu)?.to_device(device)?;
     let labels: Vec<u32> = (0..cfg.batch_size as u32)
         .map(|i| i % cfg.classes as u32)
         .collect();
@@ -116,8 +117,13 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
     device.synchronize()?;
     let train_secs = start.elapsed().as_secs_f64();
     // Scoring: re-calibrate on `recalib_batches` batches, evaluate `score_images` images.
-    let eval = Tensor::randn(0f32, 1f32, (cfg.score_images.min(256), c, h, w), &Device::Cpu)?
-        .to_device(device)?;
+    let eval = Tensor::randn(
+        0f32,
+        1f32,
+        (cfg.score_images.min(256), c, h, w),
+        &Device::Cpu,
+    )?
+    .to_device(device)?;
     let eval_batches = cfg.score_images.div_ceil(256);
     let cands: Vec<Candidate> = (0..cfg.score_candidates + 1)
         .map(|_| Candidate::sample(&net.graph, &mut rng))

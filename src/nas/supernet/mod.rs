@@ -241,6 +241,21 @@ impl Supernet {
         Ok(())
     }
 
+    /// Loads the tensors of a saved file whose keys and shapes match; returns how many of
+    /// this supernet's tensors found nothing (new blocks of an edited template).
+    pub fn load_matching(&self, path: &Path) -> Result<usize> {
+        let tensors = candle_core::safetensors::load(path, &self.device)
+            .map_err(|e| NasError::file(path, format!("not a readable safetensors file: {e}")))?;
+        let (taken, missing) = self.import(&tensors)?;
+        if taken == 0 && !tensors.is_empty() {
+            return Err(NasError::file(
+                path,
+                "no tensor matches this template; weights of another template?",
+            ));
+        }
+        Ok(missing.len())
+    }
+
     /// Starts BN re-calibration of a candidate's batch norms.
     pub fn begin_calibration(&self, candidate: &Candidate) {
         self.batch_norms(Some(candidate))

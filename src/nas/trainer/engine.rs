@@ -86,6 +86,16 @@ pub struct Worker {
 
 pub struct Engine;
 
+/// What `Worker::prepare` loads before the worker exists.
+struct Prepared {
+    data: Dataset,
+    supernet: Supernet,
+    optimizer: Option<Optimizer>,
+    session: Option<Session>,
+    device: Device,
+    warnings: Vec<String>,
+}
+
 impl Engine {
     /// Starts the engine thread; it loads data and weights, then says `Ready`.
     pub fn spawn(setup: EngineSetup) -> EngineHandle {
@@ -146,49 +156,52 @@ fn run_thread(setup: EngineSetup, control: Control, events: Sender<Event>) {
 impl Worker {
     /// Loads the data, opens or creates the session, builds the supernet and its weights.
     pub fn open(setup: &EngineSetup, control: Control) -> Result<Self> {
-        match Self::prepare(setup) {
-            Ok((data, supernet, optimizer, session, device)) => {
-                let split = data::split(data.train.len(), setup.val_fraction, setup.seed);
-                let norm = Normalisation::from_images(&data.train, &split.train);
-                let augment = Augment::for_dataset(&data);
-                let w = Self {
-                    data: Arc::new(data),
-                    split,
-                    norm,
-                    augment,
-                    supernet,
-                    optimizer,
-                    session,
-                    control,
-                    seed: setup.seed,
-                    device,
-                };
-                w.control.emit(Event::Ready {
-                    template: w.supernet.graph.name.clone(),
-                    space_size: w.supernet.graph.space_size(),
-                    dataset: w.data.name.clone(),
-                    train_images: w.split.train.len(),
-                    val_images: w.split.val.len(),
-                });
-                Ok(w)
-            }
-            Err(e) => Err(e),
+        let p = Self::prepare(setup)?;
+        let split = data::split(p.data.train.len(), setup.val_fraction, setup.seed);
+        let norm = Normalisation::from_images(&p.data.train, &split.train);
+        let augment = Augment::for_dataset(&p.data);
+        let w = Self {
+            data: Arc::new(p.data),
+            split,
+            norm,
+            augment,
+            supernet: p.supernet,
+            optimizer: p.optimizer,
+            session: p.session,
+            control,
+            seed: setup.seed,
+            device: p.device,
+        };
+        w.control.emit(Event::Ready {
+            template: w.supernet.graph.name.clone(),
+            space_size: w.supernet.graph.space_size(),
+            dataset: w.data.name.clone(),
+            train_images: w.split.train.len(),
+            val_images: w.split.val.len(),
+        });
+        for message in p.warnings {
+            w.control.emit(Event::Warning { message });
         }
+        Ok(w)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn prepare(
-        setup: &EngineSetup,
-    ) -> Result<(
-        Dataset,
-        Supernet,
-        Option<Optimizer>,
-        Option<Session>,
-        Device,
-    )> {
+    fn prepare(setup: &EngineSetup) -> Result<Prepared> {
         let device = setup.device.open()?;
+        let mut warnings = Vec::new();
         let existing = match &setup.session_dir {
-            Some(dir) if Session::exists(dir) => Some(Session::open(dir)?.0),
+            Some(dir) if Session::exists(dir) => {
+                let (s, w) = Session::open(dir)?;
+                warnings.extend(w);
+                if s.file.dataset != setup.dataset {
+                    warnings.push(format!(
+                        "{}: the session was made on {}; it keeps that dataset ({} asked for)",
+                        dir.display(),
+                        s.file.dataset.name(),
+                        setup.dataset.name()
+                    ));
+                }
+                Some(s)
+            }
             _ => None,
         };
         let dataset_spec = existing
@@ -201,12 +214,10 @@ impl Worker {
             None => {
                 let g = setup.template.build(data.shape(), data.classes());
                 let s = match &setup.session_dir {
-                    Some(dir) => Some(Session::create(
-                        dir,
-                        dataset_spec,
-                        Some(setup.template.clone()),
-                        &g,
-                    )?),
+                    Some(dir) => {
+                        let spec = Some(setup.template.clone());
+                        Some(Session::create(dir, dataset_spec, spec, &g)?)
+                    }
                     None => None,
                 };
                 (g, s)
@@ -216,7 +227,15 @@ impl Worker {
         let mut optimizer = None;
         if let Some(s) = &session {
             if s.weights_path().is_file() {
-                supernet.load(&s.weights_path())?;
+                // The template may have been edited since the weights were saved: blocks that
+                // survived keep their weights, new ones start fresh.
+                let fresh = supernet.load_matching(&s.weights_path())?;
+                if fresh > 0 {
+                    warnings.push(format!(
+                        "{}: {fresh} tensors are new in the edited template and start fresh",
+                        s.weights_path().display()
+                    ));
+                }
             }
             if let (Some(r), true) = (s.file.rounds.last(), s.optimizer_path().is_file()) {
                 let mut opt = Optimizer::new(r.config.optimizer);
@@ -226,7 +245,14 @@ impl Worker {
                 optimizer = Some(opt);
             }
         }
-        Ok((data, supernet, optimizer, session, device))
+        Ok(Prepared {
+            data,
+            supernet,
+            optimizer,
+            session,
+            device,
+            warnings,
+        })
     }
 
     fn command_loop(&mut self) {

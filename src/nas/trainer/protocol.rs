@@ -113,6 +113,10 @@ pub enum Event {
     CheckpointSaved {
         path: String,
     },
+    /// Something the user should know that did not stop the work (a damaged file skipped).
+    Warning {
+        message: String,
+    },
     /// Something failed; the engine keeps running and can take new commands.
     Error {
         message: String,
