@@ -177,6 +177,32 @@ fn round_then_score_show_and_architecture() {
         "{round2:?}"
     );
 
+    // The statistics of round 1: one entry per block of every decision, frequencies adding up.
+    let out = run(&["stats", "--session", s, "--round", "1", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["candidates"], 6);
+    let conv1: Vec<&serde_json::Value> = stats["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["decision"] == "conv1")
+        .collect();
+    assert_eq!(conv1.len(), 3);
+    assert_eq!(
+        conv1
+            .iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .sum::<u64>(),
+        6
+    );
+    let out = run(&["stats", "--session", s]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Pareto front"));
+
     // A bad line in the candidates file is named, and nothing is printed to stdout.
     std::fs::write(&file, format!("{}\nconv1:k9\n", list[0])).unwrap();
     let out = run(&[

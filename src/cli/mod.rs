@@ -4,6 +4,8 @@ mod bench;
 mod edit;
 mod round;
 mod session_cmds;
+mod stats;
+mod tabular;
 
 use std::path::PathBuf;
 
@@ -35,12 +37,16 @@ pub enum Cmd {
     Score(session_cmds::ScoreArgs),
     /// Show a session: its rounds and best candidates.
     Show(session_cmds::ShowArgs),
+    /// Block fitness and frequency, decision importance, block pairs and Pareto fronts of a round.
+    Stats(stats::StatsArgs),
     /// Edit a session's template for its next round (weights of kept blocks carry over).
     Edit(edit::EditArgs),
     /// Write one candidate's architecture as JSON.
     Architecture(session_cmds::ArchArgs),
     /// Measure supernet training and candidate scoring speed on a fixed configuration.
     Bench(bench::BenchArgs),
+    /// Compare search strategies on a table of true accuracies (e.g. NAS-Bench-201).
+    Tabular(tabular::TabularArgs),
 }
 
 /// Data, template and device options shared by subcommands that build an engine.
@@ -199,8 +205,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Score(a)) => session_cmds::score(a),
         Some(Cmd::Show(a)) => session_cmds::show(a),
         Some(Cmd::Edit(a)) => edit::run(a),
+        Some(Cmd::Stats(a)) => stats::run(a),
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
         Some(Cmd::Bench(a)) => bench::run(a),
+        Some(Cmd::Tabular(a)) => tabular::run(a),
         None => bail!(
             "no subcommand given; the desktop app is not part of this build yet (see README), \
              try `nas-navigator round --help`"

@@ -14,13 +14,14 @@ pub enum NasError {
     Space(#[from] SpaceError),
     #[error(transparent)]
     Data(#[from] DataError),
+    // No `#[source]` on these two: the message already carries the cause, and anyhow's
+    // `{:#}` would print it twice.
     #[error("tensor computation failed: {0}")]
-    Tensor(#[from] candle_core::Error),
-    #[error("{path}: {source}")]
+    Tensor(candle_core::Error),
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {what}")]
     File { path: PathBuf, what: String },
@@ -34,11 +35,17 @@ pub enum NasError {
     Stopped,
 }
 
+impl From<candle_core::Error> for NasError {
+    fn from(e: candle_core::Error) -> Self {
+        Self::Tensor(e)
+    }
+}
+
 impl NasError {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 

@@ -5,7 +5,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod ops;
-pub mod round;
+pub mod search;
 pub mod session;
 pub mod space;
 pub mod supernet;

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file or folder could not be read at all.
-    #[error("{path}: {source}")]
+    /// (No `#[source]` here or below: the message carries the cause, and anyhow's `{:#}`
+    /// would print it twice.)
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file was read but its contents are not what the format says.
     #[error("{path}: {what}")]
@@ -26,11 +27,10 @@ pub enum DataError {
         what: String,
     },
     /// An image file the `image` crate could not decode.
-    #[error("{path}: cannot decode image: {source}")]
+    #[error("{path}: cannot decode image: {error}")]
     Image {
         path: PathBuf,
-        #[source]
-        source: image::ImageError,
+        error: image::ImageError,
     },
     /// The dataset name given on the command line is not one we know.
     #[error("unknown dataset `{name}`; valid names: {valid}")]
@@ -46,14 +46,20 @@ pub enum DataError {
     Normalisation { expected: usize, found: usize },
     /// Building a tensor failed.
     #[error("tensor construction failed: {0}")]
-    Tensor(#[from] candle_core::Error),
+    Tensor(candle_core::Error),
+}
+
+impl From<candle_core::Error> for DataError {
+    fn from(e: candle_core::Error) -> Self {
+        Self::Tensor(e)
+    }
 }
 
 impl DataError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 

@@ -156,9 +156,9 @@ fn carve(classes: Vec<Vec<Labelled>>) -> (Vec<Labelled>, Vec<Labelled>) {
 }
 
 fn open(path: &Path) -> Result<image::DynamicImage, DataError> {
-    let to_err = |source| DataError::Image {
+    let to_err = |error| DataError::Image {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     image::ImageReader::open(path)
         .map_err(|e| DataError::io(path, e))?
