@@ -150,3 +150,67 @@ fn pareto_front_matches_brute_force_on_random_points() {
         assert_eq!(front, brute, "trial {trial}: {pts:?}");
     }
 }
+
+#[test]
+fn suggestions_disable_only_blocks_clearly_below_the_best() {
+    use nas_navigator::nas::search::autopilot::suggest;
+    use nas_navigator::nas::space::edit::Edit;
+    let g = nb201();
+    let d = g.decision_index("n2~1").unwrap();
+    let none = g.decisions[d].index_of("none").unwrap();
+    let scored = planted(
+        &g,
+        600,
+        4,
+        |c| if c.choices[d] == none { 40.0 } else { 60.0 },
+    );
+    let stats = compute(&g, &scored, 0);
+    let s = suggest(&g, &stats);
+    assert!(!s.is_empty());
+    assert!(
+        s.iter().all(|x| x.decision == "n2~1" && x.block == "none"),
+        "{s:?}"
+    );
+    assert!(matches!(
+        &s[0].edit,
+        Edit::SetEnabled { enabled: false, .. }
+    ));
+    assert!(
+        s[0].reason.contains("fitness") && s[0].reason.contains("none on n2~1"),
+        "{}",
+        s[0].reason
+    );
+}
+
+#[test]
+fn the_autopilot_prunes_by_rule_and_logs_why() {
+    use nas_navigator::nas::search::autopilot::autopilot_tabular;
+    use nas_navigator::nas::search::tabular::{nb201_graph, Table};
+    let g = nb201_graph();
+    // True score: 10 points per edge that is nor_conv_3x3; the optimum is the all-conv cell.
+    let all = Candidate::enumerate(&g, 20_000).unwrap();
+    let mut csv = String::from("arch,acc\n");
+    for c in &all {
+        let s = c.to_string(&g);
+        csv.push_str(&format!("{s},{}\n", 10 * s.matches("nor_conv_3x3").count()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    std::fs::write(&path, csv).unwrap();
+    let table = Table::load(&path, "arch", "acc").unwrap();
+    let (best, log) = autopilot_tabular(&g, &table, 60, 1500, 3).unwrap();
+    let (again, log2) = autopilot_tabular(&g, &table, 60, 1500, 3).unwrap();
+    assert_eq!((best, log.len()), (again, log2.len()), "deterministic");
+    assert_eq!(best, 60.0);
+    assert!(log.iter().any(|r| !r.applied.is_empty()));
+    assert!(log
+        .windows(2)
+        .all(|w| w[1].space_size_after <= w[0].space_size_after));
+    let last = log.last().unwrap();
+    assert!(last.space_size_after < 15625.0 / 10.0, "{last:?}");
+    // Nothing the rule removed was nor_conv_3x3, the block that carries the score.
+    assert!(log
+        .iter()
+        .flat_map(|r| &r.applied)
+        .all(|s| s.block != "nor_conv_3x3"));
+}

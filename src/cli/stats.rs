@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 
+use nas_navigator::nas::search::autopilot::suggest;
 use nas_navigator::nas::search::pareto::pareto_front;
 use nas_navigator::nas::search::stats::compute;
 use nas_navigator::nas::session::Session;
@@ -107,6 +108,11 @@ pub fn run(args: StatsArgs) -> Result<()> {
             "  {:+.3}  {}:{} with {}:{} (n={})",
             p.interaction, p.a.0, p.a.1, p.b.0, p.b.1, p.count
         );
+    }
+    let suggestions = suggest(&graph, &stats);
+    println!("\nsuggestions ({}):", suggestions.len());
+    for s in &suggestions {
+        println!("  disable {}:{} because {}", s.decision, s.block, s.reason);
     }
     for (label, col) in [("parameters", 2), ("MFLOPs", 3)] {
         let pts: Vec<(f64, f64)> = costs

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 
+use nas_navigator::nas::search::autopilot::autopilot_tabular;
 use nas_navigator::nas::search::strategy::StrategyKind;
 use nas_navigator::nas::search::tabular::{nb201_graph, run_tabular, BudgetResult, Table};
 
@@ -17,6 +18,7 @@ pub enum StrategyArg {
     Random,
     Evolution,
     Exhaustive,
+    Autopilot,
 }
 
 #[derive(Args, Debug)]
@@ -56,6 +58,9 @@ pub struct TabularArgs {
     /// Evolution: tournament size.
     #[arg(long, default_value_t = 10)]
     pub tournament: usize,
+    /// Autopilot: candidates scored per round before it prunes.
+    #[arg(long, default_value_t = 50)]
+    pub per_round: usize,
 }
 
 impl TabularArgs {
@@ -66,7 +71,7 @@ impl TabularArgs {
                 population: self.population,
                 tournament: self.tournament,
             },
-            StrategyArg::Exhaustive => StrategyKind::Exhaustive,
+            StrategyArg::Exhaustive | StrategyArg::Autopilot => StrategyKind::Exhaustive,
         }
     }
 }
@@ -94,6 +99,17 @@ pub fn run(args: TabularArgs) -> Result<()> {
     let graph = nb201_graph();
     let table = Table::load(&args.table, &args.key_column, &args.score_column)?;
     let measure = |s: StrategyArg, queries: usize| -> Result<BudgetResult> {
+        if s == StrategyArg::Autopilot {
+            let bests = (0..args.seeds as u64)
+                .map(|seed| Ok(autopilot_tabular(&graph, &table, args.per_round, queries, seed)?.0))
+                .collect::<Result<Vec<f32>>>()?;
+            return Ok(BudgetResult::from_bests(
+                "autopilot",
+                queries,
+                &bests,
+                table.optimum,
+            ));
+        }
         let kind = args.kind(s);
         let bests = run_tabular(&graph, &table, &kind, queries, args.seeds)?;
         Ok(BudgetResult::from_bests(

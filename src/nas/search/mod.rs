@@ -2,6 +2,7 @@
 //! evolution, exhaustive), the tabular benchmark mode, block statistics (fitness, frequency,
 //! interactions) and the Pareto front of accuracy against cost.
 
+pub mod autopilot;
 pub mod pareto;
 pub mod stats;
 pub mod strategy;
