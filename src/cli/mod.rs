@@ -2,6 +2,7 @@
 
 mod bench;
 mod edit;
+mod probe;
 mod round;
 mod session_cmds;
 mod stats;
@@ -39,6 +40,8 @@ pub enum Cmd {
     Show(session_cmds::ShowArgs),
     /// Block fitness and frequency, decision importance, block pairs and Pareto fronts of a round.
     Stats(stats::StatsArgs),
+    /// Train a probe set stand-alone and measure how well the shared-weight scores rank it.
+    Probe(probe::ProbeArgs),
     /// Edit a session's template for its next round (weights of kept blocks carry over).
     Edit(edit::EditArgs),
     /// Write one candidate's architecture as JSON.
@@ -205,6 +208,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Score(a)) => session_cmds::score(a),
         Some(Cmd::Show(a)) => session_cmds::show(a),
         Some(Cmd::Edit(a)) => edit::run(a),
+        Some(Cmd::Probe(a)) => probe::run(a),
         Some(Cmd::Stats(a)) => stats::run(a),
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
         Some(Cmd::Bench(a)) => bench::run(a),

@@ -7,3 +7,4 @@ pub mod pareto;
 pub mod stats;
 pub mod strategy;
 pub mod tabular;
+pub mod trust;

@@ -50,8 +50,28 @@ impl PartialEq for TemplateDoc {
 pub struct SessionFile {
     pub version: u32,
     pub dataset: DatasetSpec,
+    /// How validation was carved from training; fixed for the session's life, so no round
+    /// ever trains on another round's validation images.
+    #[serde(default)]
+    pub split: SplitSpec,
     pub template_spec: Option<TemplateSpec>,
     pub rounds: Vec<RoundRecord>,
+}
+
+/// The seed of the session (weights, split) and the validation share of the training split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SplitSpec {
+    pub seed: u64,
+    pub val_fraction: f64,
+}
+
+impl Default for SplitSpec {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            val_fraction: 0.1,
+        }
+    }
 }
 
 /// An open session folder.
@@ -87,6 +107,7 @@ impl Session {
     pub fn create(
         dir: &Path,
         dataset: DatasetSpec,
+        split: SplitSpec,
         spec: Option<TemplateSpec>,
         template: &SuperGraph,
     ) -> Result<Self> {
@@ -102,6 +123,7 @@ impl Session {
             file: SessionFile {
                 version: SESSION_VERSION,
                 dataset,
+                split,
                 template_spec: spec,
                 rounds: Vec::new(),
             },

@@ -16,7 +16,7 @@ use crate::nas::data::{self, Augment, Dataset, DatasetSpec, Normalisation, Split
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::{NasError, Result};
 use crate::nas::ops::Optimizer;
-use crate::nas::session::Session;
+use crate::nas::session::{Session, SplitSpec};
 use crate::nas::space::doc::TemplateDoc;
 use crate::nas::space::{SuperGraph, TemplateSpec};
 use crate::nas::supernet::Supernet;
@@ -82,6 +82,8 @@ pub struct Worker {
     pub control: Control,
     pub seed: u64,
     pub device: Device,
+    /// Whether training steps are reported (off while probes train).
+    pub emit_steps: bool,
 }
 
 pub struct Engine;
@@ -93,6 +95,7 @@ struct Prepared {
     optimizer: Option<Optimizer>,
     session: Option<Session>,
     device: Device,
+    split: SplitSpec,
     warnings: Vec<String>,
 }
 
@@ -157,7 +160,7 @@ impl Worker {
     /// Loads the data, opens or creates the session, builds the supernet and its weights.
     pub fn open(setup: &EngineSetup, control: Control) -> Result<Self> {
         let p = Self::prepare(setup)?;
-        let split = data::split(p.data.train.len(), setup.val_fraction, setup.seed);
+        let split = data::split(p.data.train.len(), p.split.val_fraction, p.split.seed);
         let norm = Normalisation::from_images(&p.data.train, &split.train);
         let augment = Augment::for_dataset(&p.data);
         let w = Self {
@@ -169,8 +172,9 @@ impl Worker {
             optimizer: p.optimizer,
             session: p.session,
             control,
-            seed: setup.seed,
+            seed: p.split.seed,
             device: p.device,
+            emit_steps: true,
         };
         w.control.emit(Event::Ready {
             template: w.supernet.graph.name.clone(),
@@ -209,6 +213,13 @@ impl Worker {
             .map(|s| s.file.dataset.clone())
             .unwrap_or_else(|| setup.dataset.clone());
         let data = data::load(&dataset_spec)?;
+        let split = existing
+            .as_ref()
+            .map(|s| s.file.split)
+            .unwrap_or(SplitSpec {
+                seed: setup.seed,
+                val_fraction: setup.val_fraction,
+            });
         let (graph, session) = match existing {
             Some(s) => (s.template()?, Some(s)),
             None => {
@@ -216,14 +227,14 @@ impl Worker {
                 let s = match &setup.session_dir {
                     Some(dir) => {
                         let spec = Some(setup.template.clone());
-                        Some(Session::create(dir, dataset_spec, spec, &g)?)
+                        Some(Session::create(dir, dataset_spec, split, spec, &g)?)
                     }
                     None => None,
                 };
                 (g, s)
             }
         };
-        let supernet = Supernet::new(graph, setup.seed, &device)?;
+        let supernet = Supernet::new(graph, split.seed, &device)?;
         let mut optimizer = None;
         if let Some(s) = &session {
             if s.weights_path().is_file() {
@@ -251,6 +262,7 @@ impl Worker {
             optimizer,
             session,
             device,
+            split,
             warnings,
         })
     }
@@ -270,6 +282,9 @@ impl Worker {
             let outcome = match cmd {
                 Command::RunRound(cfg) => self.run_round(cfg).map(|_| ()),
                 Command::Score(list) => self.score_strings(&list).map(|_| ()),
+                Command::Probe { candidates, config } => {
+                    self.run_probes(&candidates, &config).map(|_| ())
+                }
                 Command::SetTemplate(doc) => self.set_template(*doc),
                 Command::Checkpoint => self.checkpoint(),
                 Command::Shutdown => return,

@@ -6,6 +6,7 @@ pub mod control;
 pub mod engine;
 pub mod protocol;
 pub mod score;
+pub mod standalone;
 pub mod train;
 
 pub use config::RoundConfig;

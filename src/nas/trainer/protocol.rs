@@ -14,6 +14,12 @@ pub enum Command {
     RunRound(RoundConfig),
     /// Score these candidate strings with the current weights (BN re-calibration on).
     Score(Vec<String>),
+    /// Train each candidate stand-alone from scratch (the trust probes) with this schedule;
+    /// the supernet is left as it was.
+    Probe {
+        candidates: Vec<String>,
+        config: RoundConfig,
+    },
     /// Replace the template; weights of surviving blocks carry over.
     SetTemplate(Box<TemplateDoc>),
     Pause,
@@ -106,6 +112,14 @@ pub enum Event {
     TemplateChanged {
         space_size: f64,
         carry: CarryOver,
+    },
+    /// One probe trained stand-alone: its validation accuracy (%), same images as scoring.
+    ProbeFinished {
+        index: usize,
+        total: usize,
+        candidate: String,
+        accuracy: f32,
+        train_secs: f64,
     },
     Paused,
     Resumed,

@@ -128,7 +128,7 @@ impl Worker {
         Ok((round, requested, 0, 0))
     }
 
-    fn train_epoch(
+    pub(crate) fn train_epoch(
         &mut self,
         round: usize,
         epoch: usize,
@@ -176,6 +176,9 @@ impl Worker {
             correct += ok;
             seen += idx.len();
             let secs = step_start.elapsed().as_secs_f64().max(1e-9);
+            if !self.emit_steps {
+                continue;
+            }
             self.control.emit(Event::Step(StepProgress {
                 round,
                 epoch,
