@@ -116,6 +116,18 @@ fn round_then_score_show_and_architecture() {
         );
     }
 
+    // A bad line in the candidates file is named, and nothing is printed to stdout.
+    std::fs::write(&file, format!("{}\nconv1:k9\n", list[0])).unwrap();
+    let out = run(&[
+        "score",
+        "--session",
+        s,
+        "--candidates",
+        file.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&out, "line 2");
+    assert!(out.stdout.is_empty());
+
     let out = run(&["show", "--session", s]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("round 1"));
@@ -202,18 +214,6 @@ fn round_then_score_show_and_architecture() {
     );
     let out = run(&["stats", "--session", s]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Pareto front"));
-
-    // A bad line in the candidates file is named, and nothing is printed to stdout.
-    std::fs::write(&file, format!("{}\nconv1:k9\n", list[0])).unwrap();
-    let out = run(&[
-        "score",
-        "--session",
-        s,
-        "--candidates",
-        file.to_str().unwrap(),
-    ]);
-    assert_clean_failure(&out, "line 2");
-    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -282,4 +282,58 @@ fn bad_arguments_fail_with_one_line() {
         &run(&["score", "--session", s, "--candidates", "/nonexistent"]),
         "no session",
     );
+}
+
+#[test]
+fn search_around_a_selection_scores_its_neighbours_without_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s");
+    let s = session.to_str().unwrap();
+    let mut args = vec!["round", "--session", s];
+    args.extend_from_slice(TINY);
+    assert!(run(&args).status.success());
+    let csv = std::fs::read_to_string(session.join("candidates.csv")).unwrap();
+    let seed = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let file = dir.path().join("around.txt");
+    std::fs::write(&file, &seed).unwrap();
+    let mut args = vec![
+        "round",
+        "--session",
+        s,
+        "--epochs",
+        "0",
+        "--candidates",
+        "5",
+    ];
+    args.extend_from_slice(&["--around", file.to_str().unwrap()]);
+    let keep = |kv: &&[&str]| kv[0] != "--epochs" && kv[0] != "--candidates";
+    args.extend(TINY.chunks(2).filter(keep).flatten());
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(session.join("candidates.csv")).unwrap();
+    let round2: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.starts_with("2,"))
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(round2.len(), 5);
+    for c in &round2 {
+        let differ = c
+            .split(' ')
+            .zip(seed.split(' '))
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(differ, 1, "{c} is not one decision away from {seed}");
+    }
 }

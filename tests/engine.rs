@@ -119,6 +119,25 @@ fn a_round_streams_progress_scores_and_writes_the_session() {
 
 #[test]
 fn a_stopped_session_resumes_to_the_same_scores() {
+    resume_matches_uninterrupted(tiny_round());
+}
+
+#[test]
+fn an_evolution_round_resumes_to_the_same_scores() {
+    use nas_navigator::nas::search::strategy::StrategyKind;
+    let cfg = RoundConfig {
+        candidates: 14,
+        strategy: StrategyKind::Evolution {
+            population: 5,
+            tournament: 2,
+        },
+        ..tiny_round()
+    };
+    resume_matches_uninterrupted(cfg);
+}
+
+fn resume_matches_uninterrupted(cfg: RoundConfig) {
+    let tiny_round = || cfg.clone();
     // Uninterrupted run.
     let a = tempfile::tempdir().unwrap();
     let engine = Engine::spawn(setup(Some(a.path())));

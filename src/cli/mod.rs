@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use nas_navigator::nas::data::DatasetSpec;
 use nas_navigator::nas::device::DeviceChoice;
 use nas_navigator::nas::ops::{OptimizerConfig, OptimizerKind};
+use nas_navigator::nas::search::strategy::StrategyKind;
 use nas_navigator::nas::space::TemplateSpec;
 use nas_navigator::nas::trainer::RoundConfig;
 
@@ -163,6 +164,14 @@ pub struct TrainArgs {
     /// Turn off random-crop and flip augmentation.
     #[arg(long)]
     pub no_augment: bool,
+    /// How candidates are chosen for scoring: random or evolution (regularised evolution,
+    /// population 50, tournament 10).
+    #[arg(long, default_value = "random")]
+    pub strategy: String,
+    /// "Search around these": a file of candidate strings (one per line) that seed the
+    /// strategy. Use with `--epochs 0` to search around a selection without training.
+    #[arg(long)]
+    pub around: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -183,7 +192,24 @@ impl TrainArgs {
         if self.batch_size == 0 {
             bail!("--batch-size must be at least 1");
         }
+        let strategy = match self.strategy.as_str() {
+            "random" => StrategyKind::Random,
+            "evolution" => StrategyKind::evolution(),
+            other => bail!("--strategy: expected random or evolution, got `{other}`"),
+        };
+        let around = match &self.around {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(RoundConfig {
+            strategy,
+            around,
             epochs: self.epochs,
             batch_size: self.batch_size,
             optimizer: OptimizerConfig {

@@ -3,6 +3,7 @@
 //! interactions) and the Pareto front of accuracy against cost.
 
 pub mod autopilot;
+pub mod layout;
 pub mod pareto;
 pub mod stats;
 pub mod strategy;

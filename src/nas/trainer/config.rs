@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::nas::ops::{OptimizerConfig, OptimizerKind};
+use crate::nas::search::strategy::StrategyKind;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundConfig {
@@ -24,6 +25,18 @@ pub struct RoundConfig {
     /// Candidates averaged for the per-epoch validation curve.
     pub epoch_eval_candidates: usize,
     pub seed: u64,
+    /// How the candidates to score are chosen (every one of them when the space is no
+    /// larger than `candidates`).
+    #[serde(default = "random")]
+    pub strategy: StrategyKind,
+    /// "Search around these": candidate strings that seed the strategy (evolution starts
+    /// its population from them, random search samples their neighbourhood).
+    #[serde(default)]
+    pub around: Vec<String>,
+}
+
+fn random() -> StrategyKind {
+    StrategyKind::Random
 }
 
 impl Default for RoundConfig {
@@ -48,6 +61,8 @@ impl Default for RoundConfig {
             eval_batch_size: 500,
             epoch_eval_candidates: 3,
             seed: 0,
+            strategy: StrategyKind::Random,
+            around: Vec::new(),
         }
     }
 }

@@ -1,7 +1,6 @@
 //! Scoring candidates with the shared weights: re-calibrate the candidate's batch norms on
 //! cached training batches, evaluate on a fixed validation subset, restore the stats.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use candle_core::Tensor;
@@ -13,8 +12,10 @@ use super::train::loss_and_correct;
 use crate::nas::data::make_batch;
 use crate::nas::error::Result;
 use crate::nas::ops::{init::stream, BnMode};
+use crate::nas::search::strategy::{Search, StrategyKind};
 use crate::nas::session::CandidateRow;
-use crate::nas::space::{Candidate, SuperGraph};
+use crate::nas::space::Candidate;
+use rand::RngCore;
 
 /// Batches reused for every candidate of a scoring pass.
 pub struct ScoreBatches {
@@ -22,29 +23,46 @@ pub struct ScoreBatches {
     pub validation: Vec<(Tensor, Tensor)>,
 }
 
-/// The candidates a round scores, in order: all of them if the space is small enough,
-/// else `n` distinct uniform samples; fixed by the seed and the round.
-pub fn candidate_plan(graph: &SuperGraph, n: usize, seed: u64, round: usize) -> Vec<Candidate> {
-    if let Some(all) = Candidate::enumerate(graph, n) {
-        return all;
-    }
-    let mut rng = stream(seed, &format!("score/round{round}"));
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(n);
-    let mut tries = 0;
-    while out.len() < n && tries < n * 50 {
-        tries += 1;
-        let c = Candidate::sample(graph, &mut rng);
-        if seen.insert(c.clone()) {
-            out.push(c);
-        }
-    }
-    out
-}
-
 impl Worker {
-    pub fn candidate_plan(&self, cfg: &RoundConfig, round: usize) -> Vec<Candidate> {
-        candidate_plan(&self.supernet.graph, cfg.candidates, cfg.seed, round)
+    /// How many candidates the round scores: `candidates`, or the whole space if smaller.
+    pub fn candidate_total(&self, cfg: &RoundConfig) -> usize {
+        (cfg.candidates as f64).min(self.supernet.graph.space_size()) as usize
+    }
+
+    /// The round's search, with the candidates already scored in this round replayed so a
+    /// resumed round proposes exactly what the uninterrupted one would have.
+    fn round_search(
+        &self,
+        cfg: &RoundConfig,
+        round: usize,
+        history: &[(Candidate, f32)],
+    ) -> Result<Search> {
+        let graph = &self.supernet.graph;
+        let kind = if graph.space_size() <= cfg.candidates as f64 {
+            StrategyKind::Exhaustive
+        } else {
+            cfg.strategy.clone()
+        };
+        let seed = stream(cfg.seed, &format!("score/round{round}")).next_u64();
+        let mut selection = Vec::new();
+        for text in &cfg.around {
+            let c = Candidate::parse(graph, text)?;
+            let known = self.session.as_ref().and_then(|s| {
+                s.rows
+                    .iter()
+                    .rev()
+                    .find(|r| r.candidate == text.trim())
+                    .map(|r| r.accuracy)
+            });
+            selection.push((c, known.unwrap_or(f32::NAN)));
+        }
+        let search = Search::new(graph, kind, seed)?;
+        let search = if selection.is_empty() {
+            search
+        } else {
+            search.seeded_with(selection)
+        };
+        search.resume(history)
     }
 
     /// Builds the cached calibration and validation batches.
@@ -119,42 +137,52 @@ impl Worker {
         Ok((l / n as f32, a / n as f32))
     }
 
-    /// Scores the round's candidates from `start` on, streaming each result.
+    /// Scores the round's candidates, after the `start` already in the session, streaming
+    /// each result; the strategy proposes each next candidate from the scores so far.
     pub fn score_round(
         &mut self,
         round: usize,
         cfg: &RoundConfig,
         start: usize,
     ) -> Result<Vec<ScoredCandidate>> {
-        let plan = self.candidate_plan(cfg, round);
         let batches = self.score_batches(cfg)?;
-        let total = plan.len();
+        let total = self.candidate_total(cfg);
         let graph = self.supernet.graph.clone();
-        let mut out: Vec<ScoredCandidate> = self
-            .session
-            .as_ref()
+        let mut out: Vec<ScoredCandidate> = Vec::new();
+        if let Some(s) = self.session.as_ref() {
+            for (i, r) in s.round_rows(round).enumerate().take(start) {
+                let c = Candidate::parse(&graph, &r.candidate)?;
+                out.push(ScoredCandidate {
+                    round,
+                    index: i,
+                    total,
+                    candidate: r.candidate.clone(),
+                    choices: c.choices,
+                    accuracy: r.accuracy,
+                    params: r.params,
+                    flops: r.flops,
+                });
+            }
+        }
+        let history: Vec<(Candidate, f32)> = out
+            .iter()
             .map(|s| {
-                s.round_rows(round)
-                    .enumerate()
-                    .map(|(i, r)| ScoredCandidate {
-                        round,
-                        index: i,
-                        total,
-                        candidate: r.candidate.clone(),
-                        choices: Candidate::parse(&graph, &r.candidate)
-                            .map(|c| c.choices)
-                            .unwrap_or_default(),
-                        accuracy: r.accuracy,
-                        params: r.params,
-                        flops: r.flops,
-                    })
-                    .collect()
+                (
+                    Candidate {
+                        choices: s.choices.clone(),
+                    },
+                    s.accuracy,
+                )
             })
-            .unwrap_or_default();
+            .collect();
+        let mut search = self.round_search(cfg, round, &history)?;
         let mut last_flush = Instant::now();
-        for (index, candidate) in plan.iter().enumerate().skip(start) {
+        while out.len() < total {
             self.control.check()?;
-            let (_, accuracy) = self.evaluate(candidate, &batches)?;
+            let Some(candidate) = search.ask() else { break };
+            let index = out.len();
+            let (_, accuracy) = self.evaluate(&candidate, &batches)?;
+            search.tell(candidate.clone(), accuracy);
             let cost = candidate.cost(&graph)?;
             let scored = ScoredCandidate {
                 round,

@@ -43,7 +43,7 @@ impl Worker {
     pub fn run_round(&mut self, requested: RoundConfig) -> Result<RoundSummary> {
         let (round, cfg, start_epoch, start_scored) = self.begin_round(requested)?;
         let steps = self.steps_per_epoch(&cfg);
-        let total = self.candidate_plan(&cfg, round).len();
+        let total = self.candidate_total(&cfg);
         self.control.emit(Event::RoundStarted {
             round,
             epochs: cfg.epochs,

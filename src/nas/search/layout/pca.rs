@@ -15,6 +15,8 @@ pub(crate) struct Pca {
     pub loadings: Vec<f64>,
     /// Variance along each axis (descending).
     pub variances: Vec<f64>,
+    /// Total variance of the one-hot codes (the covariance's trace).
+    pub total: f64,
     /// `loadings . mean`, subtracted after summing the chosen loadings.
     shift: Vec<f64>,
     offsets: Vec<usize>,
@@ -58,6 +60,7 @@ impl Pca {
             axes,
             loadings: Vec::new(),
             variances: Vec::new(),
+            total: 0.0,
             shift: Vec::new(),
             offsets: schema.offsets.clone(),
             dim: d,
@@ -67,6 +70,7 @@ impl Pca {
             return pca;
         }
         let (mean, cov) = covariance(schema, codes);
+        pca.total = (0..d).map(|a| cov[a * d + a]).sum();
         let apply = |x: &[f64], y: &mut [f64]| {
             for (a, out) in y.iter_mut().enumerate() {
                 let row = &cov[a * d..(a + 1) * d];
