@@ -188,6 +188,14 @@ fn round_then_score_show_and_architecture() {
             .all(|l| l.contains("pool2:max") && !l.contains("conv1:k5")),
         "{round2:?}"
     );
+    // The edits are in round 2's record, made by the analyst.
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(session.join("session.json")).unwrap())
+            .unwrap();
+    let edits = record["rounds"][1]["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 2);
+    assert!(edits.iter().all(|e| e["author"] == "analyst"));
+    assert_eq!(record["pending_edits"].as_array().unwrap().len(), 0);
 
     // The statistics of round 1: one entry per block of every decision, frequencies adding up.
     let out = run(&["stats", "--session", s, "--round", "1", "--json"]);
@@ -336,4 +344,67 @@ fn search_around_a_selection_scores_its_neighbours_without_training() {
             .count();
         assert_eq!(differ, 1, "{c} is not one decision away from {seed}");
     }
+}
+
+#[test]
+fn the_autopilot_records_every_decision_it_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s");
+    let s = session.to_str().unwrap();
+    let mut args = vec![
+        "autopilot",
+        "--session",
+        s,
+        "--rounds",
+        "2",
+        "--candidates",
+        "40",
+    ];
+    let keep = |kv: &&[&str]| kv[0] != "--candidates";
+    args.extend(TINY.chunks(2).filter(keep).flatten());
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let disabled: Vec<&str> = text.lines().filter(|l| l.contains(": disable ")).collect();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(session.join("session.json")).unwrap())
+            .unwrap();
+    let rounds = record["rounds"].as_array().unwrap();
+    assert!(!rounds.is_empty() && rounds.len() <= 2);
+    let mut recorded: Vec<&serde_json::Value> = rounds
+        .iter()
+        .flat_map(|r| r["edits"].as_array().unwrap())
+        .collect();
+    recorded.extend(record["pending_edits"].as_array().unwrap());
+    assert_eq!(recorded.len(), disabled.len(), "{text}");
+    assert!(recorded
+        .iter()
+        .all(|e| e["author"] == "autopilot" && e["reason"].as_str().unwrap().contains("fitness")));
+    // Every recorded edit is in the template the next round would use.
+    let template = std::fs::read_to_string(session.join("template.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&template).unwrap();
+    for e in &recorded {
+        let (d, b) = (
+            e["edit"]["decision"].as_str().unwrap(),
+            e["edit"]["label"].as_str().unwrap(),
+        );
+        let dec = doc["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == d)
+            .unwrap();
+        let block = dec["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["label"] == b)
+            .unwrap();
+        assert_eq!(block["enabled"], false, "{d}:{b}");
+    }
+    assert!(text.contains("autopilot step 1"));
 }

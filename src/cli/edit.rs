@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 
-use nas_navigator::nas::session::Session;
+use nas_navigator::nas::search::autopilot::EditAuthor;
+use nas_navigator::nas::session::{EditRecord, Session};
 use nas_navigator::nas::space::edit::Edit;
 
 #[derive(Args, Debug)]
@@ -74,7 +75,17 @@ pub fn run(args: EditArgs) -> Result<()> {
     for e in &edits {
         graph.apply(e)?;
     }
+    let mut session = session;
+    session
+        .file
+        .pending_edits
+        .extend(edits.iter().map(|e| EditRecord {
+            edit: e.clone(),
+            author: EditAuthor::Analyst,
+            reason: "edited by hand (nas-navigator edit)".into(),
+        }));
     session.save_template(&graph)?;
+    session.save_file()?;
     println!(
         "{} edits applied; the space now has {} candidates",
         edits.len(),

@@ -1,5 +1,6 @@
 //! Command-line interface: subcommands run the engine headless; no subcommand opens the app.
 
+mod autopilot;
 mod bench;
 mod edit;
 mod probe;
@@ -41,6 +42,8 @@ pub enum Cmd {
     Show(session_cmds::ShowArgs),
     /// Block fitness and frequency, decision importance, block pairs and Pareto fronts of a round.
     Stats(stats::StatsArgs),
+    /// Steer by rule: rounds of training and scoring, applying every suggestion in between.
+    Autopilot(Box<autopilot::AutopilotArgs>),
     /// Train a probe set stand-alone and measure how well the shared-weight scores rank it.
     Probe(probe::ProbeArgs),
     /// Edit a session's template for its next round (weights of kept blocks carry over).
@@ -235,6 +238,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Show(a)) => session_cmds::show(a),
         Some(Cmd::Edit(a)) => edit::run(a),
         Some(Cmd::Probe(a)) => probe::run(a),
+        Some(Cmd::Autopilot(a)) => autopilot::run(*a),
         Some(Cmd::Stats(a)) => stats::run(a),
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
         Some(Cmd::Bench(a)) => bench::run(a),

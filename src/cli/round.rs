@@ -6,8 +6,8 @@ use anyhow::{bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use nas_navigator::nas::trainer::protocol::ScoredCandidate;
-use nas_navigator::nas::trainer::{Command, Engine, EngineSetup, Event};
+use nas_navigator::nas::trainer::protocol::{RoundSummary, ScoredCandidate};
+use nas_navigator::nas::trainer::{Command, Engine, EngineSetup, Event, RoundConfig};
 
 use super::{EngineArgs, TrainArgs};
 
@@ -37,15 +37,31 @@ fn bar(len: u64, template: &str) -> ProgressBar {
 pub fn run(args: RoundArgs) -> Result<()> {
     args.engine.apply_threads()?;
     let config = args.train.config(args.engine.seed)?;
-    let setup = EngineSetup {
-        dataset: args.engine.dataset()?,
-        template: args.engine.template()?,
-        device: args.engine.device()?,
-        session_dir: Some(args.session.clone()),
-        seed: args.engine.seed,
-        val_fraction: args.engine.val_fraction,
+    let setup = setup(&args.engine, &args.session)?;
+    let (summary, mut scored) = run_engine_round(setup, config)?;
+    print_table(&mut scored, args.top, summary.median_accuracy);
+    eprintln!("session written to {}", args.session.display());
+    Ok(())
+}
+
+/// The engine set-up for a session folder from the shared CLI options.
+pub fn setup(engine: &EngineArgs, session: &std::path::Path) -> Result<EngineSetup> {
+    Ok(EngineSetup {
+        dataset: engine.dataset()?,
+        template: engine.template()?,
+        device: engine.device()?,
+        session_dir: Some(session.to_path_buf()),
+        seed: engine.seed,
+        val_fraction: engine.val_fraction,
         event_capacity: 1024,
-    };
+    })
+}
+
+/// Runs one round on a fresh engine thread, showing progress on stderr.
+pub fn run_engine_round(
+    setup: EngineSetup,
+    config: RoundConfig,
+) -> Result<(RoundSummary, Vec<ScoredCandidate>)> {
     let engine = Engine::spawn(setup);
     engine.send(Command::RunRound(config));
     let mut scored: Vec<ScoredCandidate> = Vec::new();
@@ -118,12 +134,10 @@ pub fn run(args: RoundArgs) -> Result<()> {
         "round {} done: training {:.0} s, scoring {:.0} s ({:.2} candidates/s)",
         summary.round, summary.train_secs, summary.score_secs, summary.candidates_per_s
     );
-    print_table(&mut scored, args.top, summary.median_accuracy);
-    eprintln!("session written to {}", args.session.display());
-    Ok(())
+    Ok((summary, scored))
 }
 
-fn print_table(scored: &mut [ScoredCandidate], top: usize, median: Option<f32>) {
+pub fn print_table(scored: &mut [ScoredCandidate], top: usize, median: Option<f32>) {
     scored.sort_by(|a, b| b.accuracy.total_cmp(&a.accuracy));
     println!(
         "{:>4}  {:>8}  {:>9}  {:>10}  candidate",

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::nas::data::DatasetSpec;
 use crate::nas::error::{NasError, Result};
+use crate::nas::search::autopilot::EditAuthor;
 use crate::nas::space::doc::TemplateDoc;
+use crate::nas::space::edit::Edit;
 use crate::nas::space::{SuperGraph, TemplateSpec};
 use crate::nas::supernet::CarryOver;
 use crate::nas::trainer::config::RoundConfig;
@@ -37,6 +39,17 @@ pub struct RoundRecord {
     pub finished: bool,
     pub summary: Option<RoundSummary>,
     pub carry: Option<CarryOver>,
+    /// The template edits made since the previous round, with who made them and why.
+    #[serde(default)]
+    pub edits: Vec<EditRecord>,
+}
+
+/// One template edit in the history: what, by whom, why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditRecord {
+    pub edit: Edit,
+    pub author: EditAuthor,
+    pub reason: String,
 }
 
 impl PartialEq for TemplateDoc {
@@ -56,6 +69,9 @@ pub struct SessionFile {
     pub split: SplitSpec,
     pub template_spec: Option<TemplateSpec>,
     pub rounds: Vec<RoundRecord>,
+    /// Edits made since the last round; the next round takes them into its record.
+    #[serde(default)]
+    pub pending_edits: Vec<EditRecord>,
 }
 
 /// The seed of the session (weights, split) and the validation share of the training split.
@@ -126,6 +142,7 @@ impl Session {
                 split,
                 template_spec: spec,
                 rounds: Vec::new(),
+                pending_edits: Vec::new(),
             },
             rows: Vec::new(),
         };

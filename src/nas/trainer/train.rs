@@ -123,6 +123,7 @@ impl Worker {
             finished: false,
             summary: None,
             carry: None,
+            edits: std::mem::take(&mut session.file.pending_edits),
         });
         session.save_file()?;
         Ok((round, requested, 0, 0))
