@@ -435,3 +435,32 @@ fn a_candidate_learns_a_fixed_batch_of_digits() {
     );
     assert!(correct >= 56, "{correct}/64 correct after 60 steps");
 }
+
+#[test]
+fn latency_is_measured_per_block_and_summed_per_candidate() {
+    let net = Supernet::new(small_chain(), 0, &Device::Cpu).unwrap();
+    let table = net.measure_latency(2, 2).unwrap();
+    let blocks: usize = net.graph.decisions.iter().map(|d| d.blocks.len()).sum();
+    assert_eq!(
+        table.blocks.len(),
+        blocks,
+        "one entry per block of every edge (chain: one edge per decision)"
+    );
+    assert!(table.blocks.iter().all(|b| b.ms.is_finite() && b.ms >= 0.0));
+    let c = Candidate::sample(&net.graph, &mut rand_chacha::ChaCha8Rng::seed_from_u64(3));
+    let want: f64 = net
+        .graph
+        .decisions
+        .iter()
+        .zip(&c.choices)
+        .map(|(d, &b)| {
+            table
+                .blocks
+                .iter()
+                .find(|l| l.decision == d.name && l.block == d.blocks[b].label)
+                .unwrap()
+                .ms
+        })
+        .sum();
+    assert!((table.candidate_ms(&net.graph, &c) - want).abs() < 1e-9);
+}

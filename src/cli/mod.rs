@@ -3,6 +3,7 @@
 mod autopilot;
 mod bench;
 mod edit;
+mod latency;
 mod probe;
 mod round;
 mod session_cmds;
@@ -44,6 +45,8 @@ pub enum Cmd {
     Stats(stats::StatsArgs),
     /// Steer by rule: rounds of training and scoring, applying every suggestion in between.
     Autopilot(Box<autopilot::AutopilotArgs>),
+    /// Measure every block's latency on this device (for the Pareto front against latency).
+    Latency(latency::LatencyArgs),
     /// Train a probe set stand-alone and measure how well the shared-weight scores rank it.
     Probe(probe::ProbeArgs),
     /// Edit a session's template for its next round (weights of kept blocks carry over).
@@ -238,6 +241,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Show(a)) => session_cmds::show(a),
         Some(Cmd::Edit(a)) => edit::run(a),
         Some(Cmd::Probe(a)) => probe::run(a),
+        Some(Cmd::Latency(a)) => latency::run(a),
         Some(Cmd::Autopilot(a)) => autopilot::run(*a),
         Some(Cmd::Stats(a)) => stats::run(a),
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),

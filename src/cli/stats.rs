@@ -13,6 +13,7 @@ use nas_navigator::nas::search::stats::compute;
 use nas_navigator::nas::session::Session;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::Candidate;
+use nas_navigator::nas::supernet::latency::LatencyTable;
 
 #[derive(Args, Debug)]
 pub struct StatsArgs {
@@ -58,6 +59,7 @@ pub fn run(args: StatsArgs) -> Result<()> {
             row.accuracy as f64,
             row.params as f64,
             row.flops as f64,
+            0.0,
         ));
     }
     let stats = compute(&graph, &scored, 0);
@@ -114,10 +116,30 @@ pub fn run(args: StatsArgs) -> Result<()> {
     for s in &suggestions {
         println!("  disable {}:{} because {}", s.decision, s.block, s.reason);
     }
-    for (label, col) in [("parameters", 2), ("MFLOPs", 3)] {
+    // Latency per candidate from latency.json, when it has been measured.
+    let latency: Option<LatencyTable> = std::fs::read_to_string(args.session.join("latency.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let mut fronts = vec![("parameters", 2), ("MFLOPs", 3)];
+    if let Some(table) = &latency {
+        for (i, (c, _)) in scored.iter().enumerate() {
+            costs[i].4 = table.candidate_ms(&graph, c);
+        }
+        fronts.push(("latency ms", 4));
+    }
+    for (label, col) in fronts {
         let pts: Vec<(f64, f64)> = costs
             .iter()
-            .map(|c| (c.1, if col == 2 { c.2 } else { c.3 / 1e6 }))
+            .map(|c| {
+                (
+                    c.1,
+                    match col {
+                        2 => c.2,
+                        3 => c.3 / 1e6,
+                        _ => c.4,
+                    },
+                )
+            })
             .collect();
         println!("\nPareto front, accuracy vs {label}:");
         for i in pareto_front(&pts) {

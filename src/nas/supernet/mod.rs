@@ -1,6 +1,7 @@
 //! The supernet: weights for every block of every edge of a super-graph, shared by all
 //! candidates; forward for any candidate; save, load and carry-over after template edits.
 
+pub mod latency;
 pub mod module;
 
 use std::collections::{HashMap, HashSet};

@@ -68,10 +68,14 @@ impl StableLayout {
             }
             LayoutMethod::Neighbour => {
                 let start = Pca::fit(&schema, &codes, config.dims, &mut rng).project(&codes);
+                let t0 = std::time::Instant::now();
                 let mut index = SortIndex::new(codes.width, &mut rng);
                 index.sort(&codes);
+                eprintln!("TMP sort {:?}", t0.elapsed());
                 let knn = knn_graph(&codes, config.neighbours.min(n.saturating_sub(1)), &index);
+                eprintln!("TMP knn {:?}", t0.elapsed());
                 let edges = fuzzy_edges(&knn, n);
+                eprintln!("TMP edges {:?} {}", t0.elapsed(), edges.head.len());
                 let mut points = initial(&start, config.dims, &mut rng);
                 let epochs = if config.epochs == 0 {
                     default_epochs(n)
@@ -79,6 +83,7 @@ impl StableLayout {
                     config.epochs
                 };
                 optimise(&mut points, config.dims, &edges, epochs, rng.random());
+                eprintln!("TMP sgd {:?}", t0.elapsed());
                 (points, Model::Neighbour { knn, index })
             }
         };
