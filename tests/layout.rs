@@ -404,3 +404,25 @@ fn layouts_are_deterministic_for_a_seed() {
     let empty = layout_with(&g, &[], LayoutConfig::new(LayoutMethod::Neighbour, 3, 0));
     assert_eq!(empty.expect("empty").points.len(), 0);
 }
+
+#[test]
+fn tiny_and_degenerate_sets_give_finite_points() {
+    let g = chain();
+    let one = cand(vec![1; 14]);
+    let sets = [
+        vec![],
+        vec![one.clone()],
+        vec![one.clone(); 5],
+        pool_box()[..3].to_vec(),
+    ];
+    for method in LayoutMethod::ALL {
+        for set in &sets {
+            let mut fit = StableLayout::fit(&g, set, method, 3, 0).expect("fits");
+            assert_eq!(fit.points().len(), set.len());
+            fit.extend(&g, &[one.clone(), cand(vec![0; 14])])
+                .expect("extends");
+            let finite = fit.points().iter().all(|p| p.iter().all(|x| x.is_finite()));
+            assert!(finite, "{method:?} on {} candidates", set.len());
+        }
+    }
+}

@@ -144,10 +144,19 @@ pub fn one_hot(
     Ok((out, d))
 }
 
-/// Threads used for per-point work: the machine's parallelism, fewer for small jobs.
+/// Worker threads: `RAYON_NUM_THREADS` when set (the CLI's `--threads` sets it), else the
+/// machine's parallelism.
+pub(crate) fn threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&t| t > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()))
+}
+
+/// Threads for `n` rows of per-point work: fewer for small jobs.
 fn threads_for(n: usize) -> usize {
-    let avail = std::thread::available_parallelism().map_or(1, |t| t.get());
-    avail.min(n / 512).max(1)
+    threads().min(n / 512).max(1)
 }
 
 /// Fills `out` (`n` rows of `width` values) by calling `f(i, row)` for every row, split over

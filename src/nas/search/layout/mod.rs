@@ -20,7 +20,8 @@
 //!   similar candidates together; distances between clusters mean little. Coordinates span
 //!   roughly -10 to 10.
 //!
-//! Every layout is deterministic for its seed, whatever the number of threads. [`layout`] lays
+//! Every layout is deterministic for its seed, whatever the number of threads (scoped std
+//! threads; `RAYON_NUM_THREADS`, which `--threads` sets, or all cores). [`layout`] lays
 //! out a set once; [`StableLayout`] keeps what it fitted and places later rounds' candidates
 //! with [`StableLayout::extend`] without moving the points already shown (PCA and MDS project
 //! them, the neighbour layout starts each at the weighted mean of its nearest old points and
@@ -34,6 +35,7 @@ mod mds;
 mod neighbour;
 mod pca;
 mod procrustes;
+mod sgd;
 mod stable;
 
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,6 @@
-//! Neighbour-preserving layout, UMAP-like: fuzzy memberships on the Hamming kNN graph
-//! (smooth-kNN distances, symmetrised by fuzzy union), then seeded single-threaded SGD with
-//! UMAP's edge-sampling schedule and negative sampling. The low-dimensional kernel is
-//! `1 / (1 + d^2)` (UMAP with `a = b = 1`, as in LargeVis), which needs no `powf` in the
-//! inner loop. New points can be optimised against fixed old ones.
+//! Neighbour-preserving layout, UMAP-like, part one: fuzzy memberships on the Hamming kNN
+//! graph (smooth-kNN distances, symmetrised by fuzzy union) and the scaled start. The SGD
+//! that follows is in `sgd`.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -11,12 +9,6 @@ use super::knn::Knn;
 
 /// Default neighbours per point.
 pub const DEFAULT_NEIGHBOURS: usize = 15;
-/// Negative samples per positive sample.
-const NEGATIVE_RATE: f32 = 5.0;
-/// Keeps the repulsion finite for near-coincident points.
-const REPULSION_EPS: f32 = 1e-3;
-/// Gradient clip per coordinate.
-const CLIP: f32 = 4.0;
 /// Half-width of the fitted layout's initial box (UMAP scales its initialisation to 10).
 const INIT_SCALE: f32 = 10.0;
 
@@ -123,68 +115,6 @@ pub(crate) fn fuzzy_edges(knn: &Knn, n: usize) -> Edges {
     edges
 }
 
-/// UMAP's sampling schedule: an edge of weight `w` is sampled every `max_w / w` epochs,
-/// with `NEGATIVE_RATE` negative samples per positive one; very weak edges never.
-struct Schedule {
-    every: Vec<f32>,
-    next: Vec<f32>,
-    next_neg: Vec<f32>,
-}
-
-impl Schedule {
-    fn new(weights: &[f32], epochs: usize) -> Self {
-        let max = weights.iter().fold(0.0f32, |m, &w| m.max(w));
-        let every: Vec<f32> = weights
-            .iter()
-            .map(|&w| {
-                if max > 0.0 && w >= max / epochs as f32 {
-                    max / w
-                } else {
-                    f32::INFINITY
-                }
-            })
-            .collect();
-        let next_neg = every.iter().map(|e| e / NEGATIVE_RATE).collect();
-        Self {
-            next: every.clone(),
-            every,
-            next_neg,
-        }
-    }
-
-    /// `Some(negative samples)` when edge `e` is due at `epoch`.
-    #[inline]
-    fn due(&mut self, e: usize, epoch: f32) -> Option<usize> {
-        if self.next[e] > epoch {
-            return None;
-        }
-        self.next[e] += self.every[e];
-        let every_neg = self.every[e] / NEGATIVE_RATE;
-        let n_neg = ((epoch - self.next_neg[e]) / every_neg).max(0.0) as usize;
-        self.next_neg[e] += n_neg as f32 * every_neg;
-        Some(n_neg)
-    }
-}
-
-/// xorshift64*, seeded from the layout's stream: negative samples in the inner loop.
-struct Fast(u64);
-
-impl Fast {
-    #[inline]
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        let r = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32;
-        ((r * n as u64) >> 32) as usize
-    }
-}
-
-#[inline]
-fn dist2<const D: usize>(a: &[f32; 3], b: &[f32; 3]) -> f32 {
-    (0..D).map(|d| (a[d] - b[d]) * (a[d] - b[d])).sum()
-}
-
 /// Scales `start` (e.g. the PCA layout) into a box of half-width 10 and adds a little seeded
 /// noise, so that coincident starts separate.
 pub(crate) fn initial(start: &[[f32; 3]], dims: usize, rng: &mut ChaCha8Rng) -> Vec<[f32; 3]> {
@@ -204,101 +134,4 @@ pub(crate) fn initial(start: &[[f32; 3]], dims: usize, rng: &mut ChaCha8Rng) -> 
             q
         })
         .collect()
-}
-
-/// SGD on all points (both ends of a positive sample move).
-pub(crate) fn optimise(pts: &mut [[f32; 3]], dims: usize, edges: &Edges, epochs: usize, seed: u64) {
-    match dims {
-        2 => optimise_d::<2>(pts, edges, epochs, seed),
-        _ => optimise_d::<3>(pts, edges, epochs, seed),
-    }
-}
-
-fn optimise_d<const D: usize>(pts: &mut [[f32; 3]], edges: &Edges, epochs: usize, seed: u64) {
-    let n = pts.len();
-    let mut sched = Schedule::new(&edges.weight, epochs);
-    let mut fast = Fast(seed | 1);
-    for epoch in 0..epochs {
-        let alpha = 1.0 - epoch as f32 / epochs as f32;
-        for e in 0..edges.head.len() {
-            let Some(n_neg) = sched.due(e, epoch as f32) else {
-                continue;
-            };
-            let (j, k) = (edges.head[e] as usize, edges.tail[e] as usize);
-            let (mut a, mut b) = (pts[j], pts[k]);
-            let d2 = dist2::<D>(&a, &b);
-            if d2 > 0.0 {
-                let c = -2.0 / (1.0 + d2);
-                for d in 0..D {
-                    let g = (c * (a[d] - b[d])).clamp(-CLIP, CLIP) * alpha;
-                    a[d] += g;
-                    b[d] -= g;
-                }
-                pts[k] = b;
-            }
-            for _ in 0..n_neg {
-                let k = fast.below(n);
-                if k == j {
-                    continue;
-                }
-                let o = pts[k];
-                let d2 = dist2::<D>(&a, &o);
-                if d2 > 0.0 {
-                    let c = 2.0 / ((REPULSION_EPS + d2) * (1.0 + d2));
-                    for d in 0..D {
-                        a[d] += (c * (a[d] - o[d])).clamp(-CLIP, CLIP) * alpha;
-                    }
-                }
-            }
-            pts[j] = a;
-        }
-    }
-}
-
-/// SGD on new points only: edges run from `new` (head) to `old` (tail), negatives are old
-/// points, and `old` is never written.
-pub(crate) fn optimise_new(
-    old: &[[f32; 3]],
-    new: &mut [[f32; 3]],
-    dims: usize,
-    edges: &Edges,
-    epochs: usize,
-    seed: u64,
-) {
-    let n = old.len();
-    if n == 0 {
-        return;
-    }
-    let d_max = dims.min(3);
-    let mut sched = Schedule::new(&edges.weight, epochs);
-    let mut fast = Fast(seed | 1);
-    for epoch in 0..epochs {
-        let alpha = 0.25 * (1.0 - epoch as f32 / epochs as f32);
-        for e in 0..edges.head.len() {
-            let Some(n_neg) = sched.due(e, epoch as f32) else {
-                continue;
-            };
-            let (j, k) = (edges.head[e] as usize, edges.tail[e] as usize);
-            let mut a = new[j];
-            let b = old[k];
-            let d2: f32 = (0..d_max).map(|d| (a[d] - b[d]) * (a[d] - b[d])).sum();
-            if d2 > 0.0 {
-                let c = -2.0 / (1.0 + d2);
-                for d in 0..d_max {
-                    a[d] += (c * (a[d] - b[d])).clamp(-CLIP, CLIP) * alpha;
-                }
-            }
-            for _ in 0..n_neg {
-                let o = old[fast.below(n)];
-                let d2: f32 = (0..d_max).map(|d| (a[d] - o[d]) * (a[d] - o[d])).sum();
-                if d2 > 0.0 {
-                    let c = 2.0 / ((REPULSION_EPS + d2) * (1.0 + d2));
-                    for d in 0..d_max {
-                        a[d] += (c * (a[d] - o[d])).clamp(-CLIP, CLIP) * alpha;
-                    }
-                }
-            }
-            new[j] = a;
-        }
-    }
 }

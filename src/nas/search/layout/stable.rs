@@ -6,10 +6,9 @@ use rand::Rng;
 use super::codes::{mix64, Codes, Schema};
 use super::knn::{knn_graph, knn_query, Knn, SortIndex};
 use super::mds::Landmarks;
-use super::neighbour::{
-    default_epochs, fuzzy_edges, initial, memberships, optimise, optimise_new, Edges,
-};
+use super::neighbour::{default_epochs, fuzzy_edges, initial, memberships, Edges};
 use super::pca::Pca;
+use super::sgd::{optimise, optimise_new};
 use super::{Layout, LayoutConfig, LayoutMethod};
 use crate::nas::error::NasError;
 use crate::nas::ops::init::stream;
@@ -68,14 +67,10 @@ impl StableLayout {
             }
             LayoutMethod::Neighbour => {
                 let start = Pca::fit(&schema, &codes, config.dims, &mut rng).project(&codes);
-                let t0 = std::time::Instant::now();
                 let mut index = SortIndex::new(codes.width, &mut rng);
                 index.sort(&codes);
-                eprintln!("TMP sort {:?}", t0.elapsed());
                 let knn = knn_graph(&codes, config.neighbours.min(n.saturating_sub(1)), &index);
-                eprintln!("TMP knn {:?}", t0.elapsed());
                 let edges = fuzzy_edges(&knn, n);
-                eprintln!("TMP edges {:?} {}", t0.elapsed(), edges.head.len());
                 let mut points = initial(&start, config.dims, &mut rng);
                 let epochs = if config.epochs == 0 {
                     default_epochs(n)
@@ -83,7 +78,6 @@ impl StableLayout {
                     config.epochs
                 };
                 optimise(&mut points, config.dims, &edges, epochs, rng.random());
-                eprintln!("TMP sgd {:?}", t0.elapsed());
                 (points, Model::Neighbour { knn, index })
             }
         };
