@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 
-use nas_navigator::nas::search::autopilot::EditAuthor;
+use nas_navigator::nas::search::autopilot::{suggest, EditAuthor};
+use nas_navigator::nas::search::stats::compute;
 use nas_navigator::nas::session::{EditRecord, Session};
 use nas_navigator::nas::space::edit::Edit;
+use nas_navigator::nas::space::{Candidate, SuperGraph};
 
 #[derive(Args, Debug)]
 pub struct EditArgs {
@@ -29,6 +31,9 @@ pub struct EditArgs {
     /// Remove a block from its decision: DECISION:BLOCK (repeatable).
     #[arg(long)]
     pub remove: Vec<String>,
+    /// Accept every suggestion from the last round's statistics (see `stats`).
+    #[arg(long)]
+    pub accept_suggestions: bool,
 }
 
 fn split(arg: &str, flag: &str) -> Result<(String, String)> {
@@ -69,27 +74,58 @@ pub fn run(args: EditArgs) -> Result<()> {
             });
         }
     }
-    if edits.is_empty() {
-        bail!("no edit given (see `nas-navigator edit --help`)");
-    }
-    for e in &edits {
-        graph.apply(e)?;
-    }
-    let mut session = session;
-    session
-        .file
-        .pending_edits
-        .extend(edits.iter().map(|e| EditRecord {
+    let mut records: Vec<EditRecord> = edits
+        .iter()
+        .map(|e| EditRecord {
             edit: e.clone(),
             author: EditAuthor::Analyst,
             reason: "edited by hand (nas-navigator edit)".into(),
-        }));
+        })
+        .collect();
+    if args.accept_suggestions {
+        records.extend(last_round_suggestions(&session, &graph)?);
+    }
+    if records.is_empty() {
+        bail!("no edit given and no suggestion to accept (see `nas-navigator edit --help`)");
+    }
+    for r in &records {
+        graph.apply(&r.edit)?;
+        if r.author == EditAuthor::Suggestion {
+            println!("accepted: {}", r.reason);
+        }
+    }
+    let count = records.len();
+    let mut session = session;
+    session.file.pending_edits.extend(records);
     session.save_template(&graph)?;
     session.save_file()?;
     println!(
-        "{} edits applied; the space now has {} candidates",
-        edits.len(),
+        "{count} edits applied; the space now has {} candidates",
         graph.space_size()
     );
     Ok(())
+}
+
+/// The suggestions from the statistics of the last round with scored candidates.
+fn last_round_suggestions(session: &Session, graph: &SuperGraph) -> Result<Vec<EditRecord>> {
+    let Some(round) = session.rows.last().map(|r| r.round) else {
+        return Ok(Vec::new());
+    };
+    let scored: Vec<(Candidate, f32)> = session
+        .round_rows(round)
+        .filter_map(|r| {
+            Candidate::parse(graph, &r.candidate)
+                .ok()
+                .map(|c| (c, r.accuracy))
+        })
+        .collect();
+    let stats = compute(graph, &scored, 0);
+    Ok(suggest(graph, &stats)
+        .into_iter()
+        .map(|s| EditRecord {
+            edit: s.edit,
+            author: EditAuthor::Suggestion,
+            reason: s.reason,
+        })
+        .collect())
 }
