@@ -12,3 +12,6 @@
 //! ```
 
 pub mod nas;
+
+#[cfg(feature = "app")]
+pub mod app;

@@ -1,5 +1,6 @@
 //! Command-line interface: subcommands run the engine headless; no subcommand opens the app.
 
+mod app;
 mod autopilot;
 mod bench;
 mod edit;
@@ -35,6 +36,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
+    /// Open the desktop app (the default when no subcommand is given).
+    App(Box<app::AppArgs>),
     /// Run one headless round: train the supernet, then score candidates.
     Round(Box<round::RoundArgs>),
     /// Score candidate strings (one per line of FILE) with a session's supernet; CSV to stdout.
@@ -57,6 +60,13 @@ pub enum Cmd {
     Bench(bench::BenchArgs),
     /// Compare search strategies on a table of true accuracies (e.g. NAS-Bench-201).
     Tabular(tabular::TabularArgs),
+}
+
+/// The app's options at their defaults, for a bare `nas-navigator`.
+#[derive(Parser, Debug)]
+struct AppDefaults {
+    #[command(flatten)]
+    app: app::AppArgs,
 }
 
 /// Data, template and device options shared by subcommands that build an engine.
@@ -247,9 +257,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
         Some(Cmd::Bench(a)) => bench::run(a),
         Some(Cmd::Tabular(a)) => tabular::run(a),
-        None => bail!(
-            "no subcommand given; the desktop app is not part of this build yet (see README), \
-             try `nas-navigator round --help`"
-        ),
+        Some(Cmd::App(a)) => app::run(*a),
+        None => app::run(AppDefaults::parse_from(["nas-navigator"]).app),
     }
 }
