@@ -4,7 +4,9 @@
 
 use bevy::prelude::*;
 use crossbeam_channel::bounded;
-use nas_navigator::app::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, ScoredInRound};
+use nas_navigator::app::candidates::{
+    Accuracy, CandidateIndex, CandidateNode, Cost, ScoredInRound,
+};
 use nas_navigator::app::run_state::{Phase, RunState};
 use nas_navigator::app::trainer_link::{CommandRequested, DrainBudget, EngineLink, LinkStats};
 use nas_navigator::app::EnginePlugins;
@@ -24,7 +26,13 @@ fn scored(round: usize, index: usize, key: &str, accuracy: f32) -> Event {
     })
 }
 
-fn app_with_channels(capacity: usize) -> (App, crossbeam_channel::Sender<Event>, crossbeam_channel::Receiver<Command>) {
+fn app_with_channels(
+    capacity: usize,
+) -> (
+    App,
+    crossbeam_channel::Sender<Event>,
+    crossbeam_channel::Receiver<Command>,
+) {
     let (ev_tx, ev_rx) = bounded(capacity);
     let (cmd_tx, cmd_rx) = bounded(4);
     let mut app = App::new();
@@ -36,9 +44,17 @@ fn app_with_channels(capacity: usize) -> (App, crossbeam_channel::Sender<Event>,
 #[test]
 fn scored_events_become_candidate_entities() {
     let (mut app, tx, _cmd) = app_with_channels(64);
-    tx.send(Event::Ready { template: "chain".into(), space_size: 1296.0, dataset: "digits".into(), train_images: 10, val_images: 5 }).unwrap();
+    tx.send(Event::Ready {
+        template: "chain".into(),
+        space_size: 1296.0,
+        dataset: "digits".into(),
+        train_images: 10,
+        val_images: 5,
+    })
+    .unwrap();
     for i in 0..5 {
-        tx.send(scored(1, i, &format!("c{i}"), 50.0 + i as f32)).unwrap();
+        tx.send(scored(1, i, &format!("c{i}"), 50.0 + i as f32))
+            .unwrap();
     }
     // The same candidate scored again in round 2 updates its entity.
     tx.send(scored(2, 0, "c3", 99.0)).unwrap();
@@ -46,7 +62,10 @@ fn scored_events_become_candidate_entities() {
     app.update();
     let world = app.world_mut();
     let mut q = world.query::<(&CandidateNode, &Accuracy, &Cost, &ScoredInRound)>();
-    let mut rows: Vec<(String, Option<f32>, u64, usize)> = q.iter(world).map(|(c, a, k, r)| (c.key.clone(), a.0, k.params, r.0)).collect();
+    let mut rows: Vec<(String, Option<f32>, u64, usize)> = q
+        .iter(world)
+        .map(|(c, a, k, r)| (c.key.clone(), a.0, k.params, r.0))
+        .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(rows.len(), 5);
     assert_eq!(rows[0], ("c0".into(), Some(50.0), 1000, 1));
@@ -60,14 +79,17 @@ fn scored_events_become_candidate_entities() {
 #[test]
 fn commands_requested_in_the_ui_reach_the_engine() {
     let (mut app, _tx, cmd) = app_with_channels(8);
-    app.world_mut().write_message(CommandRequested(Command::Pause));
-    app.world_mut().write_message(CommandRequested(Command::Resume));
+    app.world_mut()
+        .write_message(CommandRequested(Command::Pause));
+    app.world_mut()
+        .write_message(CommandRequested(Command::Resume));
     app.update();
     assert!(matches!(cmd.try_recv(), Ok(Command::Pause)));
     assert!(matches!(cmd.try_recv(), Ok(Command::Resume)));
     // More commands than the channel holds wait for later frames, in order, none lost.
     for _ in 0..10 {
-        app.world_mut().write_message(CommandRequested(Command::Checkpoint));
+        app.world_mut()
+            .write_message(CommandRequested(Command::Checkpoint));
     }
     app.update();
     let mut got = 0;
@@ -84,10 +106,16 @@ fn commands_requested_in_the_ui_reach_the_engine() {
 fn a_flooded_channel_is_drained_in_slices_without_loss_or_repeats() {
     const TOTAL: usize = 50_000;
     let (mut app, tx, _cmd) = app_with_channels(1024);
-    app.insert_resource(DrainBudget { duration: std::time::Duration::from_secs(1), max_events: 700 });
+    app.insert_resource(DrainBudget {
+        duration: std::time::Duration::from_secs(1),
+        max_events: 700,
+    });
     let producer = std::thread::spawn(move || {
         for i in 0..TOTAL {
-            if tx.send(scored(1, i, &format!("k{i}"), (i % 100) as f32)).is_err() {
+            if tx
+                .send(scored(1, i, &format!("k{i}"), (i % 100) as f32))
+                .is_err()
+            {
                 return i;
             }
         }
@@ -102,9 +130,19 @@ fn a_flooded_channel_is_drained_in_slices_without_loss_or_repeats() {
         assert!(frames < 10 * TOTAL / 700 + 100, "drain stalled");
     }
     app.update();
-    assert_eq!(producer.join().unwrap(), TOTAL, "the producer was never stuck");
-    assert!(max_per_frame <= 700, "a frame took {max_per_frame} events, over the budget");
-    assert!(frames >= TOTAL / 700, "the flood was not spread over frames");
+    assert_eq!(
+        producer.join().unwrap(),
+        TOTAL,
+        "the producer was never stuck"
+    );
+    assert!(
+        max_per_frame <= 700,
+        "a frame took {max_per_frame} events, over the budget"
+    );
+    assert!(
+        frames >= TOTAL / 700,
+        "the flood was not spread over frames"
+    );
     let world = app.world_mut();
     let n = world.query::<&CandidateNode>().iter(world).count();
     assert_eq!(n, TOTAL, "every event became exactly one entity");

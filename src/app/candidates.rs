@@ -54,16 +54,24 @@ pub fn apply_scored_candidates(
                     round.0 = s.round;
                 } else {
                     // Spawned earlier this frame: its components arrive with the commands.
-                    commands.entity(entity).insert((Accuracy(Some(s.accuracy)), ScoredInRound(s.round)));
+                    commands
+                        .entity(entity)
+                        .insert((Accuracy(Some(s.accuracy)), ScoredInRound(s.round)));
                 }
                 updated.write(CandidateUpdated(entity));
             }
             None => {
                 let entity = commands
                     .spawn((
-                        CandidateNode { key: s.candidate.clone(), choices: s.choices.clone() },
+                        CandidateNode {
+                            key: s.candidate.clone(),
+                            choices: s.choices.clone(),
+                        },
                         Accuracy(Some(s.accuracy)),
-                        Cost { params: s.params, flops: s.flops },
+                        Cost {
+                            params: s.params,
+                            flops: s.flops,
+                        },
                         ScoredInRound(s.round),
                     ))
                     .id();

@@ -20,7 +20,11 @@ pub struct EnginePlugins;
 
 impl Plugin for EnginePlugins {
     fn build(&self, app: &mut App) {
-        app.add_plugins((trainer_link::TrainerLinkPlugin, candidates::CandidatesPlugin, run_state::RunStatePlugin));
+        app.add_plugins((
+            trainer_link::TrainerLinkPlugin,
+            candidates::CandidatesPlugin,
+            run_state::RunStatePlugin,
+        ));
     }
 }
 
@@ -33,7 +37,10 @@ pub fn run(setup: EngineSetup, round: RoundConfig) -> AppExit {
     let handle = Engine::spawn(setup);
     App::new()
         .add_plugins(DefaultPlugins.set(WindowPlugin {
-            primary_window: Some(Window { title: "NAS-Navigator".into(), ..default() }),
+            primary_window: Some(Window {
+                title: "NAS-Navigator".into(),
+                ..default()
+            }),
             ..default()
         }))
         .add_plugins(bevy_egui::EguiPlugin::default())

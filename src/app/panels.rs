@@ -20,16 +20,31 @@ fn toolbar(
     ui.horizontal(|ui| {
         ui.strong("NAS-Navigator");
         ui.separator();
-        let busy = matches!(state.phase, Phase::Training | Phase::Scoring | Phase::Paused);
-        if ui.add_enabled(!busy, egui::Button::new("Train round")).clicked() {
+        let busy = matches!(
+            state.phase,
+            Phase::Training | Phase::Scoring | Phase::Paused
+        );
+        if ui
+            .add_enabled(!busy, egui::Button::new("Train round"))
+            .clicked()
+        {
             if let Some(next) = next {
                 requests.write(CommandRequested(Command::RunRound(next.0.clone())));
             }
         }
-        if ui.add_enabled(busy && state.phase != Phase::Paused, egui::Button::new("Pause")).clicked() {
+        if ui
+            .add_enabled(
+                busy && state.phase != Phase::Paused,
+                egui::Button::new("Pause"),
+            )
+            .clicked()
+        {
             requests.write(CommandRequested(Command::Pause));
         }
-        if ui.add_enabled(state.phase == Phase::Paused, egui::Button::new("Resume")).clicked() {
+        if ui
+            .add_enabled(state.phase == Phase::Paused, egui::Button::new("Resume"))
+            .clicked()
+        {
             requests.write(CommandRequested(Command::Resume));
         }
         if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
@@ -39,25 +54,51 @@ fn toolbar(
         ui.label(format!("round {}", state.round));
         ui.label(format!("{:?}", state.phase));
         if state.phase == Phase::Training && state.steps_per_epoch > 0 {
-            ui.label(format!("epoch {} step {}/{} loss {:.3}", state.epoch + 1, state.step + 1, state.steps_per_epoch, state.last_loss));
+            ui.label(format!(
+                "epoch {} step {}/{} loss {:.3}",
+                state.epoch + 1,
+                state.step + 1,
+                state.steps_per_epoch,
+                state.last_loss
+            ));
         }
         if state.phase == Phase::Scoring {
-            ui.label(format!("scored {}/{}", state.scored_this_round, state.candidates_this_round));
+            ui.label(format!(
+                "scored {}/{}",
+                state.scored_this_round, state.candidates_this_round
+            ));
         }
         ui.separator();
-        ui.label(format!("{} | {} | {} candidates in space | {candidates} scored", state.dataset, state.template, state.space_size));
+        ui.label(format!(
+            "{} | {} | {} candidates in space | {candidates} scored",
+            state.dataset, state.template, state.space_size
+        ));
     });
 }
 
 /// Training vs validation accuracy per epoch, as two polylines.
 fn curves(ui: &mut egui::Ui, state: &RunState) {
     ui.heading("Accuracy per epoch");
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 180.0), egui::Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), 180.0),
+        egui::Sense::hover(),
+    );
     let painter = ui.painter_at(rect);
-    painter.rect_stroke(rect, 0.0, egui::Stroke::new(1.0, egui::Color32::GRAY), egui::StrokeKind::Inside);
+    painter.rect_stroke(
+        rect,
+        0.0,
+        egui::Stroke::new(1.0, egui::Color32::GRAY),
+        egui::StrokeKind::Inside,
+    );
     let n = state.epochs.len();
     if n == 0 {
-        painter.text(rect.center(), egui::Align2::CENTER_CENTER, "no epoch yet", egui::FontId::default(), egui::Color32::GRAY);
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "no epoch yet",
+            egui::FontId::default(),
+            egui::Color32::GRAY,
+        );
         return;
     }
     let point = |i: usize, acc: f32| {
@@ -65,10 +106,26 @@ fn curves(ui: &mut egui::Ui, state: &RunState) {
         let y = rect.bottom() - rect.height() * (acc / 100.0).clamp(0.0, 1.0);
         egui::pos2(x, y)
     };
-    let train: Vec<egui::Pos2> = state.epochs.iter().enumerate().map(|(i, e)| point(i, e.train_accuracy)).collect();
-    let val: Vec<egui::Pos2> = state.epochs.iter().enumerate().map(|(i, e)| point(i, e.val_accuracy)).collect();
-    painter.add(egui::Shape::line(train, egui::Stroke::new(2.0, egui::Color32::from_rgb(70, 130, 230))));
-    painter.add(egui::Shape::line(val, egui::Stroke::new(2.0, egui::Color32::from_rgb(230, 120, 40))));
+    let train: Vec<egui::Pos2> = state
+        .epochs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| point(i, e.train_accuracy))
+        .collect();
+    let val: Vec<egui::Pos2> = state
+        .epochs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| point(i, e.val_accuracy))
+        .collect();
+    painter.add(egui::Shape::line(
+        train,
+        egui::Stroke::new(2.0, egui::Color32::from_rgb(70, 130, 230)),
+    ));
+    painter.add(egui::Shape::line(
+        val,
+        egui::Stroke::new(2.0, egui::Color32::from_rgb(230, 120, 40)),
+    ));
     ui.horizontal(|ui| {
         ui.colored_label(egui::Color32::from_rgb(70, 130, 230), "training");
         ui.colored_label(egui::Color32::from_rgb(230, 120, 40), "validation");
@@ -97,13 +154,27 @@ fn panels_ui(
     let mut root = egui::Ui::new(
         ctx.clone(),
         "root".into(),
-        egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
     );
-    egui::Panel::top("toolbar").show(&mut root, |ui| toolbar(ui, &state, next.as_deref(), index.0.len(), &mut requests));
-    egui::Panel::right("charts").default_size(340.0).show(&mut root, |ui| curves(ui, &state));
+    egui::Panel::top("toolbar").show(&mut root, |ui| {
+        toolbar(ui, &state, next.as_deref(), index.0.len(), &mut requests)
+    });
+    egui::Panel::right("charts")
+        .default_size(340.0)
+        .show(&mut root, |ui| curves(ui, &state));
     egui::Panel::bottom("status").show(&mut root, |ui| {
         let last = state.messages.last().cloned().unwrap_or_default();
-        ui.label(format!("{} events received{} {last}", stats.received, if stats.engine_gone { ", engine gone" } else { "" }));
+        ui.label(format!(
+            "{} events received{} {last}",
+            stats.received,
+            if stats.engine_gone {
+                ", engine gone"
+            } else {
+                ""
+            }
+        ));
     });
     Ok(())
 }
@@ -112,6 +183,12 @@ pub struct PanelsPlugin;
 
 impl Plugin for PanelsPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(EguiPrimaryContextPass, panels_ui);
+        app.add_systems(Startup, spawn_ui_camera)
+            .add_systems(EguiPrimaryContextPass, panels_ui);
     }
+}
+
+/// egui draws through a camera; until the scatter scene brings its own, this one carries it.
+fn spawn_ui_camera(mut commands: Commands) {
+    commands.spawn(Camera2d);
 }

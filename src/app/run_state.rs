@@ -46,16 +46,30 @@ impl RunState {
     }
 }
 
-pub fn fold_engine_events(mut state: ResMut<RunState>, mut events: MessageReader<EngineEventReceived>) {
+pub fn fold_engine_events(
+    mut state: ResMut<RunState>,
+    mut events: MessageReader<EngineEventReceived>,
+) {
     for EngineEventReceived(event) in events.read() {
         match event {
-            Event::Ready { template, space_size, dataset, .. } => {
+            Event::Ready {
+                template,
+                space_size,
+                dataset,
+                ..
+            } => {
                 state.phase = Phase::Idle;
                 state.template = template.clone();
                 state.dataset = dataset.clone();
                 state.space_size = *space_size;
             }
-            Event::RoundStarted { round, steps_per_epoch, candidates, resumed_scored, .. } => {
+            Event::RoundStarted {
+                round,
+                steps_per_epoch,
+                candidates,
+                resumed_scored,
+                ..
+            } => {
                 state.phase = Phase::Training;
                 state.round = *round;
                 state.steps_per_epoch = *steps_per_epoch;
@@ -99,6 +113,7 @@ pub struct RunStatePlugin;
 
 impl Plugin for RunStatePlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<RunState>().add_systems(Update, fold_engine_events);
+        app.init_resource::<RunState>()
+            .add_systems(Update, fold_engine_events);
     }
 }

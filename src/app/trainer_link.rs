@@ -35,7 +35,13 @@ pub struct EngineLink {
 
 impl EngineLink {
     pub fn from_channels(events: Receiver<Event>, commands: Sender<Command>) -> Self {
-        Self { events, commands, interrupt: None, thread: None, pending: VecDeque::new() }
+        Self {
+            events,
+            commands,
+            interrupt: None,
+            thread: None,
+            pending: VecDeque::new(),
+        }
     }
 
     pub fn from_handle(mut handle: EngineHandle) -> Self {
@@ -81,7 +87,10 @@ pub struct DrainBudget {
 
 impl Default for DrainBudget {
     fn default() -> Self {
-        Self { duration: Duration::from_millis(4), max_events: 5_000 }
+        Self {
+            duration: Duration::from_millis(4),
+            max_events: 5_000,
+        }
     }
 }
 
@@ -121,7 +130,11 @@ pub fn drain_engine_events(
 }
 
 /// Sends requested commands without blocking; what does not fit waits for the next frame.
-pub fn send_commands(mut link: ResMut<EngineLink>, mut stats: ResMut<LinkStats>, mut requests: MessageReader<CommandRequested>) {
+pub fn send_commands(
+    mut link: ResMut<EngineLink>,
+    mut stats: ResMut<LinkStats>,
+    mut requests: MessageReader<CommandRequested>,
+) {
     for CommandRequested(cmd) in requests.read() {
         link.pending.push_back(cmd.clone());
     }
@@ -150,7 +163,13 @@ impl Plugin for TrainerLinkPlugin {
             .add_message::<CommandRequested>()
             .init_resource::<DrainBudget>()
             .init_resource::<LinkStats>()
-            .add_systems(PreUpdate, drain_engine_events.run_if(resource_exists::<EngineLink>))
-            .add_systems(PostUpdate, send_commands.run_if(resource_exists::<EngineLink>));
+            .add_systems(
+                PreUpdate,
+                drain_engine_events.run_if(resource_exists::<EngineLink>),
+            )
+            .add_systems(
+                PostUpdate,
+                send_commands.run_if(resource_exists::<EngineLink>),
+            );
     }
 }
