@@ -10,6 +10,8 @@ use nas_navigator::app::candidates::{
 use nas_navigator::app::run_state::{Phase, RunState};
 use nas_navigator::app::trainer_link::{CommandRequested, DrainBudget, EngineLink, LinkStats};
 use nas_navigator::app::EnginePlugins;
+use nas_navigator::nas::space::doc::TemplateDoc;
+use nas_navigator::nas::space::TemplateSpec;
 use nas_navigator::nas::trainer::protocol::ScoredCandidate;
 use nas_navigator::nas::trainer::{Command, Event};
 
@@ -44,8 +46,14 @@ fn app_with_channels(
 #[test]
 fn scored_events_become_candidate_entities() {
     let (mut app, tx, _cmd) = app_with_channels(64);
+    let graph = TemplateSpec::Chain {
+        stages: 2,
+        width: 4,
+    }
+    .build((1, 8, 8), 10);
     tx.send(Event::Ready {
         template: "chain".into(),
+        template_doc: Box::new(TemplateDoc::from(&graph)),
         space_size: 1296.0,
         dataset: "digits".into(),
         train_images: 10,
@@ -147,4 +155,27 @@ fn a_flooded_channel_is_drained_in_slices_without_loss_or_repeats() {
     let n = world.query::<&CandidateNode>().iter(world).count();
     assert_eq!(n, TOTAL, "every event became exactly one entity");
     assert_eq!(world.resource::<CandidateIndex>().0.len(), TOTAL);
+}
+
+#[test]
+fn the_colour_scale_has_ten_steps_from_blue_to_red_and_grey_for_unscored() {
+    use nas_navigator::app::scatter::accuracy_colour;
+    let grey = accuracy_colour(None, 0.0, 100.0);
+    assert_eq!(grey[0], grey[1]);
+    assert_eq!(grey[1], grey[2]);
+    let steps: Vec<[f32; 4]> = (0..=100)
+        .map(|a| accuracy_colour(Some(a as f32), 0.0, 100.0))
+        .collect();
+    let mut distinct: Vec<[f32; 4]> = steps.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 10, "ten colour steps");
+    assert!(steps[0][2] > steps[0][0], "the worst is blue");
+    assert!(steps[100][0] > steps[100][2], "the best is red");
+    assert!(
+        distinct
+            .windows(2)
+            .all(|w| w[1][0] > w[0][0] && w[1][2] < w[0][2]),
+        "monotone"
+    );
+    assert!(distinct.iter().all(|c| c != &grey));
 }

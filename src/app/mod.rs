@@ -4,11 +4,13 @@
 //! - [`trainer_link`]: channels <-> messages, drained with a time budget;
 //! - [`candidates`]: one entity per scored candidate;
 //! - [`run_state`]: what the engine is doing, for the toolbar and charts;
+//! - [`scatter`]: the search-space scene (candidate positions and the merged point mesh);
 //! - [`panels`]: egui toolbar, status and training curves.
 
 pub mod candidates;
 pub mod panels;
 pub mod run_state;
+pub mod scatter;
 pub mod trainer_link;
 
 use bevy::prelude::*;
@@ -44,7 +46,7 @@ pub fn run(setup: EngineSetup, round: RoundConfig) -> AppExit {
             ..default()
         }))
         .add_plugins(bevy_egui::EguiPlugin::default())
-        .add_plugins((EnginePlugins, panels::PanelsPlugin))
+        .add_plugins((EnginePlugins, scatter::ScatterPlugin, panels::PanelsPlugin))
         .insert_resource(trainer_link::EngineLink::from_handle(handle))
         .insert_resource(NextRound(round))
         .run()

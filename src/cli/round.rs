@@ -71,7 +71,7 @@ pub fn run_engine_round(
     let mut failure = None;
     while let Ok(event) = engine.events.recv() {
         match event {
-            Event::Ready { template, space_size, dataset, train_images, val_images } => eprintln!(
+            Event::Ready { template, space_size, dataset, train_images, val_images, .. } => eprintln!(
                 "{dataset}: {train_images} training / {val_images} validation images; template {template}, {space_size} candidates"
             ),
             Event::RoundStarted { round, epochs, steps_per_epoch, candidates, resumed_at_epoch, resumed_scored } => {

@@ -178,6 +178,7 @@ impl Worker {
         };
         w.control.emit(Event::Ready {
             template: w.supernet.graph.name.clone(),
+            template_doc: Box::new(TemplateDoc::from(&w.supernet.graph)),
             space_size: w.supernet.graph.space_size(),
             dataset: w.data.name.clone(),
             train_images: w.split.train.len(),
@@ -322,6 +323,7 @@ impl Worker {
             s.save_template(&self.supernet.graph)?;
         }
         self.control.emit(Event::TemplateChanged {
+            template_doc: Box::new(TemplateDoc::from(&self.supernet.graph)),
             space_size: self.supernet.graph.space_size(),
             carry,
         });

@@ -92,6 +92,8 @@ pub struct RoundSummary {
 pub enum Event {
     Ready {
         template: String,
+        /// The whole template, for views that draw or lay out its blocks.
+        template_doc: Box<TemplateDoc>,
         space_size: f64,
         dataset: String,
         train_images: usize,
@@ -110,6 +112,7 @@ pub enum Event {
     Scored(ScoredCandidate),
     RoundFinished(RoundSummary),
     TemplateChanged {
+        template_doc: Box<TemplateDoc>,
         space_size: f64,
         carry: CarryOver,
     },
