@@ -81,20 +81,7 @@ pub fn run(args: ProbeArgs) -> Result<()> {
         })
         .collect();
     let device = DeviceChoice::parse(&args.device)?;
-    let setup = EngineSetup {
-        dataset: session.file.dataset.clone(),
-        template: session.file.template_spec.clone().unwrap_or(
-            nas_navigator::nas::space::TemplateSpec::Chain {
-                stages: 4,
-                width: 16,
-            },
-        ),
-        device,
-        session_dir: Some(args.session.clone()),
-        seed: session.file.split.seed,
-        val_fraction: session.file.split.val_fraction,
-        event_capacity: 16,
-    };
+    let setup = EngineSetup::for_session(&session, device);
     // Shared-weight scores of the probes, with and without BN re-calibration.
     let worker = Worker::open(&setup, Engine::detached_control())?;
     let cfg = record.config.clone();

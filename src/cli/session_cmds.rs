@@ -75,25 +75,10 @@ pub fn score(args: ScoreArgs) -> Result<()> {
         c.check_allowed(&graph)
             .with_context(|| format!("{} line {}", args.candidates.display(), i + 1))?;
     }
-    let setup = EngineSetup {
-        dataset: session.file.dataset.clone(),
-        template: session.file.template_spec.clone().unwrap_or(
-            nas_navigator::nas::space::TemplateSpec::Chain {
-                stages: 4,
-                width: 16,
-            },
-        ),
-        device: nas_navigator::nas::device::DeviceChoice::parse(&args.device)?,
-        session_dir: Some(args.session.clone()),
-        seed: session
-            .file
-            .rounds
-            .last()
-            .map(|r| r.config.seed)
-            .unwrap_or(0),
-        val_fraction: 0.1,
-        event_capacity: 16,
-    };
+    let setup = EngineSetup::for_session(
+        &session,
+        nas_navigator::nas::device::DeviceChoice::parse(&args.device)?,
+    );
     if !session.weights_path().is_file() {
         bail!(
             "{}: the session has no trained supernet yet; run a round first",

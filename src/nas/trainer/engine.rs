@@ -35,6 +35,29 @@ pub struct EngineSetup {
     pub event_capacity: usize,
 }
 
+impl EngineSetup {
+    /// The set-up that reopens an existing session as it was made (its dataset, template
+    /// and split), on `device`.
+    pub fn for_session(session: &Session, device: DeviceChoice) -> Self {
+        Self {
+            dataset: session.file.dataset.clone(),
+            template: session
+                .file
+                .template_spec
+                .clone()
+                .unwrap_or(TemplateSpec::Chain {
+                    stages: 4,
+                    width: 16,
+                }),
+            device,
+            session_dir: Some(session.dir.clone()),
+            seed: session.file.split.seed,
+            val_fraction: session.file.split.val_fraction,
+            event_capacity: 16,
+        }
+    }
+}
+
 /// The UI/CLI side: send commands, receive events.
 pub struct EngineHandle {
     pub commands: Sender<Command>,
