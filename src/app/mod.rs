@@ -5,8 +5,10 @@
 //! - [`candidates`]: one entity per scored candidate;
 //! - [`run_state`]: what the engine is doing, for the toolbar and charts;
 //! - [`scatter`]: the search-space scene (candidate positions and the merged point mesh);
+//! - [`block_plot`]: fitness vs frequency per block, with intervals;
 //! - [`panels`]: egui toolbar, status and training curves.
 
+pub mod block_plot;
 pub mod candidates;
 pub mod panels;
 pub mod run_state;
@@ -46,7 +48,12 @@ pub fn run(setup: EngineSetup, round: RoundConfig) -> AppExit {
             ..default()
         }))
         .add_plugins(bevy_egui::EguiPlugin::default())
-        .add_plugins((EnginePlugins, scatter::ScatterPlugin, panels::PanelsPlugin))
+        .add_plugins((
+            EnginePlugins,
+            scatter::ScatterPlugin,
+            block_plot::BlockPlotPlugin,
+            panels::PanelsPlugin,
+        ))
         .insert_resource(trainer_link::EngineLink::from_handle(handle))
         .insert_resource(NextRound(round))
         .run()

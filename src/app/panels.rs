@@ -4,8 +4,10 @@
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 
+use super::block_plot::{self, BlockStatsView};
 use super::candidates::CandidateIndex;
 use super::run_state::{Phase, RunState};
+use super::scatter::TemplateGraph;
 use super::trainer_link::{CommandRequested, LinkStats};
 use super::NextRound;
 use crate::nas::trainer::Command;
@@ -147,6 +149,8 @@ fn panels_ui(
     next: Option<Res<NextRound>>,
     index: Res<CandidateIndex>,
     stats: Res<LinkStats>,
+    blocks: Res<BlockStatsView>,
+    graph: Option<Res<TemplateGraph>>,
     mut requests: MessageWriter<CommandRequested>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
@@ -163,7 +167,11 @@ fn panels_ui(
     });
     egui::Panel::right("charts")
         .default_size(340.0)
-        .show(&mut root, |ui| curves(ui, &state));
+        .show(&mut root, |ui| {
+            curves(ui, &state);
+            ui.separator();
+            block_plot::draw(ui, &blocks, graph.as_deref());
+        });
     egui::Panel::bottom("status").show(&mut root, |ui| {
         let last = state.messages.last().cloned().unwrap_or_default();
         ui.label(format!(

@@ -25,7 +25,7 @@ pub struct TemplateGraph(pub SuperGraph);
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct ScatterPosition(pub Vec2);
 
-/// The 10-step blue-to-red scale (blue = worst of the scored, red = best).
+/// The 10-step blue-to-red scale in sRGB (blue = worst of the scored, red = best).
 pub fn accuracy_colour(acc: Option<f32>, lo: f32, hi: f32) -> [f32; 4] {
     let Some(a) = acc else {
         return [0.55, 0.55, 0.55, 1.0];
@@ -167,9 +167,12 @@ fn rebuild_mesh(
     for (i, (p, acc)) in pts.iter().enumerate() {
         let c = ((*p - min) / span - 0.5) * size;
         let base = (i * 4) as u32;
+        // Vertex colours are linear; the scale is defined in sRGB.
+        let [r, g, b, a] = accuracy_colour(*acc, lo, hi);
+        let linear = LinearRgba::from(Color::srgba(r, g, b, a)).to_f32_array();
         for (dx, dy) in [(-half, -half), (half, -half), (half, half), (-half, half)] {
             positions.push([c.x + dx, c.y + dy, 0.0]);
-            colours.push(accuracy_colour(*acc, lo, hi));
+            colours.push(linear);
         }
         indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
     }

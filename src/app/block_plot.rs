@@ -1,0 +1,163 @@
+//! The block view: one point per block, x = fitness, y = frequency, with their 95%
+//! intervals as bars; statistics recomputed (at most once a second) from the candidate
+//! entities of the newest round.
+
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use super::candidates::{Accuracy, CandidateNode, CandidateUpdated, ScoredInRound};
+use super::scatter::TemplateGraph;
+use crate::nas::search::stats::{compute, Statistics};
+use crate::nas::space::Candidate;
+
+#[derive(Resource, Default)]
+pub struct BlockStatsView {
+    pub round: usize,
+    pub stats: Option<Statistics>,
+    dirty: bool,
+    last: Option<Instant>,
+}
+
+fn refresh_stats(
+    mut view: ResMut<BlockStatsView>,
+    mut updated: MessageReader<CandidateUpdated>,
+    graph: Option<Res<TemplateGraph>>,
+    candidates: Query<(&CandidateNode, &Accuracy, &ScoredInRound)>,
+) {
+    if updated.read().count() > 0 {
+        view.dirty = true;
+    }
+    let due = view
+        .last
+        .is_none_or(|t| t.elapsed() > Duration::from_secs(1));
+    let Some(graph) = graph else { return };
+    if !view.dirty || !due {
+        return;
+    }
+    let round = candidates.iter().map(|(_, _, r)| r.0).max().unwrap_or(0);
+    let scored: Vec<(Candidate, f32)> = candidates
+        .iter()
+        .filter(|(n, a, r)| {
+            r.0 == round && a.0.is_some() && n.choices.len() == graph.0.decisions.len()
+        })
+        .map(|(n, a, _)| {
+            (
+                Candidate {
+                    choices: n.choices.clone(),
+                },
+                a.0.unwrap_or(0.0),
+            )
+        })
+        .collect();
+    view.stats = (scored.len() >= 2).then(|| compute(&graph.0, &scored, 0));
+    view.round = round;
+    view.dirty = false;
+    view.last = Some(Instant::now());
+}
+
+/// Draws the plot into `ui`; hovering a point shows its numbers.
+pub fn draw(ui: &mut egui::Ui, view: &BlockStatsView, graph: Option<&TemplateGraph>) {
+    ui.heading(format!("Blocks (round {})", view.round));
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), 220.0),
+        egui::Sense::hover(),
+    );
+    let painter = ui.painter_at(rect);
+    painter.rect_stroke(
+        rect,
+        0.0,
+        egui::Stroke::new(1.0, egui::Color32::GRAY),
+        egui::StrokeKind::Inside,
+    );
+    let (Some(stats), Some(graph)) = (&view.stats, graph) else {
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "no scores yet",
+            egui::FontId::default(),
+            egui::Color32::GRAY,
+        );
+        return;
+    };
+    let blocks: Vec<_> = stats
+        .blocks
+        .iter()
+        .filter(|b| graph.0.decisions[b.decision_index].blocks.len() > 1)
+        .collect();
+    let fmax = blocks
+        .iter()
+        .map(|b| b.frequency_high)
+        .fold(0.0f32, f32::max)
+        .max(1e-3);
+    let at = |fit: f32, freq: f32| {
+        egui::pos2(
+            rect.left() + rect.width() * fit.clamp(0.0, 1.0),
+            rect.bottom() - rect.height() * (freq / fmax).clamp(0.0, 1.0),
+        )
+    };
+    // The 0.5 line: a block no better than a random candidate.
+    painter.line_segment(
+        [at(0.5, 0.0), at(0.5, fmax)],
+        egui::Stroke::new(1.0, egui::Color32::DARK_GRAY),
+    );
+    let hover = response.hover_pos();
+    let mut tip = None;
+    for b in &blocks {
+        let kind = graph.0.decisions[b.decision_index].blocks[b.block_index]
+            .kind
+            .kind_name();
+        let colour = kind_colour(kind);
+        let p = at(b.fitness, b.frequency);
+        let bar = egui::Stroke::new(1.0, colour.gamma_multiply(0.6));
+        painter.line_segment(
+            [
+                at(b.fitness_low, b.frequency),
+                at(b.fitness_high, b.frequency),
+            ],
+            bar,
+        );
+        painter.line_segment(
+            [
+                at(b.fitness, b.frequency_low),
+                at(b.fitness, b.frequency_high),
+            ],
+            bar,
+        );
+        painter.circle_filled(p, 4.0, colour);
+        if hover.is_some_and(|h| h.distance(p) < 6.0) {
+            tip = Some(format!(
+                "{}:{} ({kind})\nfitness {:.2} [{:.2}, {:.2}]\nfrequency {:.2} [{:.2}, {:.2}], n={}",
+                b.decision, b.block, b.fitness, b.fitness_low, b.fitness_high, b.frequency, b.frequency_low, b.frequency_high, b.count
+            ));
+        }
+    }
+    ui.label("x: fitness (mean rank score, 0.5 = random), y: frequency");
+    if let Some(text) = tip {
+        response.on_hover_text(text);
+    }
+}
+
+/// One colour per block kind, shared with the Lego view.
+pub fn kind_colour(kind: &str) -> egui::Color32 {
+    match kind {
+        "conv" => egui::Color32::from_rgb(80, 150, 240),
+        "sep_conv" => egui::Color32::from_rgb(120, 200, 230),
+        "max_pool" => egui::Color32::from_rgb(240, 160, 60),
+        "avg_pool" => egui::Color32::from_rgb(230, 200, 80),
+        "identity" => egui::Color32::from_rgb(140, 210, 120),
+        "zero" => egui::Color32::from_rgb(150, 150, 150),
+        "dense" => egui::Color32::from_rgb(200, 120, 220),
+        _ => egui::Color32::from_rgb(230, 110, 110),
+    }
+}
+
+pub struct BlockPlotPlugin;
+
+impl Plugin for BlockPlotPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<BlockStatsView>()
+            .add_systems(Update, refresh_stats);
+    }
+}
