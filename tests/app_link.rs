@@ -179,3 +179,45 @@ fn the_colour_scale_has_ten_steps_from_blue_to_red_and_grey_for_unscored() {
     );
     assert!(distinct.iter().all(|c| c != &grey));
 }
+
+#[test]
+fn template_blocks_are_entities_and_follow_template_changes() {
+    use nas_navigator::app::lego::{BlockNode, LegoPlugin};
+    use nas_navigator::app::scatter::TemplateGraph;
+    use nas_navigator::nas::space::edit::Edit;
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(LegoPlugin);
+    let mut graph = TemplateSpec::Chain {
+        stages: 2,
+        width: 4,
+    }
+    .build((1, 8, 8), 10);
+    app.insert_resource(TemplateGraph(graph.clone()));
+    app.update();
+    let count = |app: &mut App| {
+        let world = app.world_mut();
+        world
+            .query::<&BlockNode>()
+            .iter(world)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let blocks = count(&mut app);
+    assert_eq!(blocks.len(), 3 + 2 + 3 + 2 + 1);
+    graph
+        .apply(&Edit::SetEnabled {
+            decision: "conv2".into(),
+            label: "k5".into(),
+            enabled: false,
+        })
+        .unwrap();
+    app.insert_resource(TemplateGraph(graph));
+    app.update();
+    let blocks = count(&mut app);
+    assert_eq!(blocks.len(), 11, "re-synced, not duplicated");
+    let k5 = blocks
+        .iter()
+        .find(|b| b.decision == "conv2" && b.label == "k5")
+        .unwrap();
+    assert!(!k5.enabled && k5.kind == "conv");
+}

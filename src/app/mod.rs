@@ -6,10 +6,12 @@
 //! - [`run_state`]: what the engine is doing, for the toolbar and charts;
 //! - [`scatter`]: the search-space scene (candidate positions and the merged point mesh);
 //! - [`block_plot`]: fitness vs frequency per block, with intervals;
+//! - [`lego`]: the super-graph editor (block entities, node cards, edits with reasons);
 //! - [`panels`]: egui toolbar, status and training curves.
 
 pub mod block_plot;
 pub mod candidates;
+pub mod lego;
 pub mod panels;
 pub mod run_state;
 pub mod scatter;
@@ -52,6 +54,7 @@ pub fn run(setup: EngineSetup, round: RoundConfig) -> AppExit {
             EnginePlugins,
             scatter::ScatterPlugin,
             block_plot::BlockPlotPlugin,
+            lego::LegoPlugin,
             panels::PanelsPlugin,
         ))
         .insert_resource(trainer_link::EngineLink::from_handle(handle))

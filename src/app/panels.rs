@@ -6,6 +6,7 @@ use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 
 use super::block_plot::{self, BlockStatsView};
 use super::candidates::CandidateIndex;
+use super::lego::{self, LegoState};
 use super::run_state::{Phase, RunState};
 use super::scatter::TemplateGraph;
 use super::trainer_link::{CommandRequested, LinkStats};
@@ -151,6 +152,8 @@ fn panels_ui(
     stats: Res<LinkStats>,
     blocks: Res<BlockStatsView>,
     graph: Option<Res<TemplateGraph>>,
+    mut view: ResMut<ViewMode>,
+    mut lego: ResMut<LegoState>,
     mut requests: MessageWriter<CommandRequested>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
@@ -163,6 +166,10 @@ fn panels_ui(
             .max_rect(ctx.viewport_rect()),
     );
     egui::Panel::top("toolbar").show(&mut root, |ui| {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut *view, ViewMode::Scene, "Search space");
+            ui.selectable_value(&mut *view, ViewMode::Lego, "Lego view");
+        });
         toolbar(ui, &state, next.as_deref(), index.0.len(), &mut requests)
     });
     egui::Panel::right("charts")
@@ -172,6 +179,18 @@ fn panels_ui(
             ui.separator();
             block_plot::draw(ui, &blocks, graph.as_deref());
         });
+    if *view == ViewMode::Lego {
+        egui::CentralPanel::default().show(&mut root, |ui| match graph.as_deref() {
+            Some(g) => {
+                if let Some(edit) = lego::draw(ui, &g.0, &mut lego) {
+                    lego::apply_edit(&g.0, &edit, &mut lego, &mut requests);
+                }
+            }
+            None => {
+                ui.label("waiting for the engine's template");
+            }
+        });
+    }
     egui::Panel::bottom("status").show(&mut root, |ui| {
         let last = state.messages.last().cloned().unwrap_or_default();
         ui.label(format!(
@@ -187,11 +206,20 @@ fn panels_ui(
     Ok(())
 }
 
+/// Which view fills the centre of the window.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ViewMode {
+    #[default]
+    Scene,
+    Lego,
+}
+
 pub struct PanelsPlugin;
 
 impl Plugin for PanelsPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, spawn_ui_camera)
+        app.init_resource::<ViewMode>()
+            .add_systems(Startup, spawn_ui_camera)
             .add_systems(EguiPrimaryContextPass, panels_ui);
     }
 }
