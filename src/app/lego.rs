@@ -313,3 +313,30 @@ impl Plugin for LegoPlugin {
             .add_systems(Update, sync_block_entities);
     }
 }
+
+/// The suggestions from the block statistics, each with its reason and an Accept button.
+pub fn draw_suggestions(
+    ui: &mut egui::Ui,
+    graph: &SuperGraph,
+    stats: Option<&crate::nas::search::stats::Statistics>,
+    state: &mut LegoState,
+    requests: &mut MessageWriter<CommandRequested>,
+) {
+    ui.heading("Suggestions");
+    let Some(stats) = stats else {
+        ui.label("none yet");
+        return;
+    };
+    let suggestions = crate::nas::search::autopilot::suggest(graph, stats);
+    if suggestions.is_empty() {
+        ui.label("no block is clearly below its decision's best");
+    }
+    for s in suggestions.iter().take(8) {
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Accept").clicked() {
+                apply_edit(graph, &s.edit, state, requests);
+            }
+            ui.label(format!("disable {}:{}: {}", s.decision, s.block, s.reason));
+        });
+    }
+}

@@ -178,6 +178,10 @@ fn panels_ui(
             curves(ui, &state);
             ui.separator();
             block_plot::draw(ui, &blocks, graph.as_deref());
+            if let Some(g) = graph.as_deref() {
+                ui.separator();
+                lego::draw_suggestions(ui, &g.0, blocks.stats.as_ref(), &mut lego, &mut requests);
+            }
         });
     if *view == ViewMode::Lego {
         egui::CentralPanel::default().show(&mut root, |ui| match graph.as_deref() {
