@@ -60,17 +60,7 @@ fn refresh_stats(
 /// Draws the plot into `ui`; hovering a point shows its numbers.
 pub fn draw(ui: &mut egui::Ui, view: &BlockStatsView, graph: Option<&TemplateGraph>) {
     ui.heading(format!("Blocks (round {})", view.round));
-    let (rect, response) = ui.allocate_exact_size(
-        egui::vec2(ui.available_width(), 220.0),
-        egui::Sense::hover(),
-    );
-    let painter = ui.painter_at(rect);
-    painter.rect_stroke(
-        rect,
-        0.0,
-        egui::Stroke::new(1.0, egui::Color32::GRAY),
-        egui::StrokeKind::Inside,
-    );
+    let (rect, painter, response) = super::panels::chart_frame(ui, 220.0);
     let (Some(stats), Some(graph)) = (&view.stats, graph) else {
         painter.text(
             rect.center(),

@@ -79,11 +79,10 @@ fn toolbar(
     });
 }
 
-/// Training vs validation accuracy per epoch, as two polylines.
-fn curves(ui: &mut egui::Ui, state: &RunState) {
-    ui.heading("Accuracy per epoch");
-    let (rect, _) = ui.allocate_exact_size(
-        egui::vec2(ui.available_width(), 180.0),
+/// A framed chart area the width of `ui`: its rect, a painter clipped to it, its response.
+pub fn chart_frame(ui: &mut egui::Ui, height: f32) -> (egui::Rect, egui::Painter, egui::Response) {
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), height),
         egui::Sense::hover(),
     );
     let painter = ui.painter_at(rect);
@@ -93,6 +92,13 @@ fn curves(ui: &mut egui::Ui, state: &RunState) {
         egui::Stroke::new(1.0, egui::Color32::GRAY),
         egui::StrokeKind::Inside,
     );
+    (rect, painter, response)
+}
+
+/// Training vs validation accuracy per epoch, as two polylines.
+fn curves(ui: &mut egui::Ui, state: &RunState) {
+    ui.heading("Accuracy per epoch");
+    let (rect, painter, _) = chart_frame(ui, 180.0);
     let n = state.epochs.len();
     if n == 0 {
         painter.text(
