@@ -303,3 +303,48 @@ fn damaged_session_files_are_named_and_the_rest_still_loads() {
     let e = Session::open(dir.path()).unwrap_err().to_string();
     assert!(e.contains("version"), "{e}");
 }
+
+#[test]
+fn edits_sent_with_a_template_are_recorded_in_the_next_round() {
+    use nas_navigator::nas::search::autopilot::EditAuthor;
+    use nas_navigator::nas::session::EditRecord;
+    use nas_navigator::nas::space::doc::TemplateDoc;
+    use nas_navigator::nas::space::edit::Edit;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::spawn(setup(Some(dir.path())));
+    collect(&engine, |e| matches!(e, Event::Ready { .. }));
+    let mut graph = Session::open(dir.path()).unwrap().0.template().unwrap();
+    let edit = Edit::SetEnabled {
+        decision: "conv1".into(),
+        label: "k5".into(),
+        enabled: false,
+    };
+    graph.apply(&edit).unwrap();
+    engine.send(Command::SetTemplate(Box::new(TemplateDoc::from(&graph))));
+    engine.send(Command::RecordEdits(vec![EditRecord {
+        edit: edit.clone(),
+        author: EditAuthor::Analyst,
+        reason: "by hand".into(),
+    }]));
+    engine.send(Command::RunRound(RoundConfig {
+        epochs: 1,
+        max_steps_per_epoch: 2,
+        candidates: 3,
+        ..tiny_round()
+    }));
+    let events = collect(&engine, |e| matches!(e, Event::RoundFinished(_)));
+    engine.shutdown();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::TemplateChanged { space_size, .. } if *space_size == 144.0)));
+    let (session, _) = Session::open(dir.path()).unwrap();
+    let round = &session.file.rounds[0];
+    assert_eq!(round.edits.len(), 1);
+    assert_eq!(round.edits[0].edit, edit);
+    assert_eq!(round.edits[0].author, EditAuthor::Analyst);
+    assert!(session.file.pending_edits.is_empty());
+    assert!(session
+        .rows
+        .iter()
+        .all(|r| !r.candidate.contains("conv1:k5")));
+}

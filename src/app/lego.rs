@@ -13,6 +13,8 @@ use bevy_egui::egui;
 use super::block_plot::kind_colour;
 use super::scatter::TemplateGraph;
 use super::trainer_link::CommandRequested;
+use crate::nas::search::autopilot::EditAuthor;
+use crate::nas::session::EditRecord;
 use crate::nas::space::block::{ConvSpec, PoolMode, PoolSpec, SepConvSpec};
 use crate::nas::space::doc::TemplateDoc;
 use crate::nas::space::edit::Edit;
@@ -286,10 +288,13 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
     edit
 }
 
-/// Tries an edit on a copy; sends the new template to the engine if it validates.
+/// Tries an edit on a copy; if it validates, sends the new template to the engine with the
+/// edit's record (who made it and why).
 pub fn apply_edit(
     graph: &SuperGraph,
     edit: &Edit,
+    author: EditAuthor,
+    reason: &str,
     state: &mut LegoState,
     requests: &mut MessageWriter<CommandRequested>,
 ) {
@@ -299,6 +304,12 @@ pub fn apply_edit(
             requests.write(CommandRequested(Command::SetTemplate(Box::new(
                 TemplateDoc::from(&next),
             ))));
+            let record = EditRecord {
+                edit: edit.clone(),
+                author,
+                reason: reason.to_string(),
+            };
+            requests.write(CommandRequested(Command::RecordEdits(vec![record])));
             state.message = Some(format!("sent to the engine: {edit:?}"));
         }
         Err(e) => state.message = Some(e.to_string()),
@@ -334,7 +345,14 @@ pub fn draw_suggestions(
     for s in suggestions.iter().take(8) {
         ui.horizontal_wrapped(|ui| {
             if ui.button("Accept").clicked() {
-                apply_edit(graph, &s.edit, state, requests);
+                apply_edit(
+                    graph,
+                    &s.edit,
+                    EditAuthor::Suggestion,
+                    &s.reason,
+                    state,
+                    requests,
+                );
             }
             ui.label(format!("disable {}:{}: {}", s.decision, s.block, s.reason));
         });

@@ -11,6 +11,7 @@ use super::run_state::{Phase, RunState};
 use super::scatter::TemplateGraph;
 use super::trainer_link::{CommandRequested, LinkStats};
 use super::NextRound;
+use crate::nas::search::autopilot::EditAuthor;
 use crate::nas::trainer::Command;
 
 fn toolbar(
@@ -193,7 +194,14 @@ fn panels_ui(
         egui::CentralPanel::default().show(&mut root, |ui| match graph.as_deref() {
             Some(g) => {
                 if let Some(edit) = lego::draw(ui, &g.0, &mut lego) {
-                    lego::apply_edit(&g.0, &edit, &mut lego, &mut requests);
+                    lego::apply_edit(
+                        &g.0,
+                        &edit,
+                        EditAuthor::Analyst,
+                        "edited in the Lego view",
+                        &mut lego,
+                        &mut requests,
+                    );
                 }
             }
             None => {

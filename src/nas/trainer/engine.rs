@@ -311,6 +311,7 @@ impl Worker {
                 }
                 Command::SetTemplate(doc) => self.set_template(*doc),
                 Command::Checkpoint => self.checkpoint(),
+                Command::RecordEdits(edits) => self.record_edits(edits),
                 Command::Shutdown => return,
                 Command::Pause | Command::Resume | Command::Stop => Ok(()),
             };
@@ -350,6 +351,15 @@ impl Worker {
             space_size: self.supernet.graph.space_size(),
             carry,
         });
+        Ok(())
+    }
+
+    /// Keeps edits for the next round's record (nothing to keep without a session).
+    pub fn record_edits(&mut self, edits: Vec<crate::nas::session::EditRecord>) -> Result<()> {
+        if let Some(s) = self.session.as_mut() {
+            s.file.pending_edits.extend(edits);
+            s.save_file()?;
+        }
         Ok(())
     }
 

@@ -20,6 +20,9 @@ pub enum Command {
         candidates: Vec<String>,
         config: RoundConfig,
     },
+    /// Record template edits (with author and reason) for the next round's record; sent with
+    /// the `SetTemplate` they produced.
+    RecordEdits(Vec<crate::nas::session::EditRecord>),
     /// Replace the template; weights of surviving blocks carry over.
     SetTemplate(Box<TemplateDoc>),
     Pause,
