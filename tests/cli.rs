@@ -2,15 +2,11 @@
 //! input line in order, `show` and `architecture` read it, and bad input exits non-zero with
 //! one line on stderr and no panic.
 
-use std::process::{Command, Output};
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nas-navigator"))
-}
+use std::process::Output;
 
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("binary runs")
-}
+use common::{run, run_ok, TINY};
 
 fn assert_clean_failure(out: &Output, needle: &str) {
     assert!(!out.status.success(), "should fail");
@@ -27,31 +23,6 @@ fn assert_clean_failure(out: &Output, needle: &str) {
     );
 }
 
-const TINY: &[&str] = &[
-    "--dataset",
-    "digits",
-    "--template",
-    "chain",
-    "--stages",
-    "3",
-    "--width",
-    "4",
-    "--epochs",
-    "1",
-    "--max-steps",
-    "3",
-    "--batch-size",
-    "32",
-    "--candidates",
-    "6",
-    "--score-images",
-    "100",
-    "--recalib-batches",
-    "1",
-    "--seed",
-    "2",
-];
-
 #[test]
 fn round_then_score_show_and_architecture() {
     let dir = tempfile::tempdir().unwrap();
@@ -59,12 +30,7 @@ fn round_then_score_show_and_architecture() {
     let s = session.to_str().unwrap();
     let mut args = vec!["round", "--session", s];
     args.extend_from_slice(TINY);
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&args);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("rank") && table.contains("conv1:"),
@@ -83,18 +49,13 @@ fn round_then_score_show_and_architecture() {
     let list: Vec<&str> = rows.iter().rev().map(|r| r[1]).collect();
     let file = dir.path().join("list.txt");
     std::fs::write(&file, list.join("\n")).unwrap();
-    let out = run(&[
+    let out = run_ok(&[
         "score",
         "--session",
         s,
         "--candidates",
         file.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("candidate,accuracy"));
@@ -128,12 +89,11 @@ fn round_then_score_show_and_architecture() {
     assert_clean_failure(&out, "line 2");
     assert!(out.stdout.is_empty());
 
-    let out = run(&["show", "--session", s]);
-    assert!(out.status.success());
+    let out = run_ok(&["show", "--session", s]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("round 1"));
 
     let arch = dir.path().join("arch.json");
-    let out = run(&[
+    run_ok(&[
         "architecture",
         "--session",
         s,
@@ -142,11 +102,6 @@ fn round_then_score_show_and_architecture() {
         "--out",
         arch.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&arch).unwrap()).unwrap();
     assert_eq!(json["template"], "chain");
@@ -157,7 +112,7 @@ fn round_then_score_show_and_architecture() {
         &run(&["edit", "--session", s, "--remove", "head:dense"]),
         "last block",
     );
-    let out = run(&[
+    run_ok(&[
         "edit",
         "--session",
         s,
@@ -166,19 +121,9 @@ fn round_then_score_show_and_architecture() {
         "--lock",
         "pool2:max",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let mut args = vec!["round", "--session", s];
     args.extend_from_slice(TINY);
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&args);
     let csv = std::fs::read_to_string(session.join("candidates.csv")).unwrap();
     let round2: Vec<&str> = csv.lines().filter(|l| l.starts_with("2,")).collect();
     assert_eq!(round2.len(), 6);
@@ -198,12 +143,7 @@ fn round_then_score_show_and_architecture() {
     assert_eq!(record["pending_edits"].as_array().unwrap().len(), 0);
 
     // The statistics of round 1: one entry per block of every decision, frequencies adding up.
-    let out = run(&["stats", "--session", s, "--round", "1", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&["stats", "--session", s, "--round", "1", "--json"]);
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["candidates"], 6);
     let conv1: Vec<&serde_json::Value> = stats["blocks"]
@@ -299,7 +239,7 @@ fn search_around_a_selection_scores_its_neighbours_without_training() {
     let s = session.to_str().unwrap();
     let mut args = vec!["round", "--session", s];
     args.extend_from_slice(TINY);
-    assert!(run(&args).status.success());
+    run_ok(&args);
     let csv = std::fs::read_to_string(session.join("candidates.csv")).unwrap();
     let seed = csv
         .lines()
@@ -323,12 +263,7 @@ fn search_around_a_selection_scores_its_neighbours_without_training() {
     args.extend_from_slice(&["--around", file.to_str().unwrap()]);
     let keep = |kv: &&[&str]| kv[0] != "--epochs" && kv[0] != "--candidates";
     args.extend(TINY.chunks(2).filter(keep).flatten());
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&args);
     let csv = std::fs::read_to_string(session.join("candidates.csv")).unwrap();
     let round2: Vec<&str> = csv
         .lines()
@@ -362,12 +297,7 @@ fn the_autopilot_records_every_decision_it_makes() {
     ];
     let keep = |kv: &&[&str]| kv[0] != "--candidates";
     args.extend(TINY.chunks(2).filter(keep).flatten());
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&args);
     let text = String::from_utf8_lossy(&out.stdout);
     let disabled: Vec<&str> = text.lines().filter(|l| l.contains(": disable ")).collect();
     let record: serde_json::Value =

@@ -1,5 +1,8 @@
 //! Trust figures against brute force and known cases, and the probe command end to end.
 
+mod common;
+
+use common::{run_ok, TINY};
 use nas_navigator::nas::search::trust::{kendall_tau, ranks, spearman, top_k_overlap, Agreement};
 use rand::{Rng, SeedableRng};
 
@@ -72,57 +75,20 @@ fn probe_command_trains_stand_alone_and_writes_probes_csv() {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s");
     let s = s.to_str().unwrap();
-    let bin = env!("CARGO_BIN_EXE_nas-navigator");
-    let out = std::process::Command::new(bin)
-        .args([
-            "round",
-            "--session",
-            s,
-            "--dataset",
-            "digits",
-            "--stages",
-            "3",
-            "--width",
-            "4",
-            "--epochs",
-            "1",
-        ])
-        .args([
-            "--max-steps",
-            "3",
-            "--batch-size",
-            "32",
-            "--candidates",
-            "8",
-            "--score-images",
-            "100",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = std::process::Command::new(bin)
-        .args([
-            "probe",
-            "--session",
-            s,
-            "--count",
-            "4",
-            "--epochs",
-            "1",
-            "--max-steps",
-            "4",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut args = vec!["round", "--session", s];
+    args.extend_from_slice(TINY);
+    run_ok(&args);
+    let out = run_ok(&[
+        "probe",
+        "--session",
+        s,
+        "--count",
+        "4",
+        "--epochs",
+        "1",
+        "--max-steps",
+        "4",
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("with BN re-calibration") && text.contains("without"),

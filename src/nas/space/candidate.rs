@@ -4,7 +4,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::block::Cost;
-use super::graph::{StringFormat, SuperGraph};
+use super::graph::{ShapeReport, StringFormat, SuperGraph};
 use super::SpaceError;
 
 /// NB201's decisions in the order of its string: nodes 1, 2, 3, each from lower nodes.
@@ -184,7 +184,12 @@ impl Candidate {
 
     /// Parameters and FLOPs of this candidate (zero blocks cost nothing).
     pub fn cost(&self, g: &SuperGraph) -> Result<Cost, SpaceError> {
-        let report = g.infer_shapes()?;
+        self.cost_in(g, &g.infer_shapes()?)
+    }
+
+    /// The same, with the template's shape report computed once by the caller (scoring
+    /// thousands of candidates needs the shape inference only once).
+    pub fn cost_in(&self, g: &SuperGraph, report: &ShapeReport) -> Result<Cost, SpaceError> {
         let mut total = Cost::default();
         for (edge, costs) in &report.edge_costs {
             let d = g.edge_decision(*edge)?;

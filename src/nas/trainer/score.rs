@@ -176,6 +176,7 @@ impl Worker {
             })
             .collect();
         let mut search = self.round_search(cfg, round, &history)?;
+        let shapes = graph.infer_shapes()?;
         let mut last_flush = Instant::now();
         while out.len() < total {
             self.control.check()?;
@@ -183,7 +184,7 @@ impl Worker {
             let index = out.len();
             let (_, accuracy) = self.evaluate(&candidate, &batches)?;
             search.tell(candidate.clone(), accuracy);
-            let cost = candidate.cost(&graph)?;
+            let cost = candidate.cost_in(&graph, &shapes)?;
             let scored = ScoredCandidate {
                 round,
                 index,

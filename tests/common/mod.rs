@@ -1,0 +1,49 @@
+//! Helpers shared by the tests that run the `nas-navigator` binary.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+/// A tiny round on the built-in digits: seconds in the debug build.
+pub const TINY: &[&str] = &[
+    "--dataset",
+    "digits",
+    "--template",
+    "chain",
+    "--stages",
+    "3",
+    "--width",
+    "4",
+    "--epochs",
+    "1",
+    "--max-steps",
+    "3",
+    "--batch-size",
+    "32",
+    "--candidates",
+    "6",
+    "--score-images",
+    "100",
+    "--recalib-batches",
+    "1",
+    "--seed",
+    "2",
+];
+
+/// Runs the binary with `args`.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nas-navigator"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+/// Runs the binary and fails the test, showing stderr, unless it succeeded.
+pub fn run_ok(args: &[&str]) -> Output {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
