@@ -1,6 +1,8 @@
 //! The block view: one point per block, x = fitness, y = frequency, with their 95%
 //! intervals as bars; statistics recomputed (at most once a second) from the candidate
-//! entities of the newest round.
+//! entities of the newest round. Two-way highlighting: the block selected in the Lego view
+//! (or clicked here) is ringed, and so are the blocks of the candidate under the mouse in
+//! the scene; the scene in turn dims the candidates that do not use the selected block.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +10,9 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use super::candidates::{Accuracy, CandidateNode, CandidateUpdated, ScoredInRound};
+use super::lego::LegoState;
 use super::scatter::TemplateGraph;
+use super::selection::Hovered;
 use crate::nas::search::stats::{compute, Statistics};
 use crate::nas::space::Candidate;
 
@@ -57,10 +61,56 @@ fn refresh_stats(
     view.last = Some(Instant::now());
 }
 
-/// Draws the plot into `ui`; hovering a point shows its numbers.
-pub fn draw(ui: &mut egui::Ui, view: &BlockStatsView, graph: Option<&TemplateGraph>) {
+/// Blocks to light up, as (decision index, block index): the selected block and the blocks
+/// of the hovered candidate.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct BlockFocus {
+    pub selected: Option<(usize, usize)>,
+    pub hovered: Vec<(usize, usize)>,
+}
+
+pub fn update_focus(
+    lego: Res<LegoState>,
+    hovered: Res<Hovered>,
+    graph: Option<Res<TemplateGraph>>,
+    nodes: Query<&CandidateNode>,
+    mut focus: ResMut<BlockFocus>,
+) {
+    let Some(graph) = graph else { return };
+    if !(lego.is_changed() || hovered.is_changed() || graph.is_changed()) {
+        return;
+    }
+    let selected = lego.selected.as_ref().and_then(|(d, b)| {
+        let di = graph.0.decision_index(d)?;
+        Some((
+            di,
+            graph.0.decisions[di]
+                .blocks
+                .iter()
+                .position(|x| &x.label == b)?,
+        ))
+    });
+    let hovered: Vec<(usize, usize)> = hovered
+        .0
+        .and_then(|e| nodes.get(e).ok())
+        .filter(|n| n.choices.len() == graph.0.decisions.len())
+        .map(|n| n.choices.iter().copied().enumerate().collect())
+        .unwrap_or_default();
+    focus.set_if_neq(BlockFocus { selected, hovered });
+}
+
+/// Draws the plot into `ui`; hovering a point shows its numbers; clicking one returns its
+/// (decision, block) names.
+pub fn draw(
+    ui: &mut egui::Ui,
+    view: &BlockStatsView,
+    graph: Option<&TemplateGraph>,
+    height: f32,
+    focus: &BlockFocus,
+) -> Option<(String, String)> {
     ui.heading(format!("Blocks (round {})", view.round));
-    let (rect, painter, response) = super::panels::chart_frame(ui, 220.0);
+    let (rect, painter, response) = super::panels::chart_frame(ui, height);
+    let response = response.interact(egui::Sense::click());
     let (Some(stats), Some(graph)) = (&view.stats, graph) else {
         painter.text(
             rect.center(),
@@ -69,7 +119,7 @@ pub fn draw(ui: &mut egui::Ui, view: &BlockStatsView, graph: Option<&TemplateGra
             egui::FontId::default(),
             egui::Color32::GRAY,
         );
-        return;
+        return None;
     };
     let blocks: Vec<_> = stats
         .blocks
@@ -94,6 +144,7 @@ pub fn draw(ui: &mut egui::Ui, view: &BlockStatsView, graph: Option<&TemplateGra
     );
     let hover = response.hover_pos();
     let mut tip = None;
+    let mut clicked = None;
     for b in &blocks {
         let kind = graph.0.decisions[b.decision_index].blocks[b.block_index]
             .kind
@@ -116,17 +167,30 @@ pub fn draw(ui: &mut egui::Ui, view: &BlockStatsView, graph: Option<&TemplateGra
             bar,
         );
         painter.circle_filled(p, 4.0, colour);
+        let at_block = (b.decision_index, b.block_index);
+        if focus.selected == Some(at_block) {
+            painter.circle_stroke(p, 8.0, egui::Stroke::new(2.0, egui::Color32::WHITE));
+        }
+        if focus.hovered.contains(&at_block) {
+            painter.circle_stroke(p, 6.5, egui::Stroke::new(2.0, egui::Color32::YELLOW));
+        }
         if hover.is_some_and(|h| h.distance(p) < 6.0) {
+            if response.clicked() {
+                clicked = Some((b.decision.clone(), b.block.clone()));
+            }
             tip = Some(format!(
                 "{}:{} ({kind})\nfitness {:.2} [{:.2}, {:.2}]\nfrequency {:.2} [{:.2}, {:.2}], n={}",
                 b.decision, b.block, b.fitness, b.fitness_low, b.fitness_high, b.frequency, b.frequency_low, b.frequency_high, b.count
             ));
         }
     }
-    ui.label("x: fitness (mean rank score, 0.5 = random), y: frequency");
+    ui.label(
+        "x: fitness (mean rank score, 0.5 = random), y: frequency; click a block to select it",
+    );
     if let Some(text) = tip {
         response.on_hover_text(text);
     }
+    clicked
 }
 
 /// One colour per block kind, shared with the Lego view.
@@ -148,6 +212,7 @@ pub struct BlockPlotPlugin;
 impl Plugin for BlockPlotPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<BlockStatsView>()
-            .add_systems(Update, refresh_stats);
+            .init_resource::<BlockFocus>()
+            .add_systems(Update, (refresh_stats, update_focus));
     }
 }

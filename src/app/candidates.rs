@@ -1,13 +1,20 @@
-//! Candidates as entities: every scored candidate becomes one entity with plain-data
-//! components (its choices, accuracy, cost, round); a candidate scored again in a later
-//! round updates its entity instead of adding another.
+//! Candidates as entities: every sampled or scored candidate becomes one entity with
+//! plain-data components (its choices, accuracy, cost, round). A path trained by the supernet
+//! appears as a sampled candidate (accuracy unknown); scoring fills its accuracy in, and a
+//! candidate scored again in a later round updates its entity instead of adding another.
+//! The template the engine works on is kept here too, as plain data.
 
 use std::collections::HashMap;
 
 use bevy::prelude::*;
 
 use super::trainer_link::EngineEventReceived;
+use crate::nas::space::{Candidate, SuperGraph};
 use crate::nas::trainer::Event;
+
+/// The template the engine works on, as plain data (set from `Ready` and `TemplateChanged`).
+#[derive(Resource, Debug, Clone)]
+pub struct TemplateGraph(pub SuperGraph);
 
 /// A sampled architecture: its canonical string and one block index per decision.
 #[derive(Component, Debug, Clone, PartialEq)]
@@ -38,20 +45,93 @@ pub struct CandidateIndex(pub HashMap<String, Entity>);
 #[derive(Message, Debug, Clone, Copy)]
 pub struct CandidateUpdated(pub Entity);
 
+/// Follows the engine's template: events of one frame are applied in order, so a path
+/// sampled right after a template change is read with the new template.
+pub fn track_template(
+    mut commands: Commands,
+    mut events: MessageReader<EngineEventReceived>,
+    mut current: Local<Option<SuperGraph>>,
+) {
+    let mut changed = false;
+    for EngineEventReceived(event) in events.read() {
+        if let Event::Ready { template_doc, .. } | Event::TemplateChanged { template_doc, .. } =
+            event
+        {
+            match template_doc.as_ref().clone().into_graph() {
+                Ok(graph) => {
+                    *current = Some(graph);
+                    changed = true;
+                }
+                Err(e) => error!("the engine sent a template the app cannot read: {e}"),
+            }
+        }
+    }
+    if let (true, Some(graph)) = (changed, current.as_ref()) {
+        commands.insert_resource(TemplateGraph(graph.clone()));
+    }
+}
+
+/// Paths the supernet trained become sampled candidates (grey until scored).
+pub fn apply_sampled_paths(
+    mut commands: Commands,
+    mut events: MessageReader<EngineEventReceived>,
+    graph: Option<Res<TemplateGraph>>,
+    mut index: ResMut<CandidateIndex>,
+    mut updated: MessageWriter<CandidateUpdated>,
+) {
+    let Some(graph) = graph else {
+        events.clear();
+        return;
+    };
+    for EngineEventReceived(event) in events.read() {
+        let Event::Step(step) = event else { continue };
+        if step.sampled.len() != graph.0.decisions.len() {
+            continue;
+        }
+        let candidate = Candidate {
+            choices: step.sampled.clone(),
+        };
+        let key = candidate.to_string(&graph.0);
+        if index.0.contains_key(&key) {
+            continue;
+        }
+        let cost = candidate.cost(&graph.0).unwrap_or_default();
+        let entity = commands
+            .spawn((
+                CandidateNode {
+                    key: key.clone(),
+                    choices: candidate.choices,
+                },
+                Accuracy(None),
+                Cost {
+                    params: cost.params,
+                    flops: cost.flops,
+                },
+                ScoredInRound(step.round),
+            ))
+            .id();
+        index.0.insert(key, entity);
+        updated.write(CandidateUpdated(entity));
+    }
+}
+
 pub fn apply_scored_candidates(
     mut commands: Commands,
     mut events: MessageReader<EngineEventReceived>,
     mut index: ResMut<CandidateIndex>,
-    mut existing: Query<(&mut Accuracy, &mut ScoredInRound)>,
+    mut existing: Query<(&mut Accuracy, &mut ScoredInRound, &mut CandidateNode)>,
     mut updated: MessageWriter<CandidateUpdated>,
 ) {
     for EngineEventReceived(event) in events.read() {
         let Event::Scored(s) = event else { continue };
         match index.0.get(&s.candidate) {
             Some(&entity) => {
-                if let Ok((mut acc, mut round)) = existing.get_mut(entity) {
+                if let Ok((mut acc, mut round, mut node)) = existing.get_mut(entity) {
                     acc.0 = Some(s.accuracy);
                     round.0 = s.round;
+                    if node.choices != s.choices {
+                        node.choices = s.choices.clone();
+                    }
                 } else {
                     // Spawned earlier this frame: its components arrive with the commands.
                     commands
@@ -88,6 +168,9 @@ impl Plugin for CandidatesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CandidateIndex>()
             .add_message::<CandidateUpdated>()
-            .add_systems(Update, apply_scored_candidates);
+            .add_systems(
+                Update,
+                (track_template, apply_sampled_paths, apply_scored_candidates).chain(),
+            );
     }
 }

@@ -10,11 +10,22 @@
 //! - [`panels`]: egui toolbar, status and training curves.
 
 pub mod block_plot;
+pub mod camera;
 pub mod candidates;
+pub mod charts;
+pub mod layout_worker;
 pub mod lego;
 pub mod panels;
+pub mod pick;
+pub mod points;
+pub mod presentation;
 pub mod run_state;
 pub mod scatter;
+pub mod scene_input;
+pub mod scene_panel;
+pub mod script;
+pub mod selection;
+pub mod shot_check;
 pub mod trainer_link;
 
 use bevy::prelude::*;
@@ -30,6 +41,7 @@ impl Plugin for EnginePlugins {
             trainer_link::TrainerLinkPlugin,
             candidates::CandidatesPlugin,
             run_state::RunStatePlugin,
+            selection::SelectionPlugin,
         ));
     }
 }
@@ -40,24 +52,56 @@ pub struct NextRound(pub RoundConfig);
 
 /// Opens the app window on an engine started with `setup`.
 pub fn run(setup: EngineSetup, round: RoundConfig) -> AppExit {
+    run_with(setup, round, None)
+}
+
+/// Opens the app; with a `script`, the scripted session drives it (and ends it).
+pub fn run_with(
+    setup: EngineSetup,
+    round: RoundConfig,
+    script: Option<script::ScriptedSession>,
+) -> AppExit {
     let handle = Engine::spawn(setup);
-    App::new()
-        .add_plugins(DefaultPlugins.set(WindowPlugin {
-            primary_window: Some(Window {
-                title: "NAS-Navigator".into(),
-                ..default()
-            }),
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title: "NAS-Navigator".into(),
+            resolution: bevy::window::WindowResolution::new(1280, 800),
             ..default()
-        }))
-        .add_plugins(bevy_egui::EguiPlugin::default())
-        .add_plugins((
+        }),
+        ..default()
+    }))
+    .add_plugins(bevy_egui::EguiPlugin::default())
+    .insert_resource(bevy_egui::EguiGlobalSettings {
+        auto_create_primary_context: false,
+        ..default()
+    })
+    .add_plugins(ViewPlugins)
+    .insert_resource(trainer_link::EngineLink::from_handle(handle))
+    .insert_resource(NextRound(round));
+    if let Some(script) = script {
+        app.insert_resource(script)
+            .add_plugins(script::ScriptPlugin);
+    }
+    app.run()
+}
+
+/// Everything drawn: the scene, its camera and input, the side views and panels.
+pub struct ViewPlugins;
+
+impl Plugin for ViewPlugins {
+    fn build(&self, app: &mut App) {
+        app.add_plugins((
             EnginePlugins,
             scatter::ScatterPlugin,
+            points::PointsPlugin,
+            camera::SceneCameraPlugin,
+            scene_input::SceneInputPlugin,
             block_plot::BlockPlotPlugin,
             lego::LegoPlugin,
+            charts::ChartsPlugin,
+            presentation::PresentationPlugin,
             panels::PanelsPlugin,
-        ))
-        .insert_resource(trainer_link::EngineLink::from_handle(handle))
-        .insert_resource(NextRound(round))
-        .run()
+        ));
+    }
 }

@@ -1,83 +1,147 @@
-//! egui panels: the toolbar (train, pause, resume, stop, round counter, status) and the
-//! training curves (training vs validation accuracy per epoch).
+//! The egui frame around the scene: the toolbar (views, round settings, train / pause /
+//! resume / stop, round counter, save), the side panel (block plot, suggestions), the
+//! central views that are not the scene (Lego, Blocks, Charts) and the status line. What is
+//! left free is published as the scene's rectangle.
 
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 
-use super::block_plot::{self, BlockStatsView};
-use super::candidates::CandidateIndex;
+use super::block_plot::{self, BlockFocus, BlockStatsView};
+use super::camera::SceneRect;
+use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost};
+use super::charts::{self, ProbeResults};
 use super::lego::{self, LegoState};
+use super::presentation::Presentation;
 use super::run_state::{Phase, RunState};
 use super::scatter::TemplateGraph;
 use super::trainer_link::{CommandRequested, LinkStats};
 use super::NextRound;
+use crate::nas::ops::optim::OptimizerKind;
 use crate::nas::search::autopilot::EditAuthor;
+use crate::nas::search::strategy::StrategyKind;
 use crate::nas::trainer::Command;
 
-fn toolbar(
+/// Which view fills the centre of the window.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ViewMode {
+    #[default]
+    Scene,
+    Lego,
+    Blocks,
+    Charts,
+}
+
+fn run_controls(
     ui: &mut egui::Ui,
     state: &RunState,
     next: Option<&NextRound>,
-    candidates: usize,
     requests: &mut MessageWriter<CommandRequested>,
 ) {
-    ui.horizontal(|ui| {
-        ui.strong("NAS-Navigator");
-        ui.separator();
-        let busy = matches!(
-            state.phase,
-            Phase::Training | Phase::Scoring | Phase::Paused
-        );
-        if ui
-            .add_enabled(!busy, egui::Button::new("Train round"))
-            .clicked()
-        {
-            if let Some(next) = next {
-                requests.write(CommandRequested(Command::RunRound(next.0.clone())));
-            }
+    let busy = matches!(
+        state.phase,
+        Phase::Training | Phase::Scoring | Phase::Paused
+    );
+    if ui
+        .add_enabled(!busy, egui::Button::new("Train round"))
+        .clicked()
+    {
+        if let Some(next) = next {
+            requests.write(CommandRequested(Command::RunRound(next.0.clone())));
         }
-        if ui
-            .add_enabled(
-                busy && state.phase != Phase::Paused,
-                egui::Button::new("Pause"),
-            )
-            .clicked()
-        {
-            requests.write(CommandRequested(Command::Pause));
-        }
-        if ui
-            .add_enabled(state.phase == Phase::Paused, egui::Button::new("Resume"))
-            .clicked()
-        {
-            requests.write(CommandRequested(Command::Resume));
-        }
-        if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
-            requests.write(CommandRequested(Command::Stop));
-        }
-        ui.separator();
-        ui.label(format!("round {}", state.round));
-        ui.label(format!("{:?}", state.phase));
-        if state.phase == Phase::Training && state.steps_per_epoch > 0 {
-            ui.label(format!(
-                "epoch {} step {}/{} loss {:.3}",
-                state.epoch + 1,
-                state.step + 1,
-                state.steps_per_epoch,
-                state.last_loss
-            ));
-        }
-        if state.phase == Phase::Scoring {
-            ui.label(format!(
-                "scored {}/{}",
-                state.scored_this_round, state.candidates_this_round
-            ));
-        }
-        ui.separator();
+    }
+    let pausable = busy && state.phase != Phase::Paused;
+    if ui
+        .add_enabled(pausable, egui::Button::new("Pause"))
+        .clicked()
+    {
+        requests.write(CommandRequested(Command::Pause));
+    }
+    if ui
+        .add_enabled(state.phase == Phase::Paused, egui::Button::new("Resume"))
+        .clicked()
+    {
+        requests.write(CommandRequested(Command::Resume));
+    }
+    if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
+        requests.write(CommandRequested(Command::Stop));
+    }
+    if ui
+        .button("Save")
+        .on_hover_text("save the supernet weights and the session now")
+        .clicked()
+    {
+        requests.write(CommandRequested(Command::Checkpoint));
+    }
+    ui.separator();
+    ui.label(format!("round {}", state.round));
+    ui.label(format!("{:?}", state.phase));
+    if state.phase == Phase::Training && state.steps_per_epoch > 0 {
         ui.label(format!(
-            "{} | {} | {} candidates in space | {candidates} scored",
-            state.dataset, state.template, state.space_size
+            "epoch {} step {}/{} loss {:.3}",
+            state.epoch + 1,
+            state.step + 1,
+            state.steps_per_epoch,
+            state.last_loss
         ));
-    });
+    }
+    if state.phase == Phase::Scoring {
+        ui.label(format!(
+            "scored {}/{}",
+            state.scored_this_round, state.candidates_this_round
+        ));
+    }
+}
+
+/// The next round's settings: optimizer, learning rate, epochs, candidates, strategy.
+fn round_settings(ui: &mut egui::Ui, state: &RunState, next: &mut NextRound, scored: usize) {
+    let cfg = &mut next.0;
+    ui.label(format!("dataset: {}", state.dataset));
+    ui.label(format!("template: {}", state.template))
+        .on_hover_text("change it in the Lego view");
+    ui.label("loss: cross-entropy");
+    let adam = matches!(cfg.optimizer.kind, OptimizerKind::AdamW { .. });
+    egui::ComboBox::from_id_salt("optimizer")
+        .selected_text(if adam { "AdamW" } else { "SGD (Nesterov)" })
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(!adam, "SGD (Nesterov)").clicked() {
+                cfg.optimizer.kind = OptimizerKind::parse("sgd").unwrap_or(cfg.optimizer.kind);
+            }
+            if ui.selectable_label(adam, "AdamW").clicked() {
+                cfg.optimizer.kind = OptimizerKind::parse("adamw").unwrap_or(cfg.optimizer.kind);
+            }
+        });
+    ui.add(
+        egui::DragValue::new(&mut cfg.optimizer.lr)
+            .range(1e-5..=1.0)
+            .speed(0.001)
+            .prefix("lr "),
+    );
+    ui.add(
+        egui::DragValue::new(&mut cfg.epochs)
+            .range(1..=200)
+            .prefix("epochs "),
+    );
+    ui.add(
+        egui::DragValue::new(&mut cfg.candidates)
+            .range(1..=100_000)
+            .prefix("candidates "),
+    );
+    let evolution = matches!(cfg.strategy, StrategyKind::Evolution { .. });
+    egui::ComboBox::from_id_salt("strategy")
+        .selected_text(cfg.strategy.name())
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(!evolution, "random").clicked() {
+                cfg.strategy = StrategyKind::Random;
+            }
+            if ui.selectable_label(evolution, "evolution").clicked() {
+                cfg.strategy = StrategyKind::evolution();
+            }
+        });
+    ui.separator();
+    ui.label(format!(
+        "{:.0} candidates in space, {scored} seen",
+        state.space_size
+    ));
 }
 
 /// A framed chart area the width of `ui`: its rect, a painter clipped to it, its response.
@@ -96,74 +160,31 @@ pub fn chart_frame(ui: &mut egui::Ui, height: f32) -> (egui::Rect, egui::Painter
     (rect, painter, response)
 }
 
-/// Training vs validation accuracy per epoch, as two polylines.
-fn curves(ui: &mut egui::Ui, state: &RunState) {
-    ui.heading("Accuracy per epoch");
-    let (rect, painter, _) = chart_frame(ui, 180.0);
-    let n = state.epochs.len();
-    if n == 0 {
-        painter.text(
-            rect.center(),
-            egui::Align2::CENTER_CENTER,
-            "no epoch yet",
-            egui::FontId::default(),
-            egui::Color32::GRAY,
-        );
-        return;
-    }
-    let point = |i: usize, acc: f32| {
-        let x = rect.left() + rect.width() * (i as f32 + 0.5) / n as f32;
-        let y = rect.bottom() - rect.height() * (acc / 100.0).clamp(0.0, 1.0);
-        egui::pos2(x, y)
-    };
-    let train: Vec<egui::Pos2> = state
-        .epochs
-        .iter()
-        .enumerate()
-        .map(|(i, e)| point(i, e.train_accuracy))
-        .collect();
-    let val: Vec<egui::Pos2> = state
-        .epochs
-        .iter()
-        .enumerate()
-        .map(|(i, e)| point(i, e.val_accuracy))
-        .collect();
-    painter.add(egui::Shape::line(
-        train,
-        egui::Stroke::new(2.0, egui::Color32::from_rgb(70, 130, 230)),
-    ));
-    painter.add(egui::Shape::line(
-        val,
-        egui::Stroke::new(2.0, egui::Color32::from_rgb(230, 120, 40)),
-    ));
-    ui.horizontal(|ui| {
-        ui.colored_label(egui::Color32::from_rgb(70, 130, 230), "training");
-        ui.colored_label(egui::Color32::from_rgb(230, 120, 40), "validation");
-    });
-    for r in state.rounds.iter().rev().take(5) {
-        ui.label(format!(
-            "round {}: best {:.2}%, median {:.2}%",
-            r.round,
-            r.best_accuracy.unwrap_or(f32::NAN),
-            r.median_accuracy.unwrap_or(f32::NAN)
-        ));
-    }
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct PanelData<'w, 's> {
+    state: Res<'w, RunState>,
+    next: Option<ResMut<'w, NextRound>>,
+    index: Res<'w, CandidateIndex>,
+    stats: Res<'w, LinkStats>,
+    blocks: Res<'w, BlockStatsView>,
+    graph: Option<Res<'w, TemplateGraph>>,
+    candidates: Query<'w, 's, (&'static CandidateNode, &'static Accuracy, &'static Cost)>,
+    probes: ResMut<'w, ProbeResults>,
+    focus: Res<'w, BlockFocus>,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn panels_ui(
+pub fn panels_ui(
     mut contexts: EguiContexts,
-    state: Res<RunState>,
-    next: Option<Res<NextRound>>,
-    index: Res<CandidateIndex>,
-    stats: Res<LinkStats>,
-    blocks: Res<BlockStatsView>,
-    graph: Option<Res<TemplateGraph>>,
+    mut data: PanelData,
     mut view: ResMut<ViewMode>,
     mut lego: ResMut<LegoState>,
+    mut presentation: ResMut<Presentation>,
+    mut scene_rect: ResMut<SceneRect>,
     mut requests: MessageWriter<CommandRequested>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
+    let zoom = ctx.zoom_factor();
     // egui 0.36 panels live in a Ui: a background Ui over the whole window.
     let mut root = egui::Ui::new(
         ctx.clone(),
@@ -172,77 +193,133 @@ fn panels_ui(
             .layer_id(egui::LayerId::background())
             .max_rect(ctx.viewport_rect()),
     );
+    let graph = data.graph.as_deref();
     egui::Panel::top("toolbar").show(&mut root, |ui| {
         ui.horizontal(|ui| {
+            ui.strong("NAS-Navigator");
+            ui.separator();
             ui.selectable_value(&mut *view, ViewMode::Scene, "Search space");
             ui.selectable_value(&mut *view, ViewMode::Lego, "Lego view");
-        });
-        toolbar(ui, &state, next.as_deref(), index.0.len(), &mut requests)
-    });
-    egui::Panel::right("charts")
-        .default_size(340.0)
-        .show(&mut root, |ui| {
-            curves(ui, &state);
+            ui.selectable_value(&mut *view, ViewMode::Blocks, "Blocks");
+            ui.selectable_value(&mut *view, ViewMode::Charts, "Charts");
             ui.separator();
-            block_plot::draw(ui, &blocks, graph.as_deref());
-            if let Some(g) = graph.as_deref() {
-                ui.separator();
-                lego::draw_suggestions(ui, &g.0, blocks.stats.as_ref(), &mut lego, &mut requests);
+            if ui
+                .selectable_label(presentation.on, "Presentation (F11)")
+                .clicked()
+            {
+                presentation.toggle_requested = true;
+            }
+            if ui.button("Screenshot (F12)").clicked() {
+                presentation.screenshot_requested = true;
             }
         });
-    if *view == ViewMode::Lego {
-        egui::CentralPanel::default().show(&mut root, |ui| match graph.as_deref() {
-            Some(g) => {
-                if let Some(edit) = lego::draw(ui, &g.0, &mut lego) {
-                    lego::apply_edit(
-                        &g.0,
-                        &edit,
-                        EditAuthor::Analyst,
-                        "edited in the Lego view",
-                        &mut lego,
-                        &mut requests,
-                    );
-                }
-            }
-            None => {
-                ui.label("waiting for the engine's template");
-            }
-        });
-    }
+        ui.horizontal(|ui| run_controls(ui, &data.state, data.next.as_deref(), &mut requests));
+        if let Some(next) = data.next.as_deref_mut() {
+            ui.horizontal_wrapped(|ui| round_settings(ui, &data.state, next, data.index.0.len()));
+        }
+    });
     egui::Panel::bottom("status").show(&mut root, |ui| {
-        let last = state.messages.last().cloned().unwrap_or_default();
+        let last = data.state.messages.last().cloned().unwrap_or_default();
+        let gone = if data.stats.engine_gone {
+            ", engine gone"
+        } else {
+            ""
+        };
         ui.label(format!(
-            "{} events received{} {last}",
-            stats.received,
-            if stats.engine_gone {
-                ", engine gone"
-            } else {
-                ""
-            }
+            "{} events received{gone} {last}",
+            data.stats.received
         ));
     });
+    if *view != ViewMode::Charts && !presentation.on {
+        egui::Panel::right("side")
+            .default_size(330.0)
+            .show(&mut root, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    if *view != ViewMode::Blocks {
+                        if let Some(b) =
+                            block_plot::draw(ui, &data.blocks, graph, 220.0, &data.focus)
+                        {
+                            lego.selected = Some(b);
+                        }
+                        ui.separator();
+                    }
+                    charts::curves(ui, &data.state, 140.0);
+                    if let Some(g) = graph {
+                        ui.separator();
+                        lego::draw_suggestions(
+                            ui,
+                            &g.0,
+                            data.blocks.stats.as_ref(),
+                            &mut lego,
+                            &mut requests,
+                        );
+                    }
+                });
+            });
+    }
+    match *view {
+        ViewMode::Scene => {}
+        ViewMode::Lego => {
+            egui::CentralPanel::default().show(&mut root, |ui| match graph {
+                Some(g) => {
+                    if let Some(edit) = lego::draw(ui, &g.0, &mut lego) {
+                        lego::apply_edit(
+                            &g.0,
+                            &edit,
+                            EditAuthor::Analyst,
+                            "edited in the Lego view",
+                            &mut lego,
+                            &mut requests,
+                        );
+                    }
+                }
+                None => {
+                    ui.label("waiting for the engine's template");
+                }
+            });
+        }
+        ViewMode::Blocks => {
+            egui::CentralPanel::default().show(&mut root, |ui| {
+                let height = (ui.available_height() - 60.0).max(200.0);
+                if let Some(b) = block_plot::draw(ui, &data.blocks, graph, height, &data.focus) {
+                    lego.selected = Some(b);
+                }
+            });
+        }
+        ViewMode::Charts => {
+            egui::CentralPanel::default().show(&mut root, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let height = ((ui.available_height() - 270.0) / 3.0).max(120.0);
+                    charts::draw_all(
+                        ui,
+                        &data.state,
+                        &data.candidates,
+                        &data.index,
+                        &mut data.probes,
+                        data.next.as_deref(),
+                        &mut requests,
+                        height,
+                    );
+                });
+            });
+        }
+    }
+    let free = root.available_rect_before_wrap();
+    let rect = Some((
+        Vec2::new(free.min.x, free.min.y) * zoom,
+        Vec2::new(free.width(), free.height()) * zoom,
+    ));
+    scene_rect.set_if_neq(SceneRect(rect));
     Ok(())
-}
-
-/// Which view fills the centre of the window.
-#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum ViewMode {
-    #[default]
-    Scene,
-    Lego,
 }
 
 pub struct PanelsPlugin;
 
 impl Plugin for PanelsPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<ViewMode>()
-            .add_systems(Startup, spawn_ui_camera)
-            .add_systems(EguiPrimaryContextPass, panels_ui);
+        app.init_resource::<ViewMode>().add_systems(
+            EguiPrimaryContextPass,
+            (panels_ui, super::scene_panel::scene_overlay).chain(),
+        );
     }
-}
-
-/// egui draws through a camera; until the scatter scene brings its own, this one carries it.
-fn spawn_ui_camera(mut commands: Commands) {
-    commands.spawn(Camera2d);
 }

@@ -39,7 +39,8 @@ pub struct RunState {
 }
 
 impl RunState {
-    fn note(&mut self, text: String) {
+    /// Adds a line to the status messages (the newest 20 are kept).
+    pub fn note(&mut self, text: String) {
         self.messages.push(text);
         let excess = self.messages.len().saturating_sub(20);
         self.messages.drain(..excess);

@@ -1,222 +1,346 @@
-//! The search-space scene, first version: every candidate entity gets a position from a
-//! stable layout of the template (new candidates never move old ones), and all points are
-//! drawn as one merged 2D mesh with per-vertex colours, so 100,000 points are one draw call.
-//! Colour: accuracy on a 10-step blue-to-red scale between the worst and best scored; grey
-//! for candidates not scored yet. (Instancing with a shader of ours, 3D, orbit, hover and
-//! selection are still to come.)
+//! The search-space scene: every candidate entity gets a 2D and a 3D position from the
+//! layout thread (new candidates never move old ones; a template edit re-fits and aligns),
+//! and all points are drawn as one instanced `PointCloud`. Colour: accuracy on a 10-step
+//! blue-to-red scale between the worst and best scored; grey: sampled, not scored yet. The
+//! selection gets a white rim; a block selected in the Lego view dims the candidates that do
+//! not use it; presentation mode can limit the points to the rounds up to one.
 
 use std::time::{Duration, Instant};
 
-use bevy::asset::RenderAssetUsages;
-use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
-use super::candidates::{Accuracy, CandidateNode, CandidateUpdated};
-use super::trainer_link::EngineEventReceived;
-use crate::nas::search::layout::{LayoutMethod, StableLayout};
-use crate::nas::space::{Candidate, SuperGraph};
-use crate::nas::trainer::Event;
+use super::candidates::{Accuracy, CandidateNode, CandidateUpdated, ScoredInRound};
+use super::layout_worker::{LayoutJob, LayoutWorker};
+use super::lego::LegoState;
+use super::points::{point_cloud_bundle, PointCloud, PointInstance};
+use super::selection::Selection;
+use crate::nas::space::Candidate;
 
-/// The template the engine works on, as plain data.
-#[derive(Resource, Debug, Clone)]
-pub struct TemplateGraph(pub SuperGraph);
+pub use super::candidates::TemplateGraph;
 
-/// Where each candidate sits in the scene (layout units).
+/// Where a candidate sits, in layout units: `flat` for the 2D scene (z = 0), `space` for 3D.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct ScatterPosition(pub Vec2);
+pub struct ScatterPosition {
+    pub flat: Vec3,
+    pub space: Vec3,
+}
+
+/// 2D or 3D scene.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum SceneDims {
+    #[default]
+    Flat,
+    Space,
+}
+
+/// Half the side of the cube the points are scaled into (scene units).
+pub const SCENE_HALF_EXTENT: f32 = 50.0;
+
+/// Sampled candidates not scored yet: a dark grey, off the scale (and drawn smaller).
+pub const NOT_SCORED: [f32; 4] = [0.42, 0.42, 0.42, 1.0];
 
 /// The 10-step blue-to-red scale in sRGB (blue = worst of the scored, red = best).
 pub fn accuracy_colour(acc: Option<f32>, lo: f32, hi: f32) -> [f32; 4] {
     let Some(a) = acc else {
-        return [0.55, 0.55, 0.55, 1.0];
+        return NOT_SCORED;
     };
     let t = if hi > lo {
         ((a - lo) / (hi - lo)).clamp(0.0, 1.0)
     } else {
         0.5
     };
-    let step = (t * 9.0).round() / 9.0;
+    scale_step_colour((t * 9.0).round() as usize)
+}
+
+/// Colour of step `0..=9` of the scale (sRGB).
+pub fn scale_step_colour(step: usize) -> [f32; 4] {
+    let s = step.min(9) as f32 / 9.0;
     [
-        0.12 + 0.83 * step,
-        0.25 + 0.35 * (1.0 - (2.0 * step - 1.0).abs()),
-        0.95 - 0.8 * step,
+        0.12 + 0.83 * s,
+        0.25 + 0.35 * (1.0 - (2.0 * s - 1.0).abs()),
+        0.95 - 0.8 * s,
         1.0,
     ]
 }
 
+/// What the scene shows, for the legend, picking and tests: the points in drawing order.
+#[derive(Resource, Debug, Default)]
+pub struct SceneIndex {
+    pub entities: Vec<Entity>,
+    /// Scene coordinates of each point (as drawn).
+    pub world: Vec<Vec3>,
+    /// Accuracy range of the colour scale (`None` until something is scored).
+    pub accuracy_range: Option<(f32, f32)>,
+    /// Bumped whenever the points are rebuilt.
+    pub generation: u64,
+}
+
+/// Only show candidates scored up to this round (presentation mode steps through rounds).
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RoundFilter(pub Option<usize>);
+
 #[derive(Resource, Default)]
-pub struct Scatter {
-    layout: Option<StableLayout>,
-    /// Entities in layout order.
-    placed: Vec<Entity>,
+struct Scatter {
+    /// Candidates waiting to be sent to the layout thread.
     waiting: Vec<Entity>,
+    /// Every candidate sent for layout, in order (a re-fit sends them all again).
+    sent: Vec<Entity>,
     dirty: bool,
     last_build: Option<Instant>,
-    mesh: Handle<Mesh>,
 }
 
 /// Points wait until this many exist before the first fit, so the layout has structure.
 const FIRST_FIT: usize = 30;
+/// At most one rebuild of the instances per this interval while points stream in.
+const REBUILD_INTERVAL: Duration = Duration::from_millis(150);
 
-fn track_template(
-    mut commands: Commands,
-    mut events: MessageReader<EngineEventReceived>,
-    mut scatter: ResMut<Scatter>,
-) {
-    for EngineEventReceived(event) in events.read() {
-        let doc = match event {
-            Event::Ready { template_doc, .. } | Event::TemplateChanged { template_doc, .. } => {
-                template_doc
-            }
-            _ => continue,
-        };
-        if let Ok(graph) = doc.as_ref().clone().into_graph() {
-            // A changed template invalidates the fitted layout; points are re-placed.
-            if scatter.layout.take().is_some() {
-                let placed = std::mem::take(&mut scatter.placed);
-                scatter.waiting.extend(placed);
-            }
-            commands.insert_resource(TemplateGraph(graph));
-        }
-    }
-}
-
-fn place_candidates(
-    mut commands: Commands,
+fn queue_layout_jobs(
     mut updated: MessageReader<CandidateUpdated>,
-    nodes: Query<&CandidateNode>,
+    nodes: Query<(&CandidateNode, Option<&ScatterPosition>)>,
     graph: Option<Res<TemplateGraph>>,
+    worker: Res<LayoutWorker>,
     mut scatter: ResMut<Scatter>,
 ) {
+    let Some(graph) = graph else { return };
     for CandidateUpdated(e) in updated.read() {
-        if !scatter.placed.contains(e) && !scatter.waiting.contains(e) {
+        if nodes.get(*e).is_ok_and(|(_, p)| p.is_none())
+            && !scatter.waiting.contains(e)
+            && !scatter.sent.contains(e)
+        {
             scatter.waiting.push(*e);
         }
         scatter.dirty = true;
     }
-    let Some(graph) = graph else { return };
-    if scatter.waiting.is_empty() || (scatter.layout.is_none() && scatter.waiting.len() < FIRST_FIT)
+    if graph.is_changed() && !scatter.sent.is_empty() {
+        // A new template: fit everything anew, aligned onto the current picture.
+        let mut entities = std::mem::take(&mut scatter.sent);
+        entities.append(&mut scatter.waiting);
+        let (mut kept, mut candidates, mut previous) = (Vec::new(), Vec::new(), Vec::new());
+        for e in entities {
+            if let Ok((n, p)) = nodes.get(e) {
+                kept.push(e);
+                candidates.push(Candidate {
+                    choices: n.choices.clone(),
+                });
+                previous.push(p.map(|p| (p.flat.to_array(), p.space.to_array())));
+            }
+        }
+        let job = LayoutJob::Refit {
+            graph: Box::new(graph.0.clone()),
+            entities: kept.clone(),
+            candidates,
+            previous,
+        };
+        match worker.try_send(job) {
+            Ok(()) => scatter.sent = kept,
+            Err(_) => scatter.waiting = kept,
+        }
+        return;
+    }
+    if scatter.waiting.is_empty() || (scatter.sent.is_empty() && scatter.waiting.len() < FIRST_FIT)
     {
         return;
     }
-    let waiting: Vec<Entity> = scatter
-        .waiting
-        .iter()
-        .copied()
+    let entities: Vec<Entity> = std::mem::take(&mut scatter.waiting)
+        .into_iter()
         .filter(|e| nodes.get(*e).is_ok())
         .collect();
-    let cands: Vec<Candidate> = waiting
+    let candidates: Vec<Candidate> = entities
         .iter()
         .filter_map(|e| nodes.get(*e).ok())
-        .map(|n| Candidate {
+        .map(|(n, _)| Candidate {
             choices: n.choices.clone(),
         })
         .collect();
-    if cands.is_empty() {
-        return;
-    }
-    let new_points: Vec<[f32; 3]> = match scatter.layout.as_mut() {
-        Some(layout) => match layout.extend(&graph.0, &cands) {
-            Ok(p) => p.to_vec(),
-            Err(_) => return,
-        },
-        None => match StableLayout::fit(&graph.0, &cands, LayoutMethod::Neighbour, 2, 0) {
-            Ok(layout) => {
-                let p = layout.points().to_vec();
-                scatter.layout = Some(layout);
-                p
-            }
-            Err(_) => return,
-        },
+    let job = LayoutJob::Extend {
+        graph: Box::new(graph.0.clone()),
+        entities: entities.clone(),
+        candidates,
     };
-    for (e, p) in waiting.iter().zip(new_points) {
-        commands
-            .entity(*e)
-            .insert(ScatterPosition(Vec2::new(p[0], p[1])));
-        scatter.placed.push(*e);
+    match worker.try_send(job) {
+        Ok(()) => scatter.sent.extend(entities),
+        Err(_) => scatter.waiting = entities,
     }
-    scatter.waiting.clear();
-    scatter.dirty = true;
 }
 
-fn rebuild_mesh(
+fn receive_placements(
+    mut commands: Commands,
+    worker: Res<LayoutWorker>,
     mut scatter: ResMut<Scatter>,
-    points: Query<(&ScatterPosition, &Accuracy)>,
-    mut meshes: ResMut<Assets<Mesh>>,
+) {
+    while let Ok(result) = worker.placements.try_recv() {
+        match result {
+            Ok(p) => {
+                for (i, e) in p.entities.iter().enumerate() {
+                    let (f, s) = (p.flat[i], p.space[i]);
+                    if let Ok(mut entity) = commands.get_entity(*e) {
+                        entity.insert(ScatterPosition {
+                            flat: Vec3::new(f[0], f[1], 0.0),
+                            space: Vec3::from_array(s),
+                        });
+                    }
+                }
+                scatter.dirty = true;
+            }
+            Err(e) => error!("scene layout failed: {e}"),
+        }
+    }
+}
+
+/// Marks the points for a rebuild when what they show changed.
+fn watch_highlights(
+    selection: Res<Selection>,
+    lego: Option<Res<LegoState>>,
+    dims: Res<SceneDims>,
+    filter: Res<RoundFilter>,
+    mut scatter: ResMut<Scatter>,
+) {
+    if selection.is_changed()
+        || dims.is_changed()
+        || filter.is_changed()
+        || lego.is_some_and(|l| l.is_changed())
+    {
+        scatter.dirty = true;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rebuild_points(
+    mut scatter: ResMut<Scatter>,
+    points: Query<(
+        Entity,
+        &ScatterPosition,
+        &Accuracy,
+        &CandidateNode,
+        &ScoredInRound,
+    )>,
+    selection: Res<Selection>,
+    lego: Option<Res<LegoState>>,
+    graph: Option<Res<TemplateGraph>>,
+    dims: Res<SceneDims>,
+    filter: Res<RoundFilter>,
+    mut index: ResMut<SceneIndex>,
+    mut clouds: Query<&mut PointCloud>,
 ) {
     let due = scatter
         .last_build
-        .is_none_or(|t| t.elapsed() > Duration::from_millis(250));
+        .is_none_or(|t| t.elapsed() > REBUILD_INTERVAL);
     if !scatter.dirty || !due {
         return;
     }
-    let pts: Vec<(Vec2, Option<f32>)> = points.iter().map(|(p, a)| (p.0, a.0)).collect();
-    let (lo, hi) = pts
+    let focus = lego
+        .as_ref()
+        .and_then(|l| l.selected.clone())
+        .zip(graph.as_ref())
+        .and_then(|((d, b), g)| {
+            let di = g.0.decision_index(&d)?;
+            Some((
+                di,
+                g.0.decisions[di].blocks.iter().position(|x| x.label == b)?,
+            ))
+        });
+    let shown: Vec<_> = points
         .iter()
-        .filter_map(|p| p.1)
-        .fold((f32::MAX, f32::MIN), |(l, h), a| (l.min(a), h.max(a)));
-    let (min, max) = pts.iter().fold(
-        (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN)),
-        |(l, h), p| (l.min(p.0), h.max(p.0)),
-    );
-    let span = (max - min).max_element().max(1e-6);
-    let (size, half) = (620.0, 3.0);
-    let mut positions = Vec::with_capacity(pts.len() * 4);
-    let mut colours = Vec::with_capacity(pts.len() * 4);
-    let mut indices = Vec::with_capacity(pts.len() * 6);
-    for (i, (p, acc)) in pts.iter().enumerate() {
-        let c = ((*p - min) / span - 0.5) * size;
-        let base = (i * 4) as u32;
-        // Vertex colours are linear; the scale is defined in sRGB.
-        let [r, g, b, a] = accuracy_colour(*acc, lo, hi);
-        let linear = LinearRgba::from(Color::srgba(r, g, b, a)).to_f32_array();
-        for (dx, dy) in [(-half, -half), (half, -half), (half, half), (-half, half)] {
-            positions.push([c.x + dx, c.y + dy, 0.0]);
-            colours.push(linear);
+        .filter(|p| filter.0.is_none_or(|r| p.4 .0 <= r))
+        .collect();
+    let pick = |p: &ScatterPosition| {
+        if *dims == SceneDims::Flat {
+            p.flat
+        } else {
+            p.space
         }
-        indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
-    }
-    let mut mesh = Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::default(),
+    };
+    let (min, max) = shown.iter().fold(
+        (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)),
+        |(l, h), p| (l.min(pick(p.1)), h.max(pick(p.1))),
     );
-    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions);
-    mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, colours);
-    mesh.insert_indices(Indices::U32(indices));
-    if let Some(mut m) = meshes.get_mut(&scatter.mesh) {
-        *m = mesh;
+    let centre = (min + max) * 0.5;
+    let half_span = ((max - min) * 0.5).max_element().max(1e-6);
+    let range = shown
+        .iter()
+        .filter_map(|p| p.2 .0)
+        .fold(None, |r: Option<(f32, f32)>, a| {
+            Some(r.map_or((a, a), |(l, h)| (l.min(a), h.max(a))))
+        });
+    let (lo, hi) = range.unwrap_or((0.0, 0.0));
+    let mut instances = Vec::with_capacity(shown.len());
+    index.entities.clear();
+    index.world.clear();
+    for (entity, pos, acc, node, _) in &shown {
+        let world = (pick(pos) - centre) / half_span * SCENE_HALF_EXTENT;
+        let selected = selection.current.contains(entity);
+        let [r, g, b, a] = accuracy_colour(acc.0, lo, hi);
+        let mut linear = LinearRgba::from(Color::srgba(r, g, b, a)).to_f32_array();
+        if focus.is_some_and(|(d, blk)| node.choices.get(d) != Some(&blk)) {
+            for c in &mut linear[..3] {
+                *c *= 0.12;
+            }
+        }
+        if selected {
+            linear[3] = 0.25;
+        }
+        instances.push(PointInstance {
+            centre: world.to_array(),
+            radius_px: if selected { 6.0 } else { 4.0 },
+            colour: linear,
+        });
+        index.entities.push(*entity);
+        index.world.push(world);
+    }
+    index.accuracy_range = range;
+    index.generation += 1;
+    for mut cloud in &mut clouds {
+        cloud.replace(instances.clone());
     }
     scatter.dirty = false;
     scatter.last_build = Some(Instant::now());
 }
 
-fn spawn_scene(
-    mut commands: Commands,
-    mut scatter: ResMut<Scatter>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<ColorMaterial>>,
-) {
-    let empty = Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::default(),
+/// A wire cube around the 3D scene and axis stubs, so depth reads while orbiting.
+fn draw_frame(mut gizmos: Gizmos, dims: Res<SceneDims>, index: Res<SceneIndex>) {
+    if *dims != SceneDims::Space || index.entities.is_empty() {
+        return;
+    }
+    let e = SCENE_HALF_EXTENT * 1.05;
+    gizmos.cube(
+        Transform::from_scale(Vec3::splat(2.0 * e)),
+        Color::srgba(0.6, 0.6, 0.7, 0.35),
     );
-    scatter.mesh = meshes.add(empty);
-    commands.spawn((
-        Mesh2d(scatter.mesh.clone()),
-        MeshMaterial2d(materials.add(ColorMaterial::default())),
-        Transform::from_xyz(-170.0, -10.0, 0.0),
-    ));
+    let corner = Vec3::splat(-e);
+    for (axis, colour) in [
+        (Vec3::X, Color::srgb(0.8, 0.3, 0.3)),
+        (Vec3::Y, Color::srgb(0.3, 0.8, 0.3)),
+        (Vec3::Z, Color::srgb(0.3, 0.5, 0.9)),
+    ] {
+        gizmos.line(corner, corner + axis * e * 0.4, colour);
+    }
 }
 
+fn spawn_cloud(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>) {
+    commands.spawn(point_cloud_bundle(&mut meshes));
+}
+
+/// The scene's data side (positions, instances, index); drawing needs `PointsPlugin`.
 pub struct ScatterPlugin;
 
 impl Plugin for ScatterPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Scatter>()
-            .add_systems(Startup, spawn_scene)
+            .init_resource::<SceneIndex>()
+            .init_resource::<SceneDims>()
+            .init_resource::<RoundFilter>()
+            .init_resource::<Selection>()
+            .insert_resource(LayoutWorker::spawn(0))
+            .add_systems(Startup, spawn_cloud)
             .add_systems(
                 Update,
-                (track_template, place_candidates, rebuild_mesh).chain(),
+                (
+                    queue_layout_jobs,
+                    receive_placements,
+                    watch_highlights,
+                    rebuild_points,
+                )
+                    .chain(),
             );
     }
 }

@@ -7,6 +7,7 @@ mod edit;
 mod latency;
 mod probe;
 mod round;
+mod screenshot;
 mod session_cmds;
 mod stats;
 mod tabular;
@@ -58,6 +59,9 @@ pub enum Cmd {
     Architecture(session_cmds::ArchArgs),
     /// Measure supernet training and candidate scoring speed on a fixed configuration.
     Bench(bench::BenchArgs),
+    /// Open the app on the current display, drive a scripted session and save a checked PNG
+    /// of each main view into --out.
+    Screenshot(screenshot::ScreenshotArgs),
     /// Compare search strategies on a table of true accuracies (e.g. NAS-Bench-201).
     Tabular(tabular::TabularArgs),
 }
@@ -258,6 +262,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Bench(a)) => bench::run(a),
         Some(Cmd::Tabular(a)) => tabular::run(a),
         Some(Cmd::App(a)) => app::run(*a),
+        Some(Cmd::Screenshot(a)) => screenshot::run(a),
         None => app::run(AppDefaults::parse_from(["nas-navigator"]).app),
     }
 }

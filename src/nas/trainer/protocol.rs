@@ -46,6 +46,9 @@ pub struct StepProgress {
     pub accuracy: f32,
     pub lr: f64,
     pub images_per_s: f64,
+    /// The path trained this step (one block index per decision): the app shows it as a
+    /// sampled, not yet scored, candidate.
+    pub sampled: Vec<usize>,
 }
 
 /// One epoch's figures: training (sampled candidates) and validation.

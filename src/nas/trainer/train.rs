@@ -189,6 +189,7 @@ impl Worker {
                 accuracy: 100.0 * ok as f32 / idx.len() as f32,
                 lr,
                 images_per_s: idx.len() as f64 / secs,
+                sampled: candidate.choices.clone(),
             }));
         }
         let duration_secs = start.elapsed().as_secs_f64();

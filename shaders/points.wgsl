@@ -1,0 +1,50 @@
+// Instanced points of the search-space scene: one instance per candidate. The mesh is a
+// 2x2 quad whose corners (position.xy in [-1, 1]) are pushed out in clip space around the
+// instance's centre, so every point is a camera-facing disc of a fixed size in pixels,
+// in 2D (orthographic) and 3D (perspective) alike.
+
+#import bevy_pbr::view_transformations::position_world_to_clip
+#import bevy_pbr::mesh_view_bindings::view
+
+struct Vertex {
+    @location(0) corner: vec3<f32>,
+    // xyz: the candidate's position in the scene; w: the disc's radius in pixels.
+    @location(3) i_centre_radius: vec4<f32>,
+    // Linear RGBA; alpha < 0.5 marks a highlighted point (drawn with a white rim).
+    @location(4) i_colour: vec4<f32>,
+};
+
+struct VertexOutput {
+    @builtin(position) clip_position: vec4<f32>,
+    @location(0) colour: vec4<f32>,
+    @location(1) corner: vec2<f32>,
+};
+
+@vertex
+fn vertex(v: Vertex) -> VertexOutput {
+    let centre = position_world_to_clip(v.i_centre_radius.xyz);
+    let pixels_to_ndc = 2.0 / max(view.viewport.zw, vec2<f32>(1.0, 1.0));
+    let offset = v.corner.xy * v.i_centre_radius.w * pixels_to_ndc;
+    var out: VertexOutput;
+    out.clip_position = vec4<f32>(centre.xy + offset * centre.w, centre.z, centre.w);
+    out.colour = v.i_colour;
+    out.corner = v.corner.xy;
+    return out;
+}
+
+@fragment
+fn fragment(in: VertexOutput) -> @location(0) vec4<f32> {
+    let r = length(in.corner);
+    if r > 1.0 {
+        discard;
+    }
+    let highlighted = in.colour.a < 0.5;
+    if highlighted && r > 0.62 {
+        return vec4<f32>(1.0, 1.0, 1.0, 1.0);
+    }
+    if r > 0.8 {
+        // A thin dark rim keeps neighbouring points apart.
+        return vec4<f32>(in.colour.rgb * 0.45, 1.0);
+    }
+    return vec4<f32>(in.colour.rgb, 1.0);
+}

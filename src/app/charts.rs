@@ -1,0 +1,282 @@
+//! Charts: training vs validation accuracy per epoch (live), the Pareto front of accuracy
+//! against parameters over the scored candidates, and the trust figures: probes trained
+//! stand-alone against their shared-weight scores, with Kendall's tau.
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost};
+use super::panels::chart_frame;
+use super::run_state::RunState;
+use super::trainer_link::{CommandRequested, EngineEventReceived};
+use super::NextRound;
+use crate::nas::search::pareto::pareto_front;
+use crate::nas::search::trust::Agreement;
+use crate::nas::trainer::{Command, Event};
+
+/// Probes trained stand-alone so far: (candidate, stand-alone accuracy %).
+#[derive(Resource, Debug, Default, Clone)]
+pub struct ProbeResults {
+    pub finished: Vec<(String, f32)>,
+    pub requested: usize,
+}
+
+pub fn collect_probes(
+    mut events: MessageReader<EngineEventReceived>,
+    mut probes: ResMut<ProbeResults>,
+) {
+    for EngineEventReceived(event) in events.read() {
+        if let Event::ProbeFinished {
+            candidate,
+            accuracy,
+            ..
+        } = event
+        {
+            probes.finished.push((candidate.clone(), *accuracy));
+        }
+    }
+}
+
+const TRAIN_COLOUR: egui::Color32 = egui::Color32::from_rgb(70, 130, 230);
+const VAL_COLOUR: egui::Color32 = egui::Color32::from_rgb(230, 120, 40);
+
+fn empty(painter: &egui::Painter, rect: egui::Rect, text: &str) {
+    painter.text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        text,
+        egui::FontId::default(),
+        egui::Color32::GRAY,
+    );
+}
+
+/// Training vs validation accuracy per epoch, as two polylines.
+pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) {
+    ui.heading("Accuracy per epoch");
+    let (rect, painter, _) = chart_frame(ui, height);
+    let n = state.epochs.len();
+    if n == 0 {
+        return empty(&painter, rect, "no epoch yet");
+    }
+    let point = |i: usize, acc: f32| {
+        let x = rect.left() + rect.width() * (i as f32 + 0.5) / n as f32;
+        egui::pos2(
+            x,
+            rect.bottom() - rect.height() * (acc / 100.0).clamp(0.0, 1.0),
+        )
+    };
+    let train: Vec<egui::Pos2> = state
+        .epochs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| point(i, e.train_accuracy))
+        .collect();
+    let val: Vec<egui::Pos2> = state
+        .epochs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| point(i, e.val_accuracy))
+        .collect();
+    for (line, colour) in [(train, TRAIN_COLOUR), (val, VAL_COLOUR)] {
+        for p in &line {
+            painter.circle_filled(*p, 3.0, colour);
+        }
+        painter.add(egui::Shape::line(line, egui::Stroke::new(2.0, colour)));
+    }
+    ui.horizontal(|ui| {
+        ui.colored_label(TRAIN_COLOUR, "training");
+        ui.colored_label(VAL_COLOUR, "validation");
+        ui.label("(0-100 %)");
+    });
+    for r in state.rounds.iter().rev().take(5) {
+        ui.label(format!(
+            "round {}: best {:.2}%, median {:.2}%",
+            r.round,
+            r.best_accuracy.unwrap_or(f32::NAN),
+            r.median_accuracy.unwrap_or(f32::NAN)
+        ));
+    }
+}
+
+/// Accuracy against parameters (log scale) of every scored candidate; the front in orange.
+pub fn pareto(ui: &mut egui::Ui, points: &[(f32, u64)], height: f32) {
+    ui.heading("Pareto front: accuracy vs parameters");
+    let (rect, painter, _) = chart_frame(ui, height);
+    if points.len() < 2 {
+        return empty(&painter, rect, "no scores yet");
+    }
+    let x_of = |p: u64| (p.max(1) as f32).log10();
+    let (xl, xh) = points.iter().fold((f32::MAX, f32::MIN), |(l, h), p| {
+        (l.min(x_of(p.1)), h.max(x_of(p.1)))
+    });
+    let (yl, yh) = points
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(l, h), p| (l.min(p.0), h.max(p.0)));
+    let at = |acc: f32, params: u64| {
+        let tx = if xh > xl {
+            (x_of(params) - xl) / (xh - xl)
+        } else {
+            0.5
+        };
+        let ty = if yh > yl { (acc - yl) / (yh - yl) } else { 0.5 };
+        egui::pos2(
+            rect.left() + 8.0 + (rect.width() - 16.0) * tx,
+            rect.bottom() - 8.0 - (rect.height() - 16.0) * ty,
+        )
+    };
+    for p in points {
+        painter.circle_filled(at(p.0, p.1), 2.0, egui::Color32::from_gray(140));
+    }
+    // Fewer parameters and higher accuracy are both better: minimise (params, -accuracy).
+    let costs: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| (p.1 as f64, -f64::from(p.0)))
+        .collect();
+    let mut front: Vec<usize> = pareto_front(&costs);
+    front.sort_by_key(|&i| points[i].1);
+    let line: Vec<egui::Pos2> = front
+        .iter()
+        .map(|&i| at(points[i].0, points[i].1))
+        .collect();
+    for p in &line {
+        painter.circle_filled(*p, 3.5, VAL_COLOUR);
+    }
+    painter.add(egui::Shape::line(line, egui::Stroke::new(1.5, VAL_COLOUR)));
+    ui.label(format!(
+        "{} candidates, {} on the front; x: parameters {:.0}..{:.0} (log), y: accuracy {yl:.1}..{yh:.1} %",
+        points.len(),
+        front.len(),
+        10f32.powf(xl),
+        10f32.powf(xh)
+    ));
+}
+
+/// Stand-alone (x) against shared-weight (y) accuracy of the probes, with the rank agreement.
+pub fn trust(ui: &mut egui::Ui, pairs: &[(f32, f32)], height: f32) {
+    ui.heading("Trust: probes trained stand-alone");
+    let (rect, painter, _) = chart_frame(ui, height);
+    if pairs.len() < 2 {
+        return empty(
+            &painter,
+            rect,
+            "run probes to compare with stand-alone training",
+        );
+    }
+    let lo = pairs
+        .iter()
+        .flat_map(|p| [p.0, p.1])
+        .fold(f32::MAX, f32::min);
+    let hi = pairs
+        .iter()
+        .flat_map(|p| [p.0, p.1])
+        .fold(f32::MIN, f32::max)
+        .max(lo + 1e-3);
+    let at = |v: f32, w: f32| {
+        egui::pos2(
+            rect.left() + 8.0 + (rect.width() - 16.0) * (v - lo) / (hi - lo),
+            rect.bottom() - 8.0 - (rect.height() - 16.0) * (w - lo) / (hi - lo),
+        )
+    };
+    painter.line_segment(
+        [at(lo, lo), at(hi, hi)],
+        egui::Stroke::new(1.0, egui::Color32::DARK_GRAY),
+    );
+    for p in pairs {
+        painter.circle_filled(at(p.0, p.1), 4.0, TRAIN_COLOUR);
+    }
+    let standalone: Vec<f64> = pairs.iter().map(|p| f64::from(p.0)).collect();
+    let shared: Vec<f64> = pairs.iter().map(|p| f64::from(p.1)).collect();
+    let a = Agreement::between(&shared, &standalone);
+    ui.label(format!(
+        "{} probes: Kendall tau {:+.3}, Spearman {:+.3}, top-{} overlap {:.2}",
+        a.probes, a.kendall_tau, a.spearman, a.top_k, a.top_k_overlap
+    ));
+    ui.label("x: stand-alone accuracy, y: shared-weight score (%)");
+}
+
+/// The whole charts view (or the side panel's part of it).
+#[allow(clippy::too_many_arguments)]
+pub fn draw_all(
+    ui: &mut egui::Ui,
+    state: &RunState,
+    candidates: &Query<(&CandidateNode, &Accuracy, &Cost)>,
+    index: &CandidateIndex,
+    probes: &mut ProbeResults,
+    next: Option<&NextRound>,
+    requests: &mut MessageWriter<CommandRequested>,
+    height: f32,
+) {
+    curves(ui, state, height);
+    ui.separator();
+    let points: Vec<(f32, u64)> = candidates
+        .iter()
+        .filter_map(|(_, a, c)| Some((a.0?, c.params)))
+        .collect();
+    pareto(ui, &points, height);
+    ui.separator();
+    let pairs: Vec<(f32, f32)> = probes
+        .finished
+        .iter()
+        .filter_map(|(key, standalone)| {
+            let e = index.0.get(key)?;
+            let (_, a, _) = candidates.get(*e).ok()?;
+            Some((*standalone, a.0?))
+        })
+        .collect();
+    trust(ui, &pairs, height);
+    let busy = probes.finished.len() < probes.requested;
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(
+                !busy && points.len() >= 4,
+                egui::Button::new("Run 6 probes"),
+            )
+            .clicked()
+        {
+            if let Some(next) = next {
+                let keys = probe_choice(candidates, 6);
+                probes.requested = probes.finished.len() + keys.len();
+                requests.write(CommandRequested(Command::Probe {
+                    candidates: keys,
+                    config: next.0.clone(),
+                }));
+            }
+        }
+        if busy {
+            ui.label(format!(
+                "probes {}/{}",
+                probes.finished.len(),
+                probes.requested
+            ));
+        }
+    });
+}
+
+/// `k` scored candidates spread over the accuracy range (best, worst and between).
+pub fn probe_choice(
+    candidates: &Query<(&CandidateNode, &Accuracy, &Cost)>,
+    k: usize,
+) -> Vec<String> {
+    let mut scored: Vec<(f32, String)> = candidates
+        .iter()
+        .filter_map(|(n, a, _)| Some((a.0?, n.key.clone())))
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    if scored.len() <= k {
+        return scored.into_iter().map(|s| s.1).collect();
+    }
+    let mut keys: Vec<String> = (0..k)
+        .map(|i| scored[i * (scored.len() - 1) / (k - 1).max(1)].1.clone())
+        .collect();
+    keys.dedup();
+    keys
+}
+
+pub struct ChartsPlugin;
+
+impl Plugin for ChartsPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<ProbeResults>()
+            .add_systems(Update, collect_probes);
+    }
+}

@@ -1,0 +1,169 @@
+//! The scene's controls and overlays, drawn with egui over the free part of the window:
+//! 2D/3D switch, the selection tool, set operations, "search around the selection", the
+//! colour legend, the hovered candidate's card and the box or lasso being drawn.
+
+use bevy::prelude::*;
+use bevy_egui::{egui, EguiContexts};
+
+use super::camera::{Orbit, SceneRect};
+use super::candidates::{Accuracy, CandidateNode, Cost};
+use super::panels::ViewMode;
+use super::scatter::{scale_step_colour, SceneDims, SceneIndex};
+use super::scene_input::{Drag, SceneTool};
+use super::selection::{selected_keys, Hovered, Selection, SelectionRequested, SetOp};
+use super::trainer_link::CommandRequested;
+use super::NextRound;
+use crate::nas::search::strategy::StrategyKind;
+use crate::nas::trainer::Command;
+
+fn srgb32(c: [f32; 4]) -> egui::Color32 {
+    egui::Color32::from_rgb(
+        (c[0] * 255.0) as u8,
+        (c[1] * 255.0) as u8,
+        (c[2] * 255.0) as u8,
+    )
+}
+
+fn legend(ui: &mut egui::Ui, index: &SceneIndex) {
+    ui.horizontal(|ui| {
+        let (lo, hi) = index.accuracy_range.unwrap_or((0.0, 0.0));
+        ui.label(format!("{lo:.1}%"));
+        for step in 0..10 {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 12.0), egui::Sense::hover());
+            ui.painter()
+                .rect_filled(rect, 0.0, srgb32(scale_step_colour(step)));
+        }
+        ui.label(format!("{hi:.1}%"));
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 12.0), egui::Sense::hover());
+        ui.painter()
+            .rect_filled(rect, 0.0, srgb32([0.55, 0.55, 0.55, 1.0]));
+        ui.label("not scored");
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn scene_overlay(
+    mut contexts: EguiContexts,
+    view: Res<ViewMode>,
+    rect: Res<SceneRect>,
+    index: Res<SceneIndex>,
+    hovered: Res<Hovered>,
+    drag: Res<Drag>,
+    selection: Res<Selection>,
+    nodes: Query<&CandidateNode>,
+    details: Query<(&CandidateNode, &Accuracy, &Cost)>,
+    next: Option<Res<NextRound>>,
+    mut dims: ResMut<SceneDims>,
+    mut tool: ResMut<SceneTool>,
+    mut orbit: ResMut<Orbit>,
+    mut selecting: MessageWriter<SelectionRequested>,
+    mut requests: MessageWriter<CommandRequested>,
+) -> Result {
+    if *view != ViewMode::Scene {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let zoom = ctx.zoom_factor();
+    let (origin, size) = rect.0.unwrap_or((Vec2::ZERO, Vec2::new(800.0, 600.0)));
+    let to_egui = |p: Vec2| egui::pos2(p.x / zoom, p.y / zoom);
+    egui::Area::new("scene_controls".into())
+        .fixed_pos(to_egui(origin + Vec2::new(8.0, 8.0)))
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut *dims, SceneDims::Flat, "2D");
+                    ui.selectable_value(&mut *dims, SceneDims::Space, "3D");
+                    ui.separator();
+                    ui.selectable_value(&mut *tool, SceneTool::Navigate, "Navigate");
+                    ui.selectable_value(&mut *tool, SceneTool::Box, "Box");
+                    ui.selectable_value(&mut *tool, SceneTool::Lasso, "Lasso");
+                    if ui.button("Fit").clicked() {
+                        *orbit = Orbit { tour_speed: orbit.tour_speed, ..default() };
+                    }
+                });
+                ui.horizontal(|ui| {
+                    ui.label(format!("{} of {} selected", selection.current.len(), index.entities.len()));
+                    if ui.button("Invert").on_hover_text("complement: everything shown that is not selected").clicked() {
+                        selecting.write(SelectionRequested::Complement);
+                    }
+                    if ui.button("Clear").clicked() {
+                        selecting.write(SelectionRequested::Clear);
+                    }
+                    if ui.button("Store").on_hover_text("keep this selection as A").clicked() {
+                        selecting.write(SelectionRequested::Store);
+                    }
+                    ui.label(format!("A: {}", selection.stored.len()));
+                    for (label, op) in [("or A", SetOp::Union), ("and A", SetOp::Intersect), ("minus A", SetOp::Difference)] {
+                        if ui.add_enabled(!selection.stored.is_empty(), egui::Button::new(label)).clicked() {
+                            selecting.write(SelectionRequested::CombineStored(op));
+                        }
+                    }
+                });
+                let keys = selected_keys(&selection, &nodes);
+                if ui
+                    .add_enabled(!keys.is_empty() && next.is_some(), egui::Button::new("Search around the selection"))
+                    .on_hover_text("a round whose evolution starts from the selected candidates")
+                    .clicked()
+                {
+                    if let Some(next) = next.as_deref() {
+                        let mut config = next.0.clone();
+                        config.strategy = StrategyKind::evolution();
+                        config.around = keys;
+                        requests.write(CommandRequested(Command::RunRound(config)));
+                    }
+                }
+                ui.small("drag: orbit/pan, wheel: zoom, right-drag: pan; Shift adds, Ctrl intersects, Alt removes");
+            });
+        });
+    egui::Area::new("scene_legend".into())
+        .fixed_pos(to_egui(origin + Vec2::new(8.0, size.y - 40.0)))
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| legend(ui, &index));
+        });
+    if let Some((node, acc, cost)) = hovered.0.and_then(|e| details.get(e).ok()) {
+        if let Some(p) = ctx.pointer_hover_pos() {
+            egui::Area::new("scene_hover".into())
+                .fixed_pos(p + egui::vec2(14.0, 14.0))
+                .interactable(false)
+                .show(ctx, |ui| {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.monospace(&node.key);
+                        ui.label(match acc.0 {
+                            Some(a) => format!("accuracy {a:.2}%"),
+                            None => "sampled, not scored yet".into(),
+                        });
+                        ui.label(format!(
+                            "{} parameters, {:.2} MFLOPs",
+                            cost.params,
+                            cost.flops as f64 / 1e6
+                        ));
+                    });
+                });
+        }
+    }
+    if drag.start.is_some() && drag.moved && *tool != SceneTool::Navigate {
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            "selection_shape".into(),
+        ));
+        let stroke = egui::Stroke::new(1.5, egui::Color32::WHITE);
+        match *tool {
+            SceneTool::Box => {
+                if let (Some(a), Some(b)) = (drag.start, ctx.pointer_latest_pos()) {
+                    painter.rect_stroke(
+                        egui::Rect::from_two_pos(to_egui(a), b),
+                        0.0,
+                        stroke,
+                        egui::StrokeKind::Middle,
+                    );
+                }
+            }
+            SceneTool::Lasso => {
+                let line: Vec<egui::Pos2> = drag.path.iter().map(|p| to_egui(*p)).collect();
+                painter.add(egui::Shape::closed_line(line, stroke));
+            }
+            SceneTool::Navigate => {}
+        }
+    }
+    Ok(())
+}

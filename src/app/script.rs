@@ -1,0 +1,284 @@
+//! The scripted session behind `nas-navigator screenshot`: train a little, probe, wait for the
+//! points to be placed, select with a box and a lasso, photograph the 2D and 3D scene, edit a
+//! block, photograph the Lego, block and chart views, then check every picture and exit (with
+//! an error naming the first view that failed). It drives the app through the same messages
+//! and resources the mouse and buttons use.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+
+use super::block_plot::BlockStatsView;
+use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
+use super::charts::{probe_choice, ProbeResults};
+use super::lego::{self, LegoState};
+use super::panels::ViewMode;
+use super::presentation::{capture, Screenshots};
+use super::run_state::{Phase, RunState};
+use super::scatter::{SceneDims, SceneIndex};
+use super::selection::{PickShape, SceneView, Selection, SelectionRequested, SetOp};
+use super::shot_check::{check_shot, ShotKind};
+use super::trainer_link::CommandRequested;
+use crate::nas::search::autopilot::EditAuthor;
+use crate::nas::space::edit::Edit;
+use crate::nas::trainer::{Command, RoundConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    WaitReady,
+    Training,
+    Probing,
+    Placing,
+    Selecting,
+    Shot(ShotKind),
+    Editing,
+    Verify,
+    Finished,
+}
+
+#[derive(Resource)]
+pub struct ScriptedSession {
+    out: PathBuf,
+    round: RoundConfig,
+    probe: RoundConfig,
+    timeout: Duration,
+    step: Step,
+    started: Instant,
+    step_started: Instant,
+    frames: u32,
+    captured: bool,
+}
+
+impl ScriptedSession {
+    pub fn new(out: PathBuf, round: RoundConfig, probe: RoundConfig, timeout: Duration) -> Self {
+        Self {
+            out,
+            round,
+            probe,
+            timeout,
+            step: Step::WaitReady,
+            started: Instant::now(),
+            step_started: Instant::now(),
+            frames: 0,
+            captured: false,
+        }
+    }
+
+    fn go(&mut self, step: Step) {
+        info!("scripted session: {step:?}");
+        self.step = step;
+        self.step_started = Instant::now();
+        self.frames = 0;
+        self.captured = false;
+    }
+
+    /// Frames and seconds spent in this step (the view must settle before a picture).
+    fn settled(&self, frames: u32, secs: f64) -> bool {
+        self.frames >= frames && self.step_started.elapsed().as_secs_f64() >= secs
+    }
+}
+
+fn next_shot(kind: ShotKind) -> Step {
+    match kind {
+        ShotKind::Scene2d => Step::Shot(ShotKind::Scene3d),
+        ShotKind::Scene3d => Step::Editing,
+        ShotKind::Lego => Step::Shot(ShotKind::Blocks),
+        ShotKind::Blocks => Step::Shot(ShotKind::Charts),
+        ShotKind::Charts => Step::Verify,
+    }
+}
+
+fn fail(exit: &mut MessageWriter<AppExit>, script: &mut ScriptedSession, message: String) {
+    eprintln!("error: {message}");
+    script.go(Step::Finished);
+    exit.write(AppExit::error());
+}
+
+/// A decision with at least two enabled blocks: (decision, block to select, block to disable).
+fn block_to_edit(graph: &TemplateGraph) -> Option<(String, String, String)> {
+    graph.0.decisions.iter().find_map(|d| {
+        let enabled: Vec<&str> = d
+            .blocks
+            .iter()
+            .filter(|b| b.enabled && !b.locked)
+            .map(|b| b.label.as_str())
+            .collect();
+        (enabled.len() >= 2).then(|| {
+            (
+                d.name.clone(),
+                enabled[0].to_string(),
+                enabled[enabled.len() - 1].to_string(),
+            )
+        })
+    })
+}
+
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct ScriptView<'w, 's> {
+    scored: Query<'w, 's, (&'static CandidateNode, &'static Accuracy, &'static Cost)>,
+    state: Res<'w, RunState>,
+    index: Res<'w, SceneIndex>,
+    candidates: Res<'w, CandidateIndex>,
+    probes: Res<'w, ProbeResults>,
+    blocks: Res<'w, BlockStatsView>,
+    view: Res<'w, SceneView>,
+    selection: Res<'w, Selection>,
+    graph: Option<Res<'w, TemplateGraph>>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn drive_script(
+    mut commands: Commands,
+    mut script: ResMut<ScriptedSession>,
+    seen: ScriptView,
+    mut mode: ResMut<ViewMode>,
+    mut dims: ResMut<SceneDims>,
+    mut lego: ResMut<LegoState>,
+    mut shots: ResMut<Screenshots>,
+    mut requests: MessageWriter<CommandRequested>,
+    mut selecting: MessageWriter<SelectionRequested>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    script.frames += 1;
+    if script.step == Step::Finished {
+        return;
+    }
+    if script.started.elapsed() > script.timeout {
+        let step = script.step;
+        return fail(
+            &mut exit,
+            &mut script,
+            format!("the scripted session timed out at {step:?}"),
+        );
+    }
+    if seen.state.phase == Phase::Failed {
+        let why = seen.state.messages.last().cloned().unwrap_or_default();
+        return fail(&mut exit, &mut script, format!("the engine failed: {why}"));
+    }
+    match script.step {
+        Step::WaitReady if seen.state.phase == Phase::Idle => {
+            requests.write(CommandRequested(Command::RunRound(script.round.clone())));
+            script.go(Step::Training);
+        }
+        Step::Training if seen.state.phase == Phase::Idle && !seen.state.rounds.is_empty() => {
+            let ranked = probe_choice(&seen.scored, 4);
+            requests.write(CommandRequested(Command::Probe {
+                candidates: ranked,
+                config: script.probe.clone(),
+            }));
+            script.go(Step::Probing);
+        }
+        Step::Probing if seen.probes.finished.len() >= 4 => script.go(Step::Placing),
+        Step::Placing
+            if seen.index.entities.len() >= seen.candidates.0.len()
+                && seen.blocks.stats.is_some()
+                && script.settled(5, 1.0) =>
+        {
+            let (origin, size) = seen.view.viewport;
+            selecting.write(SelectionRequested::Pick(
+                PickShape::Box(origin + size * 0.35, origin + size * 0.6),
+                SetOp::Replace,
+            ));
+            let lasso = vec![
+                origin + size * Vec2::new(0.1, 0.1),
+                origin + size * Vec2::new(0.3, 0.12),
+                origin + size * Vec2::new(0.2, 0.35),
+            ];
+            selecting.write(SelectionRequested::Pick(
+                PickShape::Lasso(lasso),
+                SetOp::Union,
+            ));
+            script.go(Step::Selecting);
+        }
+        Step::Selecting if script.settled(3, 0.2) => {
+            if seen.selection.current.is_empty() {
+                return fail(
+                    &mut exit,
+                    &mut script,
+                    "the box and lasso selected no candidate".into(),
+                );
+            }
+            script.go(Step::Shot(ShotKind::Scene2d));
+        }
+        Step::Editing => {
+            let Some(graph) = seen.graph.as_deref() else {
+                return;
+            };
+            let Some((decision, keep, disable)) = block_to_edit(graph) else {
+                return fail(
+                    &mut exit,
+                    &mut script,
+                    "no decision has two enabled blocks to edit".into(),
+                );
+            };
+            lego.selected = Some((decision.clone(), keep));
+            let edit = Edit::SetEnabled {
+                decision,
+                label: disable,
+                enabled: false,
+            };
+            lego::apply_edit(
+                &graph.0,
+                &edit,
+                EditAuthor::Analyst,
+                "scripted session",
+                &mut lego,
+                &mut requests,
+            );
+            script.go(Step::Shot(ShotKind::Lego));
+        }
+        Step::Shot(kind) => {
+            let (view, want_dims) = match kind {
+                ShotKind::Scene2d => (ViewMode::Scene, SceneDims::Flat),
+                ShotKind::Scene3d => (ViewMode::Scene, SceneDims::Space),
+                ShotKind::Lego => (ViewMode::Lego, *dims),
+                ShotKind::Blocks => (ViewMode::Blocks, *dims),
+                ShotKind::Charts => (ViewMode::Charts, *dims),
+            };
+            mode.set_if_neq(view);
+            dims.set_if_neq(want_dims);
+            let path = script.out.join(kind.file_name());
+            if !script.captured && script.settled(20, 1.5) {
+                capture(&mut commands, &mut shots, &path);
+                script.captured = true;
+            }
+            match shots.0.get(&path) {
+                Some(Some(Ok(()))) if script.captured => script.go(next_shot(kind)),
+                Some(Some(Err(e))) => fail(
+                    &mut exit,
+                    &mut script,
+                    format!("{} could not be drawn: {e}", kind.file_name()),
+                ),
+                _ => {}
+            }
+        }
+        Step::Verify => {
+            for kind in ShotKind::ALL {
+                let path = script.out.join(kind.file_name());
+                let checked = image::open(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))
+                    .and_then(|img| check_shot(kind, &img.to_rgb8()));
+                if let Err(e) = checked {
+                    return fail(&mut exit, &mut script, e);
+                }
+            }
+            println!(
+                "wrote and checked {} views in {}",
+                ShotKind::ALL.len(),
+                script.out.display()
+            );
+            script.go(Step::Finished);
+            exit.write(AppExit::Success);
+        }
+        _ => {}
+    }
+}
+
+pub struct ScriptPlugin;
+
+impl Plugin for ScriptPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, drive_script);
+    }
+}

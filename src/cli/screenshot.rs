@@ -1,0 +1,83 @@
+//! `nas-navigator screenshot --out DIR`: opens the app on the current display, lets the
+//! scripted session drive it on a small data set (train a little, score, probe, select, edit
+//! a block) and writes one checked PNG per main view into DIR: scene-2d.png, scene-3d.png,
+//! lego.png, blocks.png, charts.png. Exits non-zero with a one-line error if a view fails.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser};
+
+use super::{EngineArgs, TrainArgs};
+
+#[derive(Args, Debug)]
+pub struct ScreenshotArgs {
+    /// Folder for the pictures (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Data set of the scripted session (digits is built in).
+    #[arg(long, default_value = "digits")]
+    pub dataset: String,
+    /// Give up (with an error) after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    pub timeout_secs: u64,
+}
+
+/// The scripted session's engine and round: a small chain template, a short round.
+#[derive(Parser, Debug)]
+struct ScriptDefaults {
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+#[cfg(feature = "app")]
+pub fn run(args: ScreenshotArgs) -> Result<()> {
+    use std::time::Duration;
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create", args.out.display()))?;
+    let defaults = ScriptDefaults::try_parse_from([
+        "screenshot",
+        "--dataset",
+        &args.dataset,
+        "--stages",
+        "3",
+        "--width",
+        "8",
+        "--epochs",
+        "2",
+        "--max-steps",
+        "30",
+        "--candidates",
+        "150",
+        "--score-images",
+        "300",
+    ])?;
+    let round = defaults.train.config(defaults.engine.seed)?;
+    let mut probe = round.clone();
+    probe.epochs = 3;
+    let session =
+        std::env::temp_dir().join(format!("nas-navigator-screenshot-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&session);
+    let setup = super::round::setup(&defaults.engine, &session)?;
+    let script = nas_navigator::app::script::ScriptedSession::new(
+        args.out.clone(),
+        round.clone(),
+        probe,
+        Duration::from_secs(args.timeout_secs),
+    );
+    let exit = nas_navigator::app::run_with(setup, round, Some(script));
+    let _ = std::fs::remove_dir_all(&session);
+    match exit {
+        bevy::app::AppExit::Success => Ok(()),
+        // The scripted session has already printed its one-line error.
+        bevy::app::AppExit::Error(code) => std::process::exit(i32::from(code.get())),
+    }
+}
+
+#[cfg(not(feature = "app"))]
+pub fn run(_args: ScreenshotArgs) -> Result<()> {
+    anyhow::bail!("this binary was built without the `app` feature; rebuild with default features")
+}
