@@ -1,24 +1,26 @@
-//! The Lego view, first version: the super-graph as node cards. Tensor nodes are laid out by
-//! depth; every edge is a curved link with a card of its decision's blocks, coloured by kind
-//! (disabled blocks dimmed, locked ones marked). Click a block to select it; the properties
-//! pane enables, disables, locks, removes it or adds a block from the palette. An edit is
-//! tried on a copy of the template: refused edits show their reason and change nothing,
-//! accepted ones go to the engine as the template of the next round. Blocks are entities.
+//! The Lego view: the super-graph editor. Blocks are entities; the canvas ([`canvas`]) draws
+//! tensor nodes as cards with ports and every edge as a curved link with a card of its
+//! decision's blocks; the properties pane ([`properties`]) edits the selection and offers the
+//! block and template palettes. Every edit is tried on a copy of the template: a refused edit
+//! shows its reason and changes nothing, an accepted one goes to the engine as the template
+//! of the next round.
 
-use std::collections::HashMap;
+mod canvas;
+mod properties;
+
+pub use properties::draw_suggestions;
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::block_plot::kind_colour;
 use super::scatter::TemplateGraph;
 use super::trainer_link::CommandRequested;
 use crate::nas::search::autopilot::EditAuthor;
 use crate::nas::session::EditRecord;
-use crate::nas::space::block::{ConvSpec, PoolMode, PoolSpec, SepConvSpec};
+use crate::nas::space::block::{ConvSpec, ResidualSpec};
 use crate::nas::space::doc::TemplateDoc;
 use crate::nas::space::edit::Edit;
-use crate::nas::space::{Block, BlockKind, SuperGraph};
+use crate::nas::space::{Block, BlockKind, Shape, SuperGraph};
 use crate::nas::trainer::Command;
 
 /// A block of the template, as an entity (re-spawned whenever the template changes).
@@ -31,11 +33,56 @@ pub struct BlockNode {
     pub locked: bool,
 }
 
-#[derive(Resource, Debug, Default)]
+/// What the Lego view shows and what the user picked.
+#[derive(Resource, Debug)]
 pub struct LegoState {
+    /// The selected block: (decision, block label).
     pub selected: Option<(String, String)>,
+    /// The selected edge, by name.
+    pub selected_edge: Option<String>,
+    /// The selected tensor node, by name.
+    pub selected_node: Option<String>,
+    /// Blocks to outline in yellow, as (decision, block label): the hovered candidate's.
+    pub highlighted: Vec<(String, String)>,
     /// The last refused edit's reason, or the last accepted edit.
     pub message: Option<String>,
+    /// The visible part of the canvas, in canvas coordinates; `None` fits the whole graph.
+    pub view: Option<egui::Rect>,
+    /// The node whose output port is being dragged to make a connection.
+    pub connecting: Option<String>,
+    /// The name field of "Add node" (empty: a fresh name).
+    pub new_node: String,
+    /// The template palette's knobs: stages (cells for nb201) and width (channels).
+    pub template_size: (usize, usize),
+    /// The graph the view was last fitted to (name, node count): a new one is fitted again.
+    fitted: Option<(String, usize)>,
+}
+
+impl Default for LegoState {
+    fn default() -> Self {
+        Self {
+            selected: None,
+            selected_edge: None,
+            selected_node: None,
+            highlighted: Vec::new(),
+            message: None,
+            view: None,
+            connecting: None,
+            new_node: String::new(),
+            template_size: (3, 8),
+            fitted: None,
+        }
+    }
+}
+
+/// What the user asked the Lego view for.
+#[derive(Debug, Clone)]
+pub enum LegoAction {
+    Edit(Edit),
+    /// Edits applied as one, only the result validated (a new node and the edge into it).
+    Edits(Vec<Edit>),
+    /// A whole new template (from the template palette).
+    ReplaceTemplate(Box<SuperGraph>),
 }
 
 /// Keeps one `BlockNode` entity per block of the current template.
@@ -62,234 +109,147 @@ pub fn sync_block_entities(
     }
 }
 
-/// Node positions in the unit square: x by depth (longest path from the input), y spread
-/// over the nodes of the same depth.
-fn node_positions(g: &SuperGraph) -> HashMap<petgraph::stable_graph::NodeIndex, egui::Vec2> {
-    let order = petgraph::algo::toposort(&g.graph, None).unwrap_or_default();
-    let mut depth: HashMap<_, usize> = HashMap::new();
-    for &n in &order {
-        let d = g
-            .graph
-            .neighbors_directed(n, petgraph::Direction::Incoming)
-            .filter_map(|p| depth.get(&p))
-            .max()
-            .map_or(0, |d| d + 1);
-        depth.insert(n, d);
-    }
-    let columns = depth.values().max().map_or(1, |d| d + 1);
-    let mut per_column: HashMap<usize, Vec<_>> = HashMap::new();
-    for &n in &order {
-        per_column.entry(depth[&n]).or_default().push(n);
-    }
-    let mut out = HashMap::new();
-    for (column, nodes) in per_column {
-        for (i, n) in nodes.iter().enumerate() {
-            let x = (column as f32 + 0.5) / columns as f32;
-            let y = (i as f32 + 0.5) / nodes.len() as f32;
-            out.insert(*n, egui::vec2(x, y));
-        }
-    }
-    out
-}
-
-/// Blocks the palette can add, sized like the decision's existing convs.
-fn palette(graph: &SuperGraph, decision: &str) -> Vec<Block> {
-    let filters = graph.decision_index(decision).and_then(|d| {
-        graph.decisions[d]
-            .blocks
-            .iter()
-            .find_map(|b| match &b.kind {
-                BlockKind::Conv(c) => Some(c.filters),
-                BlockKind::SepConv(c) => Some(c.filters),
-                _ => None,
-            })
-    });
-    let filters = filters.flatten();
-    let sep = SepConvSpec {
-        filters,
-        kernel: 3,
-        stride: 1,
-        dilation: 1,
-        batch_norm: true,
-        relu: true,
-    };
-    vec![
-        Block::new("k3", BlockKind::Conv(ConvSpec::new(filters, 3))),
-        Block::new("k5", BlockKind::Conv(ConvSpec::new(filters, 5))),
-        Block::new("k7", BlockKind::Conv(ConvSpec::new(filters, 7))),
-        Block::new("sep3", BlockKind::SepConv(sep)),
-        Block::new(
-            "max3",
-            BlockKind::Pool(PoolSpec {
-                mode: PoolMode::Max,
-                kernel: 3,
-                stride: 1,
-            }),
-        ),
-        Block::new(
-            "avg3",
-            BlockKind::Pool(PoolSpec {
-                mode: PoolMode::Avg,
-                kernel: 3,
-                stride: 1,
-            }),
-        ),
-        Block::new("identity", BlockKind::Identity),
-        Block::new("zero", BlockKind::Zero),
-    ]
-}
-
-/// Draws the editor; returns the edit the user asked for, if any.
-pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Option<Edit> {
-    let mut edit = None;
+/// Draws the editor (properties pane on the right, canvas in the rest); returns what the
+/// user asked for, if anything.
+pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Option<LegoAction> {
+    let mut action = None;
     egui::Panel::right("lego_properties")
-        .default_size(240.0)
+        .default_size(260.0)
         .show(ui, |ui| {
-            ui.heading("Properties");
-            match state.selected.clone() {
-                None => {
-                    ui.label("click a block");
-                }
-                Some((d, l)) => {
-                    let block = graph
-                        .decision_index(&d)
-                        .and_then(|i| graph.decisions[i].blocks.iter().find(|b| b.label == l));
-                    if let Some(b) = block {
-                        ui.label(format!("{d}:{l}  ({})", b.kind.kind_name()));
-                        ui.label(serde_json::to_string_pretty(&b.kind).unwrap_or_default());
-                        ui.horizontal(|ui| {
-                            let label = if b.enabled { "Disable" } else { "Enable" };
-                            if ui.button(label).clicked() {
-                                edit = Some(Edit::SetEnabled {
-                                    decision: d.clone(),
-                                    label: l.clone(),
-                                    enabled: !b.enabled,
-                                });
-                            }
-                            let lock = if b.locked { "Unlock" } else { "Lock" };
-                            if ui.button(lock).clicked() {
-                                edit = Some(Edit::SetLocked {
-                                    decision: d.clone(),
-                                    label: l.clone(),
-                                    locked: !b.locked,
-                                });
-                            }
-                            if ui.button("Remove").clicked() {
-                                edit = Some(Edit::RemoveBlock {
-                                    decision: d.clone(),
-                                    label: l.clone(),
-                                });
-                            }
-                        });
-                        ui.separator();
-                        ui.label("Add to this decision:");
-                        ui.horizontal_wrapped(|ui| {
-                            for p in palette(graph, &d) {
-                                if ui.button(&p.label).clicked() {
-                                    edit = Some(Edit::AddBlock {
-                                        decision: d.clone(),
-                                        block: p,
-                                    });
-                                }
-                            }
-                        });
-                    }
-                }
-            }
-            if let Some(m) = &state.message {
-                ui.separator();
-                ui.label(m);
-            }
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                action = properties::pane(ui, graph, state);
+            });
         });
-    let (rect, _) = ui.allocate_exact_size(ui.available_size(), egui::Sense::hover());
-    let painter = ui.painter_at(rect);
-    let pos = node_positions(graph);
-    let to_screen = |v: egui::Vec2| rect.min + egui::vec2(v.x * rect.width(), v.y * rect.height());
-    for e in graph.graph.edge_indices() {
-        let Some((a, b)) = graph.graph.edge_endpoints(e) else {
-            continue;
-        };
-        let (pa, pb) = (to_screen(pos[&a]), to_screen(pos[&b]));
-        let ctrl = egui::pos2((pa.x + pb.x) / 2.0, pa.y);
-        let curve = egui::epaint::QuadraticBezierShape::from_points_stroke(
-            [pa, ctrl, pb],
-            false,
-            egui::Color32::TRANSPARENT,
-            egui::Stroke::new(1.5, egui::Color32::GRAY),
-        );
-        painter.add(curve);
-        let Ok(d) = graph.edge_decision(e) else {
-            continue;
-        };
-        let dec = &graph.decisions[d];
-        let mid = egui::pos2((pa.x + pb.x) / 2.0, (pa.y + pb.y) / 2.0);
-        let card = egui::Rect::from_min_size(
-            mid - egui::vec2(34.0, 8.0 * dec.blocks.len() as f32),
-            egui::vec2(68.0, 16.0 * dec.blocks.len() as f32),
-        );
-        painter.rect_filled(card, 3.0, egui::Color32::from_gray(35));
-        for (i, blk) in dec.blocks.iter().enumerate() {
-            let chip = egui::Rect::from_min_size(
-                card.min + egui::vec2(2.0, 16.0 * i as f32 + 1.0),
-                egui::vec2(64.0, 14.0),
-            );
-            let mut colour = kind_colour(blk.kind.kind_name());
-            if !blk.enabled {
-                colour = colour.gamma_multiply(0.25);
-            }
-            let selected = state
-                .selected
-                .as_ref()
-                .is_some_and(|(sd, sl)| sd == &dec.name && sl == &blk.label);
-            painter.rect_filled(chip, 2.0, colour);
-            if selected {
-                painter.rect_stroke(
-                    chip,
-                    2.0,
-                    egui::Stroke::new(2.0, egui::Color32::WHITE),
-                    egui::StrokeKind::Outside,
-                );
-            }
-            let text = if blk.locked {
-                format!("{} (locked)", blk.label)
-            } else {
-                blk.label.clone()
-            };
-            painter.text(
-                chip.left_center() + egui::vec2(3.0, 0.0),
-                egui::Align2::LEFT_CENTER,
-                text,
-                egui::FontId::proportional(10.0),
-                egui::Color32::BLACK,
-            );
-            let id = ui.id().with((&dec.name, &blk.label, e.index()));
-            if ui
-                .interact(chip, id, egui::Sense::click())
-                .on_hover_text(format!("{}:{}", dec.name, blk.label))
-                .clicked()
-            {
-                state.selected = Some((dec.name.clone(), blk.label.clone()));
-            }
+    ui.horizontal(|ui| {
+        if ui.button("Fit").clicked() {
+            state.view = None;
         }
-    }
-    for (n, p) in &pos {
-        let c = to_screen(*p);
-        painter.circle_filled(c, 5.0, egui::Color32::LIGHT_GRAY);
-        if graph.graph[*n].name == "input" || *n == graph.output {
-            painter.text(
-                c + egui::vec2(0.0, 12.0),
-                egui::Align2::CENTER_TOP,
-                &graph.graph[*n].name,
-                egui::FontId::proportional(11.0),
-                egui::Color32::LIGHT_GRAY,
-            );
-        }
-    }
-    edit
+        ui.label(
+            "drag empty space to pan, wheel to zoom; drag from an output port (right) \
+             to an input port (left) to connect; click a link or card to select",
+        );
+    });
+    canvas::canvas(ui, graph, state).or(action)
 }
 
-/// Tries an edit on a copy; if it validates, sends the new template to the engine with the
-/// edit's record (who made it and why).
+/// A name of the form `{prefix}{k}` that no node, edge or decision uses yet.
+pub fn fresh_name(graph: &SuperGraph, prefix: &str) -> String {
+    (1..)
+        .map(|k| format!("{prefix}{k}"))
+        .find(|n| {
+            graph.node_by_name(n).is_none()
+                && graph.edge_by_name(n).is_none()
+                && graph.decision_index(n).is_none()
+        })
+        .unwrap_or_else(|| prefix.to_string())
+}
+
+/// The block a new edge from `from` to `to` starts with: identity where the shapes agree, a
+/// 1x1 conv where only the channels differ, a stride-2 residual where the image halves.
+fn fitting_block(graph: &SuperGraph, from: &str, to: &str) -> Block {
+    let shapes = graph.infer_shapes().map(|r| r.node_shapes).ok();
+    let shape = |name: &str| {
+        let n = graph.node_by_name(name)?;
+        shapes.as_ref()?.get(&n).copied()
+    };
+    match (shape(from), shape(to)) {
+        (
+            Some(Shape::Image { c, h, w }),
+            Some(Shape::Image {
+                c: c2,
+                h: h2,
+                w: w2,
+            }),
+        ) => {
+            if (c, h, w) == (c2, h2, w2) {
+                Block::new("identity", BlockKind::Identity)
+            } else if (h, w) == (h2, w2) {
+                Block::new("k1", BlockKind::Conv(ConvSpec::new(Some(c2), 1)))
+            } else if h.div_ceil(2) == h2 && w.div_ceil(2) == w2 {
+                let spec = ResidualSpec {
+                    filters: c2,
+                    stride: 2,
+                };
+                Block::new("resblock", BlockKind::Residual(spec))
+            } else {
+                Block::new("identity", BlockKind::Identity)
+            }
+        }
+        _ => Block::new("identity", BlockKind::Identity),
+    }
+}
+
+/// A new edge from `from` to `to` with its own decision, holding one block that fits.
+pub fn connect_edit(graph: &SuperGraph, from: &str, to: &str) -> Edit {
+    let name = fresh_name(graph, "link");
+    Edit::Connect {
+        decision: name.clone(),
+        name,
+        from: from.to_string(),
+        to: to.to_string(),
+        blocks: Some(vec![fitting_block(graph, from, to)]),
+    }
+}
+
+/// A new node `name` (fresh if empty) fed by `after` through an identity edge; a dead end
+/// until the user connects it onwards.
+pub fn add_node_action(graph: &SuperGraph, after: &str, name: &str) -> LegoAction {
+    let name = match name.trim() {
+        "" => fresh_name(graph, "n"),
+        n => n.to_string(),
+    };
+    let stage = graph
+        .node_by_name(after)
+        .map_or(0, |n| graph.graph[n].stage);
+    let edge = fresh_name(graph, "link");
+    LegoAction::Edits(vec![
+        Edit::AddNode {
+            name: name.clone(),
+            stage,
+        },
+        Edit::Connect {
+            decision: edge.clone(),
+            name: edge,
+            from: after.to_string(),
+            to: name,
+            blocks: Some(vec![Block::new("identity", BlockKind::Identity)]),
+        },
+    ])
+}
+
+/// Tries edits on a copy; if the result validates, sends the new template to the engine with
+/// the edits' records (who made them and why). A refused edit only sets `state.message`.
+pub fn apply_edits(
+    graph: &SuperGraph,
+    edits: &[Edit],
+    author: EditAuthor,
+    reason: &str,
+    state: &mut LegoState,
+    requests: &mut MessageWriter<CommandRequested>,
+) {
+    let mut next = graph.clone();
+    if let Err(e) = next.apply_all(edits) {
+        state.message = Some(e.to_string());
+        return;
+    }
+    requests.write(CommandRequested(Command::SetTemplate(Box::new(
+        TemplateDoc::from(&next),
+    ))));
+    let records = edits
+        .iter()
+        .map(|edit| EditRecord {
+            edit: edit.clone(),
+            author,
+            reason: reason.to_string(),
+        })
+        .collect();
+    requests.write(CommandRequested(Command::RecordEdits(records)));
+    edits.iter().for_each(|e| follow_selection(state, e));
+    let text: Vec<String> = edits.iter().map(|e| format!("{e:?}")).collect();
+    state.message = Some(format!("sent to the engine: {}", text.join("; ")));
+}
+
+/// One edit, as [`apply_edits`].
 pub fn apply_edit(
     graph: &SuperGraph,
     edit: &Edit,
@@ -298,21 +258,73 @@ pub fn apply_edit(
     state: &mut LegoState,
     requests: &mut MessageWriter<CommandRequested>,
 ) {
-    let mut next = graph.clone();
-    match next.apply(edit) {
-        Ok(()) => {
-            requests.write(CommandRequested(Command::SetTemplate(Box::new(
-                TemplateDoc::from(&next),
-            ))));
-            let record = EditRecord {
-                edit: edit.clone(),
-                author,
-                reason: reason.to_string(),
-            };
-            requests.write(CommandRequested(Command::RecordEdits(vec![record])));
-            state.message = Some(format!("sent to the engine: {edit:?}"));
+    apply_edits(
+        graph,
+        std::slice::from_ref(edit),
+        author,
+        reason,
+        state,
+        requests,
+    );
+}
+
+/// Keeps the selection on what an accepted edit renamed and drops what it removed.
+fn follow_selection(state: &mut LegoState, edit: &Edit) {
+    let is_block = |s: &LegoState, d: &str, l: &str| {
+        s.selected
+            .as_ref()
+            .is_some_and(|(sd, sl)| sd == d && sl == l)
+    };
+    match edit {
+        Edit::ReplaceBlock {
+            decision,
+            label,
+            block,
+        } if is_block(state, decision, label) => {
+            state.selected = Some((decision.clone(), block.label.clone()));
         }
-        Err(e) => state.message = Some(e.to_string()),
+        Edit::RemoveBlock { decision, label } if is_block(state, decision, label) => {
+            state.selected = None;
+        }
+        Edit::Disconnect { name } if state.selected_edge.as_ref() == Some(name) => {
+            state.selected_edge = None;
+        }
+        Edit::RemoveNode { name } if state.selected_node.as_ref() == Some(name) => {
+            state.selected_node = None;
+        }
+        _ => {}
+    }
+}
+
+/// Carries out a Lego action: edits as [`apply_edits`]; a new template, if it validates, is
+/// sent to the engine as is (the selection is cleared, it belonged to the old one).
+pub fn apply_action(
+    graph: &SuperGraph,
+    action: LegoAction,
+    author: EditAuthor,
+    reason: &str,
+    state: &mut LegoState,
+    requests: &mut MessageWriter<CommandRequested>,
+) {
+    match action {
+        LegoAction::Edit(edit) => apply_edit(graph, &edit, author, reason, state, requests),
+        LegoAction::Edits(edits) => apply_edits(graph, &edits, author, reason, state, requests),
+        LegoAction::ReplaceTemplate(next) => match next.validate() {
+            Err(e) => state.message = Some(format!("template `{}`: {e}", next.name)),
+            Ok(_) => {
+                requests.write(CommandRequested(Command::SetTemplate(Box::new(
+                    TemplateDoc::from(&*next),
+                ))));
+                state.selected = None;
+                state.selected_edge = None;
+                state.selected_node = None;
+                state.message = Some(format!(
+                    "sent to the engine: template `{}` ({} candidates)",
+                    next.name,
+                    next.space_size()
+                ));
+            }
+        },
     }
 }
 
@@ -322,39 +334,5 @@ impl Plugin for LegoPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<LegoState>()
             .add_systems(Update, sync_block_entities);
-    }
-}
-
-/// The suggestions from the block statistics, each with its reason and an Accept button.
-pub fn draw_suggestions(
-    ui: &mut egui::Ui,
-    graph: &SuperGraph,
-    stats: Option<&crate::nas::search::stats::Statistics>,
-    state: &mut LegoState,
-    requests: &mut MessageWriter<CommandRequested>,
-) {
-    ui.heading("Suggestions");
-    let Some(stats) = stats else {
-        ui.label("none yet");
-        return;
-    };
-    let suggestions = crate::nas::search::autopilot::suggest(graph, stats);
-    if suggestions.is_empty() {
-        ui.label("no block is clearly below its decision's best");
-    }
-    for s in suggestions.iter().take(8) {
-        ui.horizontal_wrapped(|ui| {
-            if ui.button("Accept").clicked() {
-                apply_edit(
-                    graph,
-                    &s.edit,
-                    EditAuthor::Suggestion,
-                    &s.reason,
-                    state,
-                    requests,
-                );
-            }
-            ui.label(format!("disable {}:{}: {}", s.decision, s.block, s.reason));
-        });
     }
 }

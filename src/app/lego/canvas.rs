@@ -1,0 +1,400 @@
+//! The Lego canvas: tensor nodes as cards with input and output ports, edges as curved
+//! links carrying a card of their decision's blocks (coloured by kind, disabled dimmed,
+//! locked marked, highlighted ones outlined in yellow), laid out by depth; pan and zoom
+//! through `egui::Scene`; dragging from an output port to an input port connects two nodes.
+
+use std::collections::HashMap;
+
+use bevy_egui::egui::{self, pos2, vec2, Color32, Pos2, Rect, Stroke};
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+
+use super::{connect_edit, LegoAction, LegoState};
+use crate::app::block_plot::kind_colour;
+use crate::nas::space::{Shape, SuperGraph};
+
+const NODE: egui::Vec2 = vec2(120.0, 40.0);
+const COLUMN: f32 = 300.0;
+const ROW: f32 = 170.0;
+const CARD_W: f32 = 120.0;
+const LINE: f32 = 16.0;
+const PORT: f32 = 5.0;
+const YELLOW: Color32 = Color32::from_rgb(255, 230, 0);
+
+/// Where everything goes, in canvas coordinates.
+struct Layout {
+    nodes: HashMap<NodeIndex, Rect>,
+    /// Each edge's cubic curve, from the source's output port to the target's input port.
+    links: Vec<(EdgeIndex, [Pos2; 4])>,
+    bounds: Rect,
+}
+
+/// Columns by depth (longest path from the input), nodes of a column stacked; links that
+/// skip columns or run beside another bow out so their cards stay off the nodes.
+fn layout(g: &SuperGraph) -> Layout {
+    let order = petgraph::algo::toposort(&g.graph, None).unwrap_or_default();
+    let mut depth: HashMap<NodeIndex, usize> = HashMap::new();
+    let mut per_column: HashMap<usize, Vec<NodeIndex>> = HashMap::new();
+    for &n in &order {
+        let d = g
+            .graph
+            .neighbors_directed(n, petgraph::Direction::Incoming)
+            .filter_map(|p| depth.get(&p))
+            .max()
+            .map_or(0, |d| d + 1);
+        depth.insert(n, d);
+        per_column.entry(d).or_default().push(n);
+    }
+    let tallest = per_column.values().map(Vec::len).max().unwrap_or(1) as f32;
+    let mut nodes = HashMap::new();
+    for (column, members) in &per_column {
+        let top = (tallest - members.len() as f32) * ROW / 2.0 + ROW;
+        for (i, n) in members.iter().enumerate() {
+            let centre = pos2(*column as f32 * COLUMN + COLUMN / 2.0, top + i as f32 * ROW);
+            nodes.insert(*n, Rect::from_center_size(centre, NODE));
+        }
+    }
+    let mut bounds = Rect::NOTHING;
+    nodes.values().for_each(|r| bounds = bounds.union(*r));
+    let mut pairs: HashMap<(NodeIndex, NodeIndex), usize> = HashMap::new();
+    let mut bowed = 0;
+    let mut links = Vec::new();
+    for e in g.graph.edge_indices() {
+        let Some((a, b)) = g.graph.edge_endpoints(e) else {
+            continue;
+        };
+        let (Some(ra), Some(rb)) = (nodes.get(&a), nodes.get(&b)) else {
+            continue;
+        };
+        let span = depth[&b].saturating_sub(depth[&a]);
+        let dup = pairs.entry((a, b)).or_default();
+        let bow = span.saturating_sub(1) + *dup;
+        *dup += 1;
+        let lift = if bow > 0 {
+            bowed += 1;
+            let sign = if bowed % 2 == 1 { -1.0 } else { 1.0 };
+            sign * 0.75 * ROW * bow as f32
+        } else {
+            0.0
+        };
+        let (p0, p3) = (ra.right_center(), rb.left_center());
+        let dx = ((p3.x - p0.x) / 2.0).max(60.0);
+        let points = [p0, p0 + vec2(dx, lift), p3 + vec2(-dx, lift), p3];
+        let mid = bezier(&points).sample(0.5);
+        bounds = bounds.union(Rect::from_center_size(mid, vec2(CARD_W, 6.0 * LINE)));
+        links.push((e, points));
+    }
+    if bounds == Rect::NOTHING {
+        bounds = Rect::from_min_size(Pos2::ZERO, NODE);
+    }
+    Layout {
+        nodes,
+        links,
+        bounds: bounds.expand(40.0),
+    }
+}
+
+fn bezier(points: &[Pos2; 4]) -> egui::epaint::CubicBezierShape {
+    egui::epaint::CubicBezierShape::from_points_stroke(
+        *points,
+        false,
+        Color32::TRANSPARENT,
+        Stroke::new(1.5, Color32::GRAY),
+    )
+}
+
+/// Draws the canvas; returns a connection made by dragging, if any.
+pub(super) fn canvas(
+    ui: &mut egui::Ui,
+    graph: &SuperGraph,
+    state: &mut LegoState,
+) -> Option<LegoAction> {
+    let layout = layout(graph);
+    let key = (graph.name.clone(), graph.graph.node_count());
+    if state.fitted.as_ref() != Some(&key) {
+        state.view = None;
+        state.fitted = Some(key);
+    }
+    let mut view = state.view.unwrap_or(layout.bounds);
+    let mut action = None;
+    let mut pointer = None;
+    let scene = egui::Scene::new()
+        .zoom_range(0.05..=2.0)
+        .max_inner_size(layout.bounds.max.to_vec2() + vec2(400.0, 400.0));
+    let response = scene
+        .show(ui, &mut view, |ui| {
+            pointer = ui
+                .ctx()
+                .pointer_latest_pos()
+                .zip(ui.ctx().layer_transform_from_global(ui.layer_id()))
+                .map(|(p, from_global)| from_global * p);
+            action = contents(ui, graph, &layout, state, pointer);
+        })
+        .response;
+    state.view = Some(view);
+    if response.clicked() {
+        // A click on empty space selects the link under the pointer, or nothing.
+        let hit = pointer.and_then(|p| {
+            layout.links.iter().find(|(_, pts)| {
+                let line = bezier(pts).flatten(Some(1.0));
+                line.windows(2)
+                    .any(|w| distance_to_segment(p, w[0], w[1]) < 6.0)
+            })
+        });
+        state.selected = None;
+        state.selected_node = None;
+        state.selected_edge = hit.map(|(e, _)| graph.graph[*e].name.clone());
+    }
+    action
+}
+
+fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
+    let ab = b - a;
+    let t = ((p - a).dot(ab) / ab.length_sq().max(1e-6)).clamp(0.0, 1.0);
+    p.distance(a + t * ab)
+}
+
+fn contents(
+    ui: &mut egui::Ui,
+    graph: &SuperGraph,
+    layout: &Layout,
+    state: &mut LegoState,
+    pointer: Option<Pos2>,
+) -> Option<LegoAction> {
+    let painter = ui.painter().clone();
+    for (e, pts) in &layout.links {
+        let selected = state.selected_edge.as_ref() == Some(&graph.graph[*e].name);
+        let mut curve = bezier(pts);
+        if selected {
+            curve.stroke = Stroke::new(3.0, Color32::WHITE).into();
+        }
+        painter.add(curve);
+    }
+    let shapes = graph
+        .infer_shapes()
+        .map(|r| r.node_shapes)
+        .unwrap_or_default();
+    for (&n, &rect) in &layout.nodes {
+        node_card(ui, &painter, graph, n, rect, shapes.get(&n), state);
+    }
+    for (e, pts) in &layout.links {
+        edge_card(ui, &painter, graph, *e, bezier(pts).sample(0.5), state);
+    }
+    ports(ui, &painter, graph, layout, state, pointer)
+}
+
+fn node_card(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    graph: &SuperGraph,
+    n: NodeIndex,
+    rect: Rect,
+    shape: Option<&Shape>,
+    state: &mut LegoState,
+) {
+    let name = &graph.graph[n].name;
+    let fill = if n == graph.input || n == graph.output {
+        Color32::from_rgb(60, 60, 90)
+    } else {
+        Color32::from_gray(55)
+    };
+    painter.rect_filled(rect, 5.0, fill);
+    let selected = state.selected_node.as_ref() == Some(name);
+    let stroke = if selected {
+        Stroke::new(2.0, Color32::WHITE)
+    } else {
+        Stroke::new(1.0, Color32::GRAY)
+    };
+    painter.rect_stroke(rect, 5.0, stroke, egui::StrokeKind::Inside);
+    painter.text(
+        rect.center_top() + vec2(0.0, 4.0),
+        egui::Align2::CENTER_TOP,
+        name,
+        egui::FontId::proportional(13.0),
+        Color32::WHITE,
+    );
+    let detail = shape.map_or_else(|| "?".to_string(), |s| s.to_string());
+    painter.text(
+        rect.center_bottom() - vec2(0.0, 4.0),
+        egui::Align2::CENTER_BOTTOM,
+        format!("{detail}  stage {}", graph.graph[n].stage),
+        egui::FontId::proportional(10.0),
+        Color32::LIGHT_GRAY,
+    );
+    let id = ui.id().with(("lego_node", name));
+    if ui.interact(rect, id, egui::Sense::click()).clicked() {
+        state.selected_node = Some(name.clone());
+        state.selected_edge = None;
+        state.selected = None;
+    }
+}
+
+fn edge_card(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    graph: &SuperGraph,
+    e: EdgeIndex,
+    mid: Pos2,
+    state: &mut LegoState,
+) {
+    let Ok(d) = graph.edge_decision(e) else {
+        return;
+    };
+    let (edge, dec) = (&graph.graph[e], &graph.decisions[d]);
+    let height = LINE * (dec.blocks.len() + 1) as f32 + 2.0;
+    let card = Rect::from_center_size(mid, vec2(CARD_W, height));
+    painter.rect_filled(card, 3.0, Color32::from_gray(35));
+    let header = Rect::from_min_size(card.min, vec2(CARD_W, LINE));
+    let title = if edge.name == dec.name {
+        edge.name.clone()
+    } else {
+        format!("{} ({})", edge.name, dec.name)
+    };
+    painter.text(
+        header.left_center() + vec2(3.0, 0.0),
+        egui::Align2::LEFT_CENTER,
+        title,
+        egui::FontId::proportional(10.0),
+        Color32::LIGHT_GRAY,
+    );
+    if state.selected_edge.as_ref() == Some(&edge.name) {
+        let stroke = Stroke::new(2.0, Color32::WHITE);
+        painter.rect_stroke(card, 3.0, stroke, egui::StrokeKind::Outside);
+    }
+    let id = ui.id().with(("lego_edge", &edge.name));
+    let hover = format!("edge {} follows decision {}", edge.name, dec.name);
+    if ui
+        .interact(header, id, egui::Sense::click())
+        .on_hover_text(hover)
+        .clicked()
+    {
+        state.selected_edge = Some(edge.name.clone());
+        state.selected_node = None;
+        state.selected = None;
+    }
+    for (i, blk) in dec.blocks.iter().enumerate() {
+        let chip = Rect::from_min_size(
+            card.min + vec2(2.0, LINE * (i + 1) as f32 + 1.0),
+            vec2(CARD_W - 4.0, LINE - 2.0),
+        );
+        let mut colour = kind_colour(blk.kind.kind_name());
+        if !blk.enabled {
+            colour = colour.gamma_multiply(0.25);
+        }
+        painter.rect_filled(chip, 2.0, colour);
+        let is = |(d, l): &(String, String)| d == &dec.name && l == &blk.label;
+        if state.highlighted.iter().any(is) {
+            let stroke = Stroke::new(2.5, YELLOW);
+            painter.rect_stroke(chip, 2.0, stroke, egui::StrokeKind::Outside);
+        }
+        if state.selected.as_ref().is_some_and(is) {
+            let stroke = Stroke::new(2.0, Color32::WHITE);
+            painter.rect_stroke(chip, 2.0, stroke, egui::StrokeKind::Outside);
+        }
+        if blk.locked {
+            // The lock: a dark bar on the chip's right end.
+            let bar = Rect::from_min_max(chip.right_top() - vec2(6.0, 0.0), chip.max);
+            painter.rect_filled(bar, 1.0, Color32::from_gray(20));
+        }
+        let text = match (blk.locked, blk.enabled) {
+            (true, _) => format!("{} (locked)", blk.label),
+            (false, false) => format!("{} (off)", blk.label),
+            _ => blk.label.clone(),
+        };
+        painter.text(
+            chip.left_center() + vec2(3.0, 0.0),
+            egui::Align2::LEFT_CENTER,
+            text,
+            egui::FontId::proportional(10.0),
+            Color32::BLACK,
+        );
+        let id = ui
+            .id()
+            .with(("lego_block", &dec.name, &blk.label, e.index()));
+        if ui
+            .interact(chip, id, egui::Sense::click())
+            .on_hover_text(format!(
+                "{}:{} ({})",
+                dec.name,
+                blk.label,
+                blk.kind.kind_name()
+            ))
+            .clicked()
+        {
+            state.selected = Some((dec.name.clone(), blk.label.clone()));
+            state.selected_edge = Some(edge.name.clone());
+            state.selected_node = None;
+        }
+    }
+}
+
+/// Input ports (left) and output ports (right); a drag from an output port that ends on an
+/// input port asks for a new edge.
+fn ports(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    graph: &SuperGraph,
+    layout: &Layout,
+    state: &mut LegoState,
+    pointer: Option<Pos2>,
+) -> Option<LegoAction> {
+    let hit = |p: Pos2| Rect::from_center_size(p, egui::Vec2::splat(4.0 * PORT));
+    let input_under = pointer.and_then(|p| {
+        layout
+            .nodes
+            .iter()
+            .filter(|(n, _)| **n != graph.input)
+            .find(|(_, r)| hit(r.left_center()).contains(p))
+            .map(|(n, _)| graph.graph[*n].name.clone())
+    });
+    let mut action = None;
+    for (&n, rect) in &layout.nodes {
+        let name = &graph.graph[n].name;
+        if n != graph.input {
+            let over = state.connecting.is_some() && input_under.as_ref() == Some(name);
+            let colour = if over {
+                Color32::GREEN
+            } else {
+                Color32::LIGHT_GRAY
+            };
+            painter.circle_filled(rect.left_center(), PORT, colour);
+        }
+        if n == graph.output {
+            continue;
+        }
+        let port = rect.right_center();
+        let id = ui.id().with(("lego_out_port", name));
+        let response = ui
+            .interact(hit(port), id, egui::Sense::drag())
+            .on_hover_text("drag to an input port to connect");
+        let active = state.connecting.as_ref() == Some(name);
+        let colour = if response.hovered() || active {
+            Color32::GREEN
+        } else {
+            Color32::LIGHT_GRAY
+        };
+        painter.circle_filled(port, PORT, colour);
+        if response.drag_started() {
+            state.connecting = Some(name.clone());
+        }
+        if active {
+            if let Some(p) = pointer {
+                let dx = ((p.x - port.x) / 2.0).abs().max(40.0);
+                let pts = [port, port + vec2(dx, 0.0), p - vec2(dx, 0.0), p];
+                let mut curve = bezier(&pts);
+                curve.stroke = Stroke::new(2.0, Color32::GREEN).into();
+                painter.add(curve);
+            }
+        }
+        if response.drag_stopped() && active {
+            state.connecting = None;
+            if let Some(to) = &input_under {
+                action = Some(LegoAction::Edit(connect_edit(graph, name, to)));
+            }
+        }
+    }
+    if state.connecting.is_some() && !ui.input(|i| i.pointer.any_down() || i.pointer.any_released())
+    {
+        state.connecting = None;
+    }
+    action
+}
