@@ -6,7 +6,7 @@
 use bevy_egui::egui::{self, vec2, Color32, Pos2, Rect, Stroke};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 
-use super::layout::{bezier, distance_to_segment, layout, Layout, CARD_W, LINE, PORT};
+use super::layout::{bezier, layout, readable, wheel_zoom, Layout, CARD_W, LINE, PORT};
 use super::{connect_edit, LegoAction, LegoState};
 use crate::app::block_plot::kind_colour;
 use crate::nas::space::{Shape, SuperGraph};
@@ -23,9 +23,15 @@ pub(super) fn canvas(
     let key = (graph.name.clone(), graph.graph.node_count());
     if state.fitted.as_ref() != Some(&key) {
         state.view = None;
+        state.fit_all = false;
         state.fitted = Some(key);
     }
-    let mut view = state.view.unwrap_or(layout.bounds);
+    let mut view = match state.view {
+        Some(view) => view,
+        None if state.fit_all => layout.bounds,
+        None => readable(layout.bounds, ui.available_size()),
+    };
+    wheel_zoom(ui, &mut view);
     let mut action = None;
     let mut pointer = None;
     let scene = egui::Scene::new()
@@ -44,16 +50,10 @@ pub(super) fn canvas(
     state.view = Some(view);
     if response.clicked() {
         // A click on empty space selects the link under the pointer, or nothing.
-        let hit = pointer.and_then(|p| {
-            layout.links.iter().find(|(_, pts)| {
-                let line = bezier(pts).flatten(Some(1.0));
-                line.windows(2)
-                    .any(|w| distance_to_segment(p, w[0], w[1]) < 6.0)
-            })
-        });
+        let hit = pointer.and_then(|p| layout.link_at(p));
         state.selected = None;
         state.selected_node = None;
-        state.selected_edge = hit.map(|(e, _)| graph.graph[*e].name.clone());
+        state.selected_edge = hit.map(|e| graph.graph[e].name.clone());
     }
     action
 }

@@ -1,5 +1,6 @@
-//! The Lego canvas's layout: tensor nodes in columns by depth, each edge a cubic curve from
-//! the source's output port to the target's input port with its block card at the middle.
+//! The Lego canvas's geometry: tensor nodes in columns by depth, each edge a cubic curve from
+//! the source's output port to the target's input port with its block card at the middle;
+//! the initial view, and the mouse wheel's zoom about the pointer.
 
 use std::collections::HashMap;
 
@@ -88,6 +89,21 @@ pub(super) fn layout(g: &SuperGraph) -> Layout {
     }
 }
 
+impl Layout {
+    /// The edge whose curve passes within a few units of `p`.
+    pub(super) fn link_at(&self, p: Pos2) -> Option<EdgeIndex> {
+        let near = |pts: &[Pos2; 4]| {
+            let line = bezier(pts).flatten(Some(1.0));
+            line.windows(2)
+                .any(|w| distance_to_segment(p, w[0], w[1]) < 6.0)
+        };
+        self.links
+            .iter()
+            .find(|(_, pts)| near(pts))
+            .map(|(e, _)| *e)
+    }
+}
+
 pub(super) fn bezier(points: &[Pos2; 4]) -> egui::epaint::CubicBezierShape {
     egui::epaint::CubicBezierShape::from_points_stroke(
         *points,
@@ -97,8 +113,43 @@ pub(super) fn bezier(points: &[Pos2; 4]) -> egui::epaint::CubicBezierShape {
     )
 }
 
-pub(super) fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
+fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
     let ab = b - a;
     let t = ((p - a).dot(ab) / ab.length_sq().max(1e-6)).clamp(0.0, 1.0);
     p.distance(a + t * ab)
+}
+
+/// A view of `bounds` for a canvas of `size`: all of it if that is legible, else the part
+/// from the input on at a legible zoom.
+pub(super) fn readable(bounds: Rect, size: egui::Vec2) -> Rect {
+    if size.x < 1.0 || size.y < 1.0 {
+        return bounds;
+    }
+    let scale = (size.x / bounds.width()).min(size.y / bounds.height());
+    let view = size / scale.max(0.6);
+    let left = if view.x >= bounds.width() {
+        bounds.center().x - view.x / 2.0
+    } else {
+        bounds.min.x
+    };
+    Rect::from_min_size(pos2(left, bounds.center().y - view.y / 2.0), view)
+}
+
+/// The mouse wheel zooms about the pointer (egui's Scene pans with it): the wheel is taken
+/// out of this frame's input and the view shrinks or grows around the pointer.
+pub(super) fn wheel_zoom(ui: &egui::Ui, view: &mut Rect) {
+    let outer = ui.available_rect_before_wrap();
+    let (pointer, wheel) = ui.input(|i| (i.pointer.latest_pos(), i.smooth_scroll_delta.y));
+    let Some(pointer) = pointer.filter(|p| outer.contains(*p)) else {
+        return;
+    };
+    if wheel == 0.0 || view.width() <= 0.0 || view.height() <= 0.0 {
+        return;
+    }
+    ui.ctx()
+        .input_mut(|i| i.smooth_scroll_delta = egui::Vec2::ZERO);
+    let scale = (outer.size() / view.size()).min_elem();
+    let at = view.center() + (pointer - outer.center()) / scale;
+    let factor = (wheel * 0.004).exp().clamp(0.05 / scale, 2.0 / scale);
+    *view = Rect::from_min_max(at + (view.min - at) / factor, at + (view.max - at) / factor);
 }

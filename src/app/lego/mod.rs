@@ -54,6 +54,8 @@ pub struct LegoState {
     pub template_size: (usize, usize),
     /// The graph the view was last fitted to (name, node count): a new one is fitted again.
     fitted: Option<(String, usize)>,
+    /// Fit the whole graph (the Fit button) rather than a readable part from the input.
+    fit_all: bool,
 }
 
 impl Default for LegoState {
@@ -69,6 +71,7 @@ impl Default for LegoState {
             new_node: String::new(),
             template_size: (3, 8),
             fitted: None,
+            fit_all: false,
         }
     }
 }
@@ -118,14 +121,16 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
                 action = properties::pane(ui, graph, state);
             });
         });
-    ui.horizontal(|ui| {
-        if ui.button("Fit").clicked() {
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Fit")
+            .on_hover_text("show the whole graph")
+            .clicked()
+        {
             state.view = None;
+            state.fit_all = true;
         }
-        ui.label(
-            "drag empty space to pan, wheel to zoom; drag from an output port (right) \
-             to an input port (left) to connect; click a link or card to select",
-        );
+        ui.label("drag: pan, wheel: zoom, output port to input port: connect");
     });
     canvas::canvas(ui, graph, state).or(action)
 }
