@@ -70,7 +70,7 @@ pub struct BlockFocus {
 }
 
 pub fn update_focus(
-    lego: Res<LegoState>,
+    mut lego: ResMut<LegoState>,
     hovered: Res<Hovered>,
     graph: Option<Res<TemplateGraph>>,
     nodes: Query<&CandidateNode>,
@@ -96,6 +96,17 @@ pub fn update_focus(
         .filter(|n| n.choices.len() == graph.0.decisions.len())
         .map(|n| n.choices.iter().copied().enumerate().collect())
         .unwrap_or_default();
+    // The Lego view outlines the hovered candidate's blocks.
+    let names: Vec<(String, String)> = hovered
+        .iter()
+        .filter_map(|&(d, b)| {
+            let dec = graph.0.decisions.get(d)?;
+            Some((dec.name.clone(), dec.blocks.get(b)?.label.clone()))
+        })
+        .collect();
+    if lego.highlighted != names {
+        lego.highlighted = names;
+    }
     focus.set_if_neq(BlockFocus { selected, hovered });
 }
 

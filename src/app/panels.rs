@@ -262,10 +262,10 @@ pub fn panels_ui(
         ViewMode::Lego => {
             egui::CentralPanel::default().show(&mut root, |ui| match graph {
                 Some(g) => {
-                    if let Some(edit) = lego::draw(ui, &g.0, &mut lego) {
-                        lego::apply_edit(
+                    if let Some(action) = lego::draw(ui, &g.0, &mut lego) {
+                        lego::apply_action(
                             &g.0,
-                            &edit,
+                            action,
                             EditAuthor::Analyst,
                             "edited in the Lego view",
                             &mut lego,

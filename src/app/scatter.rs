@@ -296,28 +296,69 @@ fn rebuild_points(
     scatter.last_build = Some(Instant::now());
 }
 
-/// A wire cube around the 3D scene and axis stubs, so depth reads while orbiting.
-fn draw_frame(mut gizmos: Gizmos, dims: Res<SceneDims>, index: Res<SceneIndex>) {
-    if *dims != SceneDims::Space || index.entities.is_empty() {
+/// Marks the wire cube drawn around the 3D scene (hidden in 2D), so depth reads while
+/// orbiting.
+#[derive(Component)]
+pub struct SceneFrame;
+
+fn frame_mesh() -> Mesh {
+    let e = SCENE_HALF_EXTENT * 1.05;
+    let corners: Vec<[f32; 3]> = (0..8)
+        .map(|i| {
+            [
+                if i & 1 == 0 { -e } else { e },
+                if i & 2 == 0 { -e } else { e },
+                if i & 4 == 0 { -e } else { e },
+            ]
+        })
+        .collect();
+    let mut positions = Vec::new();
+    for i in 0..8usize {
+        for bit in [1usize, 2, 4] {
+            if i & bit == 0 {
+                positions.push(corners[i]);
+                positions.push(corners[i | bit]);
+            }
+        }
+    }
+    let mut mesh = Mesh::new(
+        bevy::mesh::PrimitiveTopology::LineList,
+        bevy::asset::RenderAssetUsages::default(),
+    );
+    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions);
+    mesh
+}
+
+fn show_frame(dims: Res<SceneDims>, mut frames: Query<&mut Visibility, With<SceneFrame>>) {
+    if !dims.is_changed() {
         return;
     }
-    let e = SCENE_HALF_EXTENT * 1.05;
-    gizmos.cube(
-        Transform::from_scale(Vec3::splat(2.0 * e)),
-        Color::srgba(0.6, 0.6, 0.7, 0.35),
-    );
-    let corner = Vec3::splat(-e);
-    for (axis, colour) in [
-        (Vec3::X, Color::srgb(0.8, 0.3, 0.3)),
-        (Vec3::Y, Color::srgb(0.3, 0.8, 0.3)),
-        (Vec3::Z, Color::srgb(0.3, 0.5, 0.9)),
-    ] {
-        gizmos.line(corner, corner + axis * e * 0.4, colour);
+    for mut v in &mut frames {
+        *v = if *dims == SceneDims::Space {
+            Visibility::Visible
+        } else {
+            Visibility::Hidden
+        };
     }
 }
 
-fn spawn_cloud(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>) {
+fn spawn_cloud(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
     commands.spawn(point_cloud_bundle(&mut meshes));
+    commands.spawn((
+        SceneFrame,
+        Mesh3d(meshes.add(frame_mesh())),
+        MeshMaterial3d(materials.add(StandardMaterial {
+            base_color: Color::srgb(0.35, 0.37, 0.45),
+            unlit: true,
+            ..default()
+        })),
+        Transform::default(),
+        Visibility::Hidden,
+    ));
 }
 
 /// The scene's data side (positions, instances, index); drawing needs `PointsPlugin`.
@@ -332,6 +373,7 @@ impl Plugin for ScatterPlugin {
             .init_resource::<Selection>()
             .insert_resource(LayoutWorker::spawn(0))
             .add_systems(Startup, spawn_cloud)
+            .add_systems(Update, show_frame)
             .add_systems(
                 Update,
                 (

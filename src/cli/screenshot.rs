@@ -47,15 +47,15 @@ pub fn run(args: ScreenshotArgs) -> Result<()> {
         "--width",
         "8",
         "--epochs",
-        "2",
-        "--max-steps",
-        "30",
+        "6",
         "--candidates",
         "150",
         "--score-images",
         "300",
     ])?;
-    let round = defaults.train.config(defaults.engine.seed)?;
+    let mut round = defaults.train.config(defaults.engine.seed)?;
+    // A short schedule: warm up over a few steps, not the default hundred.
+    round.warmup_steps = 10;
     let mut probe = round.clone();
     probe.epochs = 3;
     let session =

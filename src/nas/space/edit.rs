@@ -63,6 +63,18 @@ impl SuperGraph {
         Ok(())
     }
 
+    /// Applies several edits as one: only the end result must validate (a new node is
+    /// unreachable until the edge into it exists). All or nothing, like [`SuperGraph::apply`].
+    pub fn apply_all(&mut self, edits: &[Edit]) -> Result<(), SpaceError> {
+        let mut next = self.clone();
+        for edit in edits {
+            next.apply_unchecked(edit)?;
+        }
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
     fn block_mut(&mut self, decision: &str, label: &str) -> Result<&mut Block, SpaceError> {
         let d = self
             .decision_index(decision)

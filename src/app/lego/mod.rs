@@ -1,0 +1,145 @@
+//! The Lego view: the super-graph editor. Blocks are entities; the canvas ([`canvas`], laid
+//! out by [`layout`]) draws tensor nodes as cards with ports and every edge as a curved link
+//! with a card of its decision's blocks; the properties pane ([`properties`]) edits the
+//! selection and offers the block and template palettes; [`edits`] turns what the user asked
+//! for into edits and carries them out. Every edit is tried on a copy of the template: a
+//! refused edit shows its reason and changes nothing, an accepted one goes to the engine as
+//! the template of the next round.
+
+mod canvas;
+mod edits;
+mod layout;
+mod properties;
+
+pub use edits::{add_node_action, apply_action, apply_edit, apply_edits, connect_edit, fresh_name};
+pub use properties::draw_suggestions;
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use super::scatter::TemplateGraph;
+use crate::nas::space::edit::Edit;
+use crate::nas::space::SuperGraph;
+
+/// A block of the template, as an entity (re-spawned whenever the template changes).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct BlockNode {
+    pub decision: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub enabled: bool,
+    pub locked: bool,
+}
+
+/// What the Lego view shows and what the user picked.
+#[derive(Resource, Debug)]
+pub struct LegoState {
+    /// The selected block: (decision, block label).
+    pub selected: Option<(String, String)>,
+    /// The selected edge, by name.
+    pub selected_edge: Option<String>,
+    /// The selected tensor node, by name.
+    pub selected_node: Option<String>,
+    /// Blocks to outline in yellow, as (decision, block label): the hovered candidate's.
+    pub highlighted: Vec<(String, String)>,
+    /// The last refused edit's reason, or the last accepted edit.
+    pub message: Option<String>,
+    /// The visible part of the canvas, in canvas coordinates; `None` fits the whole graph.
+    pub view: Option<egui::Rect>,
+    /// The node whose output port is being dragged to make a connection.
+    pub connecting: Option<String>,
+    /// The name field of "Add node" (empty: a fresh name).
+    pub new_node: String,
+    /// The template palette's knobs: stages (cells for nb201) and width (channels).
+    pub template_size: (usize, usize),
+    /// The graph the view was last fitted to (name, node count): a new one is fitted again.
+    fitted: Option<(String, usize)>,
+    /// Fit the whole graph (the Fit button) rather than a readable part from the input.
+    fit_all: bool,
+}
+
+impl Default for LegoState {
+    fn default() -> Self {
+        Self {
+            selected: None,
+            selected_edge: None,
+            selected_node: None,
+            highlighted: Vec::new(),
+            message: None,
+            view: None,
+            connecting: None,
+            new_node: String::new(),
+            template_size: (3, 8),
+            fitted: None,
+            fit_all: false,
+        }
+    }
+}
+
+/// What the user asked the Lego view for.
+#[derive(Debug, Clone)]
+pub enum LegoAction {
+    Edit(Edit),
+    /// Edits applied as one, only the result validated (a new node and the edge into it).
+    Edits(Vec<Edit>),
+    /// A whole new template (from the template palette).
+    ReplaceTemplate(Box<SuperGraph>),
+}
+
+/// Keeps one `BlockNode` entity per block of the current template.
+pub fn sync_block_entities(
+    mut commands: Commands,
+    graph: Option<Res<TemplateGraph>>,
+    existing: Query<Entity, With<BlockNode>>,
+) {
+    let Some(graph) = graph else { return };
+    if !graph.is_changed() {
+        return;
+    }
+    existing.iter().for_each(|e| commands.entity(e).despawn());
+    for d in &graph.0.decisions {
+        for b in &d.blocks {
+            commands.spawn(BlockNode {
+                decision: d.name.clone(),
+                label: b.label.clone(),
+                kind: b.kind.kind_name(),
+                enabled: b.enabled,
+                locked: b.locked,
+            });
+        }
+    }
+}
+
+/// Draws the editor (properties pane on the right, canvas in the rest); returns what the
+/// user asked for, if anything.
+pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Option<LegoAction> {
+    let mut action = None;
+    egui::Panel::right("lego_properties")
+        .default_size(260.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                action = properties::pane(ui, graph, state);
+            });
+        });
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Fit")
+            .on_hover_text("show the whole graph")
+            .clicked()
+        {
+            state.view = None;
+            state.fit_all = true;
+        }
+        ui.label("drag: pan, wheel: zoom, output port to input port: connect");
+    });
+    canvas::canvas(ui, graph, state).or(action)
+}
+
+pub struct LegoPlugin;
+
+impl Plugin for LegoPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<LegoState>()
+            .add_systems(Update, sync_block_entities);
+    }
+}

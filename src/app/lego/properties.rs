@@ -1,0 +1,283 @@
+//! The Lego properties pane: the template palette, the selected node, edge or block with
+//! their edits (add or remove a node, disconnect, enable, disable, lock, remove, replace),
+//! the block palette; and the side panel's suggestions with their Accept buttons.
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use super::{add_node_action, apply_edit, LegoAction, LegoState};
+use crate::app::block_plot::kind_colour;
+use crate::app::trainer_link::CommandRequested;
+use crate::nas::search::autopilot::EditAuthor;
+use crate::nas::space::block::{ConvSpec, PoolMode, PoolSpec, SepConvSpec};
+use crate::nas::space::edit::Edit;
+use crate::nas::space::{Block, BlockKind, Shape, SuperGraph, TemplateSpec};
+
+/// Blocks the palette can add, sized like the decision's existing convs.
+fn palette(graph: &SuperGraph, decision: &str) -> Vec<Block> {
+    let filters = graph.decision_index(decision).and_then(|d| {
+        graph.decisions[d]
+            .blocks
+            .iter()
+            .find_map(|b| match &b.kind {
+                BlockKind::Conv(c) => Some(c.filters),
+                BlockKind::SepConv(c) => Some(c.filters),
+                _ => None,
+            })
+    });
+    let filters = filters.flatten();
+    let sep = SepConvSpec {
+        filters,
+        kernel: 3,
+        stride: 1,
+        dilation: 1,
+        batch_norm: true,
+        relu: true,
+    };
+    let pool = |mode| {
+        BlockKind::Pool(PoolSpec {
+            mode,
+            kernel: 3,
+            stride: 1,
+        })
+    };
+    vec![
+        Block::new("k3", BlockKind::Conv(ConvSpec::new(filters, 3))),
+        Block::new("k5", BlockKind::Conv(ConvSpec::new(filters, 5))),
+        Block::new("k7", BlockKind::Conv(ConvSpec::new(filters, 7))),
+        Block::new("sep3", BlockKind::SepConv(sep)),
+        Block::new("max3", pool(PoolMode::Max)),
+        Block::new("avg3", pool(PoolMode::Avg)),
+        Block::new("identity", BlockKind::Identity),
+        Block::new("zero", BlockKind::Zero),
+    ]
+}
+
+/// The image size and class count the current template was built for, if it is an image
+/// classifier (the template palette builds its replacements for the same data).
+fn data_dims(graph: &SuperGraph) -> Option<((usize, usize, usize), usize)> {
+    let Shape::Image { c, h, w } = graph.input_shape else {
+        return None;
+    };
+    let report = graph.infer_shapes().ok()?;
+    match report.node_shapes.get(&graph.output) {
+        Some(Shape::Vector { n }) => Some(((c, h, w), *n)),
+        _ => None,
+    }
+}
+
+fn templates(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Option<LegoAction> {
+    ui.heading("Templates");
+    let (stages, width) = &mut state.template_size;
+    ui.horizontal(|ui| {
+        ui.add(egui::DragValue::new(stages).range(1..=6).prefix("stages "));
+        ui.add(egui::DragValue::new(width).range(2..=64).prefix("width "));
+    });
+    let (stages, width) = state.template_size;
+    let Some((input, classes)) = data_dims(graph) else {
+        ui.label("the current template is not an image classifier");
+        return None;
+    };
+    let specs = [
+        TemplateSpec::Chain { stages, width },
+        TemplateSpec::Nb201 {
+            channels: width,
+            cells: stages,
+        },
+        TemplateSpec::Resnet { stages, width },
+    ];
+    let mut action = None;
+    ui.horizontal(|ui| {
+        for spec in specs {
+            let tip = format!("replace the whole template: {spec:?} (nb201: stages = cells)");
+            if ui.button(spec.name()).on_hover_text(tip).clicked() {
+                let next = spec.build(input, classes);
+                action = Some(LegoAction::ReplaceTemplate(Box::new(next)));
+            }
+        }
+    });
+    action
+}
+
+fn node_section(
+    ui: &mut egui::Ui,
+    graph: &SuperGraph,
+    state: &mut LegoState,
+) -> Option<LegoAction> {
+    let mut action = None;
+    let selected = state
+        .selected_node
+        .as_ref()
+        .and_then(|name| graph.node_by_name(name));
+    if let Some(n) = selected {
+        let name = graph.graph[n].name.clone();
+        ui.label(format!("node {name}, stage {}", graph.graph[n].stage));
+        let removable = n != graph.input && n != graph.output;
+        let button = egui::Button::new("Remove node");
+        if ui.add_enabled(removable, button).clicked() {
+            action = Some(LegoAction::Edit(Edit::RemoveNode { name }));
+        }
+    }
+    let after = selected.unwrap_or(graph.input);
+    let after = graph.graph[after].name.clone();
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut state.new_node)
+                .hint_text("new node")
+                .desired_width(90.0),
+        );
+        if ui
+            .button(format!("Add node after {after}"))
+            .on_hover_text("a new node fed by an identity edge; then connect it onwards")
+            .clicked()
+        {
+            action = Some(add_node_action(graph, &after, &state.new_node));
+            state.new_node.clear();
+        }
+    });
+    action
+}
+
+fn edge_section(ui: &mut egui::Ui, graph: &SuperGraph, state: &LegoState) -> Option<LegoAction> {
+    let name = state.selected_edge.as_ref()?;
+    let e = graph.edge_by_name(name)?;
+    let (a, b) = graph.graph.edge_endpoints(e)?;
+    let decision = &graph.graph[e].decision;
+    let shared = graph
+        .graph
+        .edge_indices()
+        .filter(|&x| &graph.graph[x].decision == decision)
+        .count();
+    ui.separator();
+    ui.label(format!(
+        "edge {name}: {} -> {}",
+        graph.graph[a].name, graph.graph[b].name
+    ));
+    ui.label(format!("decision {decision} (followed by {shared} edges)"));
+    let clicked = ui.button("Disconnect").clicked();
+    clicked.then(|| LegoAction::Edit(Edit::Disconnect { name: name.clone() }))
+}
+
+fn block_section(ui: &mut egui::Ui, graph: &SuperGraph, state: &LegoState) -> Option<LegoAction> {
+    let (d, l) = state.selected.clone()?;
+    let b = graph
+        .decision_index(&d)
+        .and_then(|i| graph.decisions[i].blocks.iter().find(|b| b.label == l))?;
+    let mut edit = None;
+    ui.separator();
+    ui.label(format!("block {d}:{l}  ({})", b.kind.kind_name()));
+    ui.label(serde_json::to_string_pretty(&b.kind).unwrap_or_default());
+    ui.horizontal(|ui| {
+        let label = if b.enabled { "Disable" } else { "Enable" };
+        if ui.button(label).clicked() {
+            let (decision, label, enabled) = (d.clone(), l.clone(), !b.enabled);
+            edit = Some(Edit::SetEnabled {
+                decision,
+                label,
+                enabled,
+            });
+        }
+        let lock = if b.locked { "Unlock" } else { "Lock" };
+        if ui.button(lock).clicked() {
+            let (decision, label, locked) = (d.clone(), l.clone(), !b.locked);
+            edit = Some(Edit::SetLocked {
+                decision,
+                label,
+                locked,
+            });
+        }
+        if ui.button("Remove").clicked() {
+            let (decision, label) = (d.clone(), l.clone());
+            edit = Some(Edit::RemoveBlock { decision, label });
+        }
+    });
+    ui.label("Add to this decision:");
+    ui.horizontal_wrapped(|ui| {
+        for p in palette(graph, &d) {
+            if ui.button(&p.label).clicked() {
+                let decision = d.clone();
+                edit = Some(Edit::AddBlock { decision, block: p });
+            }
+        }
+    });
+    ui.label(format!("Replace {l} with:"));
+    ui.horizontal_wrapped(|ui| {
+        for mut p in palette(graph, &d) {
+            if ui.button(&p.label).clicked() {
+                (p.enabled, p.locked) = (b.enabled, b.locked);
+                let (decision, label) = (d.clone(), l.clone());
+                edit = Some(Edit::ReplaceBlock {
+                    decision,
+                    label,
+                    block: p,
+                });
+            }
+        }
+    });
+    edit.map(LegoAction::Edit)
+}
+
+/// The properties pane; returns what the user asked for, if anything.
+pub(super) fn pane(
+    ui: &mut egui::Ui,
+    graph: &SuperGraph,
+    state: &mut LegoState,
+) -> Option<LegoAction> {
+    let mut action = templates(ui, graph, state);
+    ui.separator();
+    ui.heading("Properties");
+    if state.selected.is_none() && state.selected_edge.is_none() && state.selected_node.is_none() {
+        ui.label("click a node, a link or a block");
+    }
+    action = node_section(ui, graph, state).or(action);
+    action = edge_section(ui, graph, state).or(action);
+    action = block_section(ui, graph, state).or(action);
+    if let Some(m) = &state.message {
+        ui.separator();
+        ui.label(m);
+    }
+    ui.separator();
+    ui.horizontal_wrapped(|ui| {
+        for kind in [
+            "conv", "sep_conv", "max_pool", "avg_pool", "identity", "zero", "dense",
+        ] {
+            ui.colored_label(kind_colour(kind), kind);
+        }
+        ui.colored_label(kind_colour("residual"), "residual");
+    });
+    action
+}
+
+/// The suggestions from the block statistics, each with its reason and an Accept button.
+pub fn draw_suggestions(
+    ui: &mut egui::Ui,
+    graph: &SuperGraph,
+    stats: Option<&crate::nas::search::stats::Statistics>,
+    state: &mut LegoState,
+    requests: &mut MessageWriter<CommandRequested>,
+) {
+    ui.heading("Suggestions");
+    let Some(stats) = stats else {
+        ui.label("none yet");
+        return;
+    };
+    let suggestions = crate::nas::search::autopilot::suggest(graph, stats);
+    if suggestions.is_empty() {
+        ui.label("no block is clearly below its decision's best");
+    }
+    for s in suggestions.iter().take(8) {
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Accept").clicked() {
+                apply_edit(
+                    graph,
+                    &s.edit,
+                    EditAuthor::Suggestion,
+                    &s.reason,
+                    state,
+                    requests,
+                );
+            }
+            ui.label(format!("disable {}:{}: {}", s.decision, s.block, s.reason));
+        });
+    }
+}

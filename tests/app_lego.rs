@@ -1,0 +1,236 @@
+//! ECS tests of the Lego view's engine side, with MinimalPlugins (no window): accepted edits
+//! and template replacements reach the engine as `SetTemplate`, refused ones send nothing and
+//! say why, and block entities follow the template.
+
+use bevy::ecs::system::RunSystemOnce;
+use bevy::prelude::*;
+use nas_navigator::app::lego::{
+    add_node_action, apply_action, connect_edit, BlockNode, LegoAction, LegoPlugin, LegoState,
+};
+use nas_navigator::app::scatter::TemplateGraph;
+use nas_navigator::app::trainer_link::CommandRequested;
+use nas_navigator::nas::search::autopilot::EditAuthor;
+use nas_navigator::nas::space::doc::TemplateDoc;
+use nas_navigator::nas::space::edit::Edit;
+use nas_navigator::nas::space::{SuperGraph, TemplateSpec};
+use nas_navigator::nas::trainer::Command;
+
+fn chain() -> SuperGraph {
+    TemplateSpec::Chain {
+        stages: 2,
+        width: 4,
+    }
+    .build((1, 8, 8), 10)
+}
+
+fn lego_app(graph: &SuperGraph) -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(LegoPlugin);
+    app.add_message::<CommandRequested>();
+    app.insert_resource(TemplateGraph(graph.clone()));
+    app.update();
+    app
+}
+
+/// Runs `apply_action` as a system, as the Lego panel does; returns the commands it wrote.
+fn act(app: &mut App, action: LegoAction) -> Vec<Command> {
+    app.world_mut()
+        .run_system_once(
+            move |graph: Res<TemplateGraph>,
+                  mut state: ResMut<LegoState>,
+                  mut requests: MessageWriter<CommandRequested>| {
+                apply_action(
+                    &graph.0,
+                    action.clone(),
+                    EditAuthor::Analyst,
+                    "test",
+                    &mut state,
+                    &mut requests,
+                );
+            },
+        )
+        .expect("the system runs");
+    let messages = app.world().resource::<Messages<CommandRequested>>();
+    let mut cursor = messages.get_cursor();
+    let out = cursor.read(messages).map(|m| m.0.clone()).collect();
+    app.world_mut()
+        .resource_mut::<Messages<CommandRequested>>()
+        .clear();
+    out
+}
+
+fn sent_template(commands: &[Command]) -> SuperGraph {
+    let docs: Vec<&TemplateDoc> = commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::SetTemplate(doc) => Some(&**doc),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(docs.len(), 1, "exactly one SetTemplate in {commands:?}");
+    docs[0].clone().into_graph().expect("a valid template")
+}
+
+fn message(app: &App) -> String {
+    app.world()
+        .resource::<LegoState>()
+        .message
+        .clone()
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_accepted_edit_sends_the_changed_template_and_its_record() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    let edit = Edit::SetEnabled {
+        decision: "conv1".into(),
+        label: "k5".into(),
+        enabled: false,
+    };
+    let sent = act(&mut app, LegoAction::Edit(edit.clone()));
+    let next = sent_template(&sent);
+    let d = next.decision_index("conv1").expect("conv1");
+    let k5 = next.decisions[d].index_of("k5").expect("k5");
+    assert!(!next.decisions[d].blocks[k5].enabled, "k5 disabled");
+    assert_eq!(next.space_size() * 3.0, graph.space_size() * 2.0);
+    let recorded = sent.iter().any(|c| match c {
+        Command::RecordEdits(r) => r.len() == 1 && r[0].edit == edit,
+        _ => false,
+    });
+    assert!(recorded, "the edit is recorded: {sent:?}");
+    assert!(message(&app).starts_with("sent to the engine"));
+}
+
+#[test]
+fn a_connection_dragged_between_ports_gets_a_block_that_fits() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    // input is 1x8x8, s1.conv is 4x8x8: the new edge needs a 1x1 conv to 4 channels.
+    let edit = connect_edit(&graph, "input", "s1.conv");
+    let sent = act(&mut app, LegoAction::Edit(edit));
+    let next = sent_template(&sent);
+    let e = next.edge_by_name("link1").expect("the new edge");
+    let (a, b) = next.graph.edge_endpoints(e).expect("endpoints");
+    assert_eq!(next.graph[a].name, "input");
+    assert_eq!(next.graph[b].name, "s1.conv");
+    assert_eq!(next.graph.edge_count(), graph.graph.edge_count() + 1);
+}
+
+#[test]
+fn a_new_node_comes_with_the_edge_that_feeds_it() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    // Alone, a new node is unreachable and refused; with its edge it is accepted.
+    let sent = act(
+        &mut app,
+        LegoAction::Edit(Edit::AddNode {
+            name: "extra".into(),
+            stage: 1,
+        }),
+    );
+    assert!(sent.is_empty());
+    assert!(message(&app).contains("extra"), "{}", message(&app));
+    let sent = act(&mut app, add_node_action(&graph, "s1.conv", "extra"));
+    let next = sent_template(&sent);
+    let n = next.node_by_name("extra").expect("the new node");
+    assert_eq!(next.graph[n].stage, 1);
+    assert_eq!(
+        next.graph
+            .neighbors_directed(n, petgraph::Direction::Incoming)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn refused_edits_send_nothing_and_say_why() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    let refused = [
+        // The head's only block.
+        (
+            Edit::SetEnabled {
+                decision: "head".into(),
+                label: "dense".into(),
+                enabled: false,
+            },
+            "head",
+        ),
+        // A cycle: from the second stage back to the first.
+        (connect_edit(&graph, "s2.pool", "s1.conv"), "cycle"),
+        // Cutting the chain leaves no path to the output.
+        (
+            Edit::Disconnect {
+                name: "pool1".into(),
+            },
+            "no path",
+        ),
+    ];
+    for (edit, why) in refused {
+        let sent = act(&mut app, LegoAction::Edit(edit.clone()));
+        assert!(sent.is_empty(), "{edit:?} sent {sent:?}");
+        let m = message(&app);
+        assert!(m.contains(why), "{edit:?}: message {m:?} lacks {why:?}");
+    }
+    let state = app.world().resource::<LegoState>();
+    assert!(state.selected.is_none());
+    assert_eq!(
+        TemplateDoc::to_json(&app.world().resource::<TemplateGraph>().0),
+        TemplateDoc::to_json(&graph),
+        "the graph is unchanged"
+    );
+}
+
+#[test]
+fn a_template_from_the_palette_replaces_the_whole_template() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    app.world_mut().resource_mut::<LegoState>().selected = Some(("conv1".into(), "k3".into()));
+    let resnet = TemplateSpec::Resnet {
+        stages: 2,
+        width: 4,
+    }
+    .build((1, 8, 8), 10);
+    let sent = act(&mut app, LegoAction::ReplaceTemplate(Box::new(resnet)));
+    assert_eq!(sent.len(), 1, "SetTemplate only: {sent:?}");
+    let next = sent_template(&sent);
+    assert_eq!(next.name, "resnet");
+    assert!(next.decision_index("res1a").is_some());
+    let state = app.world().resource::<LegoState>();
+    assert!(state.selected.is_none(), "the old selection is dropped");
+    assert!(message(&app).contains("resnet"));
+}
+
+#[test]
+fn block_entities_are_respawned_when_the_template_changes() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    let blocks = |app: &mut App| {
+        let world = app.world_mut();
+        let mut q = world.query::<&BlockNode>();
+        q.iter(world).cloned().collect::<Vec<_>>()
+    };
+    let count = |g: &SuperGraph| g.decisions.iter().map(|d| d.blocks.len()).sum::<usize>();
+    assert_eq!(blocks(&mut app).len(), count(&graph));
+    assert_eq!(count(&graph), 11);
+    let sent = act(
+        &mut app,
+        LegoAction::ReplaceTemplate(Box::new(
+            TemplateSpec::Nb201 {
+                channels: 4,
+                cells: 1,
+            }
+            .build((1, 8, 8), 10),
+        )),
+    );
+    // As the engine would echo it back.
+    app.insert_resource(TemplateGraph(sent_template(&sent)));
+    app.update();
+    let now = blocks(&mut app);
+    assert_eq!(now.len(), 6 * 5 + 1 + 2 + 1, "re-synced, not added");
+    assert!(now.iter().all(|b| b.decision != "conv1"), "old blocks gone");
+    assert!(now
+        .iter()
+        .any(|b| b.decision == "n1~0" && b.label == "nor_conv_3x3" && b.kind == "conv"));
+}
