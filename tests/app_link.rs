@@ -221,3 +221,76 @@ fn template_blocks_are_entities_and_follow_template_changes() {
         .unwrap();
     assert!(!k5.enabled && k5.kind == "conv");
 }
+
+#[test]
+fn sampled_paths_are_grey_until_scored_and_never_duplicated() {
+    use nas_navigator::nas::space::Candidate;
+    use nas_navigator::nas::trainer::protocol::StepProgress;
+    let (mut app, tx, _cmd) = app_with_channels(64);
+    let graph = TemplateSpec::Chain {
+        stages: 2,
+        width: 4,
+    }
+    .build((1, 8, 8), 10);
+    tx.send(Event::Ready {
+        template: "chain".into(),
+        template_doc: Box::new(TemplateDoc::from(&graph)),
+        space_size: graph.space_size(),
+        dataset: "digits".into(),
+        train_images: 10,
+        val_images: 5,
+    })
+    .unwrap();
+    // The second block where a decision has one, else the only one.
+    let path: Vec<usize> = graph
+        .decisions
+        .iter()
+        .map(|d| usize::from(d.blocks.len() > 1))
+        .collect();
+    let key = Candidate {
+        choices: path.clone(),
+    }
+    .to_string(&graph);
+    let step = |step: usize, sampled: Vec<usize>| {
+        Event::Step(StepProgress {
+            round: 1,
+            epoch: 0,
+            step,
+            steps_per_epoch: 10,
+            loss: 1.0,
+            accuracy: 10.0,
+            lr: 0.1,
+            images_per_s: 1.0,
+            sampled,
+        })
+    };
+    // The same path trained twice, and paths that do not fit the template (ignored).
+    tx.send(step(0, path.clone())).unwrap();
+    tx.send(step(1, path.clone())).unwrap();
+    tx.send(step(2, vec![0])).unwrap();
+    tx.send(step(3, vec![7; graph.decisions.len()])).unwrap();
+    app.update();
+    app.update();
+    let rows = |app: &mut App| {
+        let world = app.world_mut();
+        let mut q = world.query::<(&CandidateNode, &Accuracy)>();
+        q.iter(world)
+            .map(|(c, a)| (c.key.clone(), a.0))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&mut app), vec![(key.clone(), None)]);
+    tx.send(Event::Scored(ScoredCandidate {
+        round: 1,
+        index: 0,
+        total: 1,
+        candidate: key.clone(),
+        choices: path,
+        accuracy: 77.0,
+        params: 10,
+        flops: 20,
+    }))
+    .unwrap();
+    app.update();
+    assert_eq!(rows(&mut app), vec![(key.clone(), Some(77.0))]);
+    assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 1);
+}

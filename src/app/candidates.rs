@@ -85,7 +85,14 @@ pub fn apply_sampled_paths(
     };
     for EngineEventReceived(event) in events.read() {
         let Event::Step(step) = event else { continue };
-        if step.sampled.len() != graph.0.decisions.len() {
+        let fits = step.sampled.len() == graph.0.decisions.len()
+            && graph
+                .0
+                .decisions
+                .iter()
+                .zip(&step.sampled)
+                .all(|(d, &c)| c < d.blocks.len());
+        if !fits {
             continue;
         }
         let candidate = Candidate {

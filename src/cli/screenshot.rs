@@ -5,10 +5,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::{Args, Parser};
-
-use super::{EngineArgs, TrainArgs};
+use anyhow::Result;
+use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct ScreenshotArgs {
@@ -24,17 +22,21 @@ pub struct ScreenshotArgs {
 }
 
 /// The scripted session's engine and round: a small chain template, a short round.
-#[derive(Parser, Debug)]
+#[cfg(feature = "app")]
+#[derive(clap::Parser, Debug)]
 struct ScriptDefaults {
     #[command(flatten)]
-    engine: EngineArgs,
+    engine: super::EngineArgs,
     #[command(flatten)]
-    train: TrainArgs,
+    train: super::TrainArgs,
 }
 
 #[cfg(feature = "app")]
 pub fn run(args: ScreenshotArgs) -> Result<()> {
     use std::time::Duration;
+
+    use anyhow::Context;
+    use clap::Parser;
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create", args.out.display()))?;

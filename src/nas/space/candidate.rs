@@ -23,8 +23,8 @@ impl Candidate {
             StringFormat::Nb201 => {
                 let label = |name: &str| {
                     g.decision_index(name)
-                        .map(|d| g.decisions[d].blocks[self.choices[d]].label.as_str())
-                        .unwrap_or("?")
+                        .and_then(|d| g.decisions[d].blocks.get(*self.choices.get(d)?))
+                        .map_or("?", |b| b.label.as_str())
                 };
                 format!(
                     "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
@@ -41,7 +41,10 @@ impl Candidate {
                 .iter()
                 .zip(&self.choices)
                 .filter(|(d, _)| d.blocks.len() > 1)
-                .map(|(d, &c)| format!("{}:{}", d.name, d.blocks[c].label))
+                .map(|(d, &c)| {
+                    let label = d.blocks.get(c).map_or("?", |b| b.label.as_str());
+                    format!("{}:{label}", d.name)
+                })
                 .collect::<Vec<_>>()
                 .join(" "),
         }
@@ -193,7 +196,14 @@ impl Candidate {
         let mut total = Cost::default();
         for (edge, costs) in &report.edge_costs {
             let d = g.edge_decision(*edge)?;
-            total += costs[self.choices[d]];
+            let cost = self.choices.get(d).and_then(|&c| costs.get(c));
+            let Some(cost) = cost else {
+                return Err(SpaceError::BadCandidate {
+                    text: format!("{:?}", self.choices),
+                    why: format!("has no valid choice for decision #{d}"),
+                });
+            };
+            total += *cost;
         }
         Ok(total)
     }

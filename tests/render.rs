@@ -1,0 +1,109 @@
+//! The rendering test: runs the real app under Xvfb with Mesa's software Vulkan (lavapipe),
+//! drives the scripted session of `nas-navigator screenshot` (train a little, score, probe,
+//! select with a box and a lasso, edit a block) and checks each main view's picture here
+//! again: present, not blank, showing the colours it must. The pictures are kept in
+//! `artifacts/screenshots/`. Needs `Xvfb` and `mesa-vulkan-drivers` (`.ci/test.sh` installs
+//! them); without them the test fails and says so.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nas_navigator::app::shot_check::{check_shot, ShotKind};
+
+/// An Xvfb server, killed when dropped.
+struct Display {
+    child: Child,
+    number: u32,
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_xvfb() -> Display {
+    let base = 90 + std::process::id() % 200;
+    let number = (base..base + 50)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .expect("no free X display number between :90 and :340");
+    let child = Command::new("Xvfb")
+        .args([format!(":{number}"), "-screen".into(), "0".into(), "1280x800x24".into(), "-nolisten".into(), "tcp".into()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start Xvfb ({e}); install it with `apt-get install xvfb mesa-vulkan-drivers` or run .ci/test.sh"));
+    let display = Display { child, number };
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "Xvfb :{number} did not start within 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    display
+}
+
+#[test]
+fn the_app_draws_every_main_view_under_xvfb() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/screenshots");
+    for kind in ShotKind::ALL {
+        let _ = std::fs::remove_file(out.join(kind.file_name()));
+    }
+    let display = start_xvfb();
+    let runtime = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_nas-navigator"))
+        .args(["screenshot", "--out"])
+        .arg(&out)
+        .args(["--timeout-secs", "900"])
+        .env("DISPLAY", format!(":{}", display.number))
+        .env("WGPU_BACKEND", "vulkan")
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .output()
+        .expect("cannot run nas-navigator");
+    drop(display);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let tail: String = stderr
+        .lines()
+        .rev()
+        .take(15)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        output.status.success(),
+        "screenshot failed ({}):\n{tail}",
+        output.status
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "a panic was reported:\n{tail}"
+    );
+    assert!(
+        stdout.contains("wrote and checked 5 views"),
+        "stdout: {stdout}"
+    );
+    for kind in ShotKind::ALL {
+        let path = out.join(kind.file_name());
+        let img = image::open(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .to_rgb8();
+        assert_eq!(
+            (img.width(), img.height()),
+            (1280, 800),
+            "{}",
+            path.display()
+        );
+        check_shot(kind, &img).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
