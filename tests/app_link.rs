@@ -294,3 +294,63 @@ fn sampled_paths_are_grey_until_scored_and_never_duplicated() {
     assert_eq!(rows(&mut app), vec![(key.clone(), Some(77.0))]);
     assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 1);
 }
+
+#[test]
+fn opening_a_session_restarts_the_engine_and_clears_the_views() {
+    use nas_navigator::app::sessions::{SessionControl, SessionOpenRequested, SessionsPlugin};
+    use nas_navigator::nas::data::DatasetSpec;
+    use nas_navigator::nas::device::DeviceChoice;
+    use nas_navigator::nas::trainer::EngineSetup;
+    let (mut app, tx, _cmd) = app_with_channels(64);
+    let dir = tempfile::tempdir().unwrap();
+    let base = EngineSetup {
+        dataset: DatasetSpec::Digits,
+        template: TemplateSpec::Chain {
+            stages: 2,
+            width: 4,
+        },
+        device: DeviceChoice::Cpu,
+        session_dir: Some(dir.path().join("first")),
+        seed: 0,
+        val_fraction: 0.2,
+        event_capacity: 64,
+    };
+    app.add_plugins(SessionsPlugin)
+        .insert_resource(SessionControl::new(base));
+    tx.send(scored(1, 0, "old", 50.0)).unwrap();
+    app.update();
+    assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 1);
+    // A damaged session is refused with its reason; the old engine link and views stay.
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("session.json"), "{ not json").unwrap();
+    app.world_mut().write_message(SessionOpenRequested {
+        folder: broken,
+        dataset: "digits".into(),
+    });
+    app.update();
+    assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 1);
+    let note = app.world().resource::<RunState>().messages.join("\n");
+    assert!(note.contains("cannot open session"), "{note}");
+    // A new folder starts a session there on a fresh engine; the old points are gone.
+    let second = dir.path().join("second");
+    app.world_mut().write_message(SessionOpenRequested {
+        folder: second.clone(),
+        dataset: "digits".into(),
+    });
+    app.update();
+    assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while app.world().resource::<RunState>().phase != Phase::Idle {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new engine never got ready"
+        );
+        app.update();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(app.world().resource::<RunState>().dataset, "digits");
+    assert!(second.join("session.json").exists());
+    // The old test channel is closed: the first engine link was dropped.
+    assert!(tx.send(scored(1, 1, "late", 1.0)).is_err());
+}

@@ -25,6 +25,7 @@ pub mod scene_input;
 pub mod scene_panel;
 pub mod script;
 pub mod selection;
+pub mod sessions;
 pub mod shot_check;
 pub mod trainer_link;
 
@@ -61,6 +62,7 @@ pub fn run_with(
     round: RoundConfig,
     script: Option<script::ScriptedSession>,
 ) -> AppExit {
+    let control = sessions::SessionControl::new(setup.clone());
     let handle = Engine::spawn(setup);
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -78,6 +80,7 @@ pub fn run_with(
     })
     .add_plugins(ViewPlugins)
     .insert_resource(trainer_link::EngineLink::from_handle(handle))
+    .insert_resource(control)
     .insert_resource(NextRound(round));
     if let Some(script) = script {
         app.insert_resource(script)
@@ -101,6 +104,7 @@ impl Plugin for ViewPlugins {
             lego::LegoPlugin,
             charts::ChartsPlugin,
             presentation::PresentationPlugin,
+            sessions::SessionsPlugin,
             panels::PanelsPlugin,
         ));
     }

@@ -14,6 +14,7 @@ use super::lego::{self, LegoState};
 use super::presentation::Presentation;
 use super::run_state::{Phase, RunState};
 use super::scatter::TemplateGraph;
+use super::sessions::{SessionControl, SessionOpenRequested};
 use super::trainer_link::{CommandRequested, LinkStats};
 use super::NextRound;
 use crate::nas::ops::optim::OptimizerKind;
@@ -171,6 +172,38 @@ pub struct PanelData<'w, 's> {
     candidates: Query<'w, 's, (&'static CandidateNode, &'static Accuracy, &'static Cost)>,
     probes: ResMut<'w, ProbeResults>,
     focus: Res<'w, BlockFocus>,
+    session: Option<ResMut<'w, SessionControl>>,
+    open: MessageWriter<'w, SessionOpenRequested>,
+}
+
+/// The session row: save now, or open (or start) a session folder.
+fn session_row(
+    ui: &mut egui::Ui,
+    control: &mut SessionControl,
+    open: &mut MessageWriter<SessionOpenRequested>,
+) {
+    ui.label("session:");
+    ui.add(egui::TextEdit::singleline(&mut control.folder_text).desired_width(260.0));
+    egui::ComboBox::from_id_salt("new_dataset")
+        .selected_text(format!("new on {}", control.dataset_text))
+        .show_ui(ui, |ui| {
+            for name in ["digits", "fashion-mnist"] {
+                ui.selectable_value(&mut control.dataset_text, name.to_string(), name);
+            }
+        });
+    let folder = control.folder_text.trim();
+    if ui
+        .add_enabled(!folder.is_empty(), egui::Button::new("Open"))
+        .on_hover_text(
+            "continue the session in this folder, or start one there on the chosen data set",
+        )
+        .clicked()
+    {
+        open.write(SessionOpenRequested {
+            folder: folder.into(),
+            dataset: control.dataset_text.clone(),
+        });
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -213,7 +246,13 @@ pub fn panels_ui(
                 presentation.screenshot_requested = true;
             }
         });
-        ui.horizontal(|ui| run_controls(ui, &data.state, data.next.as_deref(), &mut requests));
+        ui.horizontal(|ui| {
+            run_controls(ui, &data.state, data.next.as_deref(), &mut requests);
+            if let Some(control) = data.session.as_deref_mut() {
+                ui.separator();
+                session_row(ui, control, &mut data.open);
+            }
+        });
         if let Some(next) = data.next.as_deref_mut() {
             ui.horizontal_wrapped(|ui| round_settings(ui, &data.state, next, data.index.0.len()));
         }

@@ -79,8 +79,9 @@ pub struct SceneIndex {
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RoundFilter(pub Option<usize>);
 
+/// Candidates on their way to the layout thread (reset when another session opens).
 #[derive(Resource, Default)]
-struct Scatter {
+pub struct Scatter {
     /// Candidates waiting to be sent to the layout thread.
     waiting: Vec<Entity>,
     /// Every candidate sent for layout, in order (a re-fit sends them all again).

@@ -1,0 +1,143 @@
+//! Opening sessions from the app. "Save" asks the engine to write its weights and session
+//! now (it also saves every epoch and round on its own). "Open" starts a new engine on
+//! another session folder: an existing session continues with its own data set, template
+//! and split; a new folder starts a session on the data set chosen in the toolbar with the
+//! current template kind. The old engine is stopped and the views are cleared; nothing the
+//! old session wrote is touched.
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+
+use super::block_plot::BlockStatsView;
+use super::candidates::{CandidateIndex, CandidateNode, TemplateGraph};
+use super::charts::ProbeResults;
+use super::layout_worker::LayoutWorker;
+use super::run_state::RunState;
+use super::scatter::{Scatter, SceneIndex};
+use super::selection::{Hovered, Selection};
+use super::trainer_link::{EngineLink, LinkStats};
+use crate::nas::data::DatasetSpec;
+use crate::nas::session::Session;
+use crate::nas::trainer::{Engine, EngineSetup};
+
+/// The set-up of the running engine (a new session copies its template, device and seed)
+/// and the fields of the toolbar's session row.
+#[derive(Resource, Debug, Clone)]
+pub struct SessionControl {
+    pub setup: EngineSetup,
+    pub folder_text: String,
+    pub dataset_text: String,
+}
+
+impl SessionControl {
+    pub fn new(setup: EngineSetup) -> Self {
+        let folder_text = setup
+            .session_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        Self {
+            setup,
+            folder_text,
+            dataset_text: "digits".into(),
+        }
+    }
+}
+
+/// The analyst asked to open (or start) the session in `folder`.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct SessionOpenRequested {
+    pub folder: PathBuf,
+    /// The data set of a new session (ignored when the folder holds one).
+    pub dataset: String,
+}
+
+/// The engine set-up for `request`, or why there is none.
+pub fn setup_for(
+    base: &EngineSetup,
+    request: &SessionOpenRequested,
+) -> Result<EngineSetup, String> {
+    if Session::exists(&request.folder) {
+        let (session, _warnings) = Session::open(&request.folder)
+            .map_err(|e| format!("{}: {e}", request.folder.display()))?;
+        return Ok(EngineSetup::for_session(&session, base.device));
+    }
+    let dataset = DatasetSpec::parse(&request.dataset, None)
+        .map_err(|e| format!("data set `{}`: {e}", request.dataset))?;
+    Ok(EngineSetup {
+        dataset,
+        session_dir: Some(request.folder.clone()),
+        ..base.clone()
+    })
+}
+
+/// Swaps the engine for one on the requested session and clears what the old one showed.
+pub fn open_sessions(world: &mut World) {
+    let requests: Vec<SessionOpenRequested> = world
+        .resource_mut::<Messages<SessionOpenRequested>>()
+        .drain()
+        .collect();
+    let Some(request) = requests.into_iter().last() else {
+        return;
+    };
+    let Some(control) = world.get_resource::<SessionControl>().cloned() else {
+        return;
+    };
+    let setup = match setup_for(&control.setup, &request) {
+        Ok(s) => s,
+        Err(e) => {
+            world
+                .resource_mut::<RunState>()
+                .note(format!("error: cannot open session: {e}"));
+            return;
+        }
+    };
+    // Stop the old engine first (its link's drop interrupts it and waits for its thread).
+    if let Some(old) = world.remove_resource::<EngineLink>() {
+        drop(old);
+    }
+    let candidates: Vec<Entity> = world
+        .query_filtered::<Entity, With<CandidateNode>>()
+        .iter(world)
+        .collect();
+    for e in candidates {
+        world.despawn(e);
+    }
+    world.insert_resource(CandidateIndex::default());
+    world.insert_resource(RunState::default());
+    world.insert_resource(LinkStats::default());
+    world.insert_resource(Selection::default());
+    world.insert_resource(Hovered::default());
+    world.insert_resource(ProbeResults::default());
+    world.insert_resource(BlockStatsView::default());
+    world.remove_resource::<TemplateGraph>();
+    if world.contains_resource::<SceneIndex>() {
+        world.insert_resource(SceneIndex::default());
+    }
+    if world.contains_resource::<Scatter>() {
+        world.insert_resource(Scatter::default());
+    }
+    if world.contains_resource::<LayoutWorker>() {
+        world.insert_resource(LayoutWorker::spawn(0));
+    }
+    world.insert_resource(EngineLink::from_handle(Engine::spawn(setup.clone())));
+    let folder = request.folder.display().to_string();
+    world.insert_resource(SessionControl {
+        setup,
+        folder_text: folder.clone(),
+        dataset_text: request.dataset,
+    });
+    world
+        .resource_mut::<RunState>()
+        .note(format!("opened session {folder}"));
+}
+
+pub struct SessionsPlugin;
+
+impl Plugin for SessionsPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_message::<SessionOpenRequested>()
+            .add_systems(PreUpdate, open_sessions);
+    }
+}
