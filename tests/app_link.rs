@@ -353,4 +353,33 @@ fn opening_a_session_restarts_the_engine_and_clears_the_views() {
     assert!(second.join("session.json").exists());
     // The old test channel is closed: the first engine link was dropped.
     assert!(tx.send(scored(1, 1, "late", 1.0)).is_err());
+    // Stored rows come back as points once the template is known; rows that no longer
+    // fit the template are left out.
+    use nas_navigator::app::candidates::TemplateGraph;
+    use nas_navigator::app::sessions::RestoredRows;
+    use nas_navigator::nas::session::CandidateRow;
+    let graph = app.world().resource::<TemplateGraph>().0.clone();
+    let key = nas_navigator::nas::space::Candidate {
+        choices: vec![0; graph.decisions.len()],
+    }
+    .to_string(&graph);
+    let row = |candidate: &str, round: usize, accuracy: f32| CandidateRow {
+        round,
+        candidate: candidate.into(),
+        accuracy,
+        params: 5,
+        flops: 6,
+    };
+    app.insert_resource(RestoredRows(vec![
+        row(&key, 1, 40.0),
+        row("conv9:k99", 1, 1.0),
+        row(&key, 2, 60.0),
+    ]));
+    app.update();
+    app.update();
+    let index = app.world().resource::<CandidateIndex>().0.clone();
+    assert_eq!(index.len(), 1);
+    let e = index[&key];
+    assert_eq!(app.world().get::<Accuracy>(e), Some(&Accuracy(Some(60.0))));
+    assert_eq!(app.world().get::<ScoredInRound>(e), Some(&ScoredInRound(2)));
 }

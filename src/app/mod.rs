@@ -63,6 +63,7 @@ pub fn run_with(
     script: Option<script::ScriptedSession>,
 ) -> AppExit {
     let control = sessions::SessionControl::new(setup.clone());
+    let restored = sessions::RestoredRows::of(setup.session_dir.as_deref());
     let handle = Engine::spawn(setup);
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -81,6 +82,7 @@ pub fn run_with(
     .add_plugins(ViewPlugins)
     .insert_resource(trainer_link::EngineLink::from_handle(handle))
     .insert_resource(control)
+    .insert_resource(restored)
     .insert_resource(NextRound(round));
     if let Some(script) = script {
         app.insert_resource(script)

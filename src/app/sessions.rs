@@ -3,14 +3,17 @@
 //! another session folder: an existing session continues with its own data set, template
 //! and split; a new folder starts a session on the data set chosen in the toolbar with the
 //! current template kind. The old engine is stopped and the views are cleared; nothing the
-//! old session wrote is touched.
+//! old session wrote is touched. A session's scored candidates (candidates.csv) come back as
+//! points once the engine has told the app its template.
 
 use std::path::PathBuf;
 
 use bevy::prelude::*;
 
 use super::block_plot::BlockStatsView;
-use super::candidates::{CandidateIndex, CandidateNode, TemplateGraph};
+use super::candidates::{
+    Accuracy, CandidateIndex, CandidateNode, CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
+};
 use super::charts::ProbeResults;
 use super::layout_worker::LayoutWorker;
 use super::run_state::RunState;
@@ -18,7 +21,8 @@ use super::scatter::{Scatter, SceneIndex};
 use super::selection::{Hovered, Selection};
 use super::trainer_link::{EngineLink, LinkStats};
 use crate::nas::data::DatasetSpec;
-use crate::nas::session::Session;
+use crate::nas::session::{CandidateRow, Session};
+use crate::nas::space::Candidate;
 use crate::nas::trainer::{Engine, EngineSetup};
 
 /// The set-up of the running engine (a new session copies its template, device and seed)
@@ -42,6 +46,68 @@ impl SessionControl {
             folder_text,
             dataset_text: "digits".into(),
         }
+    }
+}
+
+/// Scored candidates of the opened session, waiting for the template to read them with.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct RestoredRows(pub Vec<CandidateRow>);
+
+impl RestoredRows {
+    /// The rows of the session in `folder`, if there is one (a damaged file gives none).
+    pub fn of(folder: Option<&std::path::Path>) -> Self {
+        let rows = folder
+            .filter(|d| Session::exists(d))
+            .and_then(|d| Session::open(d).ok())
+            .map(|(s, _)| s.rows)
+            .unwrap_or_default();
+        Self(rows)
+    }
+}
+
+/// Turns the restored rows into candidate entities (the newest score of each candidate).
+pub fn restore_rows(
+    mut commands: Commands,
+    mut rows: ResMut<RestoredRows>,
+    graph: Option<Res<TemplateGraph>>,
+    mut index: ResMut<CandidateIndex>,
+    mut updated: MessageWriter<CandidateUpdated>,
+) {
+    let Some(graph) = graph else { return };
+    if rows.0.is_empty() {
+        return;
+    }
+    let mut skipped = 0;
+    for row in std::mem::take(&mut rows.0) {
+        let Ok(candidate) = Candidate::parse(&graph.0, &row.candidate) else {
+            // Scored under an older template that no longer has its blocks.
+            skipped += 1;
+            continue;
+        };
+        let parts = (Accuracy(Some(row.accuracy)), ScoredInRound(row.round));
+        let entity = match index.0.get(&row.candidate) {
+            Some(&e) => {
+                commands.entity(e).insert(parts);
+                e
+            }
+            None => {
+                let node = CandidateNode {
+                    key: row.candidate.clone(),
+                    choices: candidate.choices,
+                };
+                let cost = Cost {
+                    params: row.params,
+                    flops: row.flops,
+                };
+                let e = commands.spawn((node, cost, parts)).id();
+                index.0.insert(row.candidate, e);
+                e
+            }
+        };
+        updated.write(CandidateUpdated(entity));
+    }
+    if skipped > 0 {
+        info!("{skipped} stored candidates do not fit the current template and are not shown");
     }
 }
 
@@ -121,6 +187,7 @@ pub fn open_sessions(world: &mut World) {
     if world.contains_resource::<LayoutWorker>() {
         world.insert_resource(LayoutWorker::spawn(0));
     }
+    world.insert_resource(RestoredRows::of(setup.session_dir.as_deref()));
     world.insert_resource(EngineLink::from_handle(Engine::spawn(setup.clone())));
     let folder = request.folder.display().to_string();
     world.insert_resource(SessionControl {
@@ -138,6 +205,14 @@ pub struct SessionsPlugin;
 impl Plugin for SessionsPlugin {
     fn build(&self, app: &mut App) {
         app.add_message::<SessionOpenRequested>()
-            .add_systems(PreUpdate, open_sessions);
+            .init_resource::<RestoredRows>()
+            .add_systems(
+                PreUpdate,
+                open_sessions.before(super::trainer_link::drain_engine_events),
+            )
+            .add_systems(
+                Update,
+                restore_rows.after(super::candidates::apply_scored_candidates),
+            );
     }
 }
