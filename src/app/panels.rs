@@ -32,22 +32,59 @@ pub enum ViewMode {
     Charts,
 }
 
+/// The Train and Search switches: what "Run round" does (train the supernet, score
+/// candidates with it, or both).
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundSwitches {
+    pub train: bool,
+    pub search: bool,
+}
+
+impl Default for RoundSwitches {
+    fn default() -> Self {
+        Self {
+            train: true,
+            search: true,
+        }
+    }
+}
+
+/// The round "Run round" starts: the next round's settings with the switches applied.
+pub fn round_to_run(next: &NextRound, switches: RoundSwitches) -> crate::nas::trainer::RoundConfig {
+    let mut config = next.0.clone();
+    if !switches.train {
+        config.epochs = 0;
+    }
+    if !switches.search {
+        config.candidates = 0;
+    }
+    config
+}
+
 fn run_controls(
     ui: &mut egui::Ui,
     state: &RunState,
     next: Option<&NextRound>,
+    switches: &mut RoundSwitches,
     requests: &mut MessageWriter<CommandRequested>,
 ) {
     let busy = matches!(
         state.phase,
         Phase::Training | Phase::Scoring | Phase::Paused
     );
+    ui.checkbox(&mut switches.train, "Train")
+        .on_hover_text("train the supernet this round");
+    ui.checkbox(&mut switches.search, "Search")
+        .on_hover_text("score candidates with its weights");
+    let any = switches.train || switches.search;
     if ui
-        .add_enabled(!busy, egui::Button::new("Train round"))
+        .add_enabled(!busy && any, egui::Button::new("Run round"))
         .clicked()
     {
         if let Some(next) = next {
-            requests.write(CommandRequested(Command::RunRound(next.0.clone())));
+            requests.write(CommandRequested(Command::RunRound(round_to_run(
+                next, *switches,
+            ))));
         }
     }
     let pausable = busy && state.phase != Phase::Paused;
@@ -174,6 +211,7 @@ pub struct PanelData<'w, 's> {
     focus: Res<'w, BlockFocus>,
     session: Option<ResMut<'w, SessionControl>>,
     open: MessageWriter<'w, SessionOpenRequested>,
+    switches: ResMut<'w, RoundSwitches>,
 }
 
 /// The session row: save now, or open (or start) a session folder.
@@ -247,7 +285,13 @@ pub fn panels_ui(
             }
         });
         ui.horizontal(|ui| {
-            run_controls(ui, &data.state, data.next.as_deref(), &mut requests);
+            run_controls(
+                ui,
+                &data.state,
+                data.next.as_deref(),
+                &mut data.switches,
+                &mut requests,
+            );
             if let Some(control) = data.session.as_deref_mut() {
                 ui.separator();
                 session_row(ui, control, &mut data.open);
@@ -356,9 +400,11 @@ pub struct PanelsPlugin;
 
 impl Plugin for PanelsPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<ViewMode>().add_systems(
-            EguiPrimaryContextPass,
-            (panels_ui, super::scene_panel::scene_overlay).chain(),
-        );
+        app.init_resource::<ViewMode>()
+            .init_resource::<RoundSwitches>()
+            .add_systems(
+                EguiPrimaryContextPass,
+                (panels_ui, super::scene_panel::scene_overlay).chain(),
+            );
     }
 }

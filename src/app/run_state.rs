@@ -36,7 +36,12 @@ pub struct RunState {
     pub rounds: Vec<RoundSummary>,
     /// The newest warnings and errors, for the status line.
     pub messages: Vec<String>,
+    /// Training loss of the last steps (live curve), oldest first.
+    pub step_losses: std::collections::VecDeque<f32>,
 }
+
+/// Steps of training loss kept for the live curve.
+pub const LIVE_LOSS_STEPS: usize = 2000;
 
 impl RunState {
     /// Adds a line to the status messages (the newest 20 are kept).
@@ -82,6 +87,10 @@ pub fn fold_engine_events(
                 state.epoch = p.epoch;
                 state.step = p.step;
                 state.last_loss = p.loss;
+                if state.step_losses.len() == LIVE_LOSS_STEPS {
+                    state.step_losses.pop_front();
+                }
+                state.step_losses.push_back(p.loss);
             }
             Event::Epoch(e) => state.epochs.push(e.clone()),
             Event::Scored(s) => {
