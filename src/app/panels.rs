@@ -11,9 +11,9 @@ use super::camera::SceneRect;
 use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost};
 use super::charts::{self, ProbeResults};
 use super::lego::{self, LegoState};
-use super::presentation::Presentation;
+use super::presentation::{round_filter_label, Presentation};
 use super::run_state::{Phase, RunState};
-use super::scatter::TemplateGraph;
+use super::scatter::{RoundFilter, TemplateGraph};
 use super::sessions::{SessionControl, SessionOpenRequested};
 use super::trainer_link::{CommandRequested, LinkStats};
 use super::NextRound;
@@ -212,6 +212,7 @@ pub struct PanelData<'w, 's> {
     session: Option<ResMut<'w, SessionControl>>,
     open: MessageWriter<'w, SessionOpenRequested>,
     switches: ResMut<'w, RoundSwitches>,
+    filter: Res<'w, RoundFilter>,
 }
 
 /// The session row: save now, or open (or start) a session folder.
@@ -283,6 +284,30 @@ pub fn panels_ui(
             if ui.button("Screenshot (F12)").clicked() {
                 presentation.screenshot_requested = true;
             }
+            if ui
+                .button("Tour (T)")
+                .on_hover_text("a slow orbit of the 3D scene")
+                .clicked()
+            {
+                presentation.tour_requested = true;
+            }
+            if ui
+                .button("< round")
+                .on_hover_text("show the rounds up to the one before (Page Up)")
+                .clicked()
+            {
+                presentation.round_step -= 1;
+            }
+            if ui
+                .button("round >")
+                .on_hover_text("show one more round (Page Down)")
+                .clicked()
+            {
+                presentation.round_step += 1;
+            }
+            if let Some(text) = round_filter_label(&data.filter, &data.state) {
+                ui.label(text);
+            }
         });
         ui.horizontal(|ui| {
             run_controls(
@@ -297,6 +322,9 @@ pub fn panels_ui(
                 session_row(ui, control, &mut data.open);
             }
         });
+        if presentation.on {
+            return;
+        }
         if let Some(next) = data.next.as_deref_mut() {
             ui.horizontal_wrapped(|ui| round_settings(ui, &data.state, next, data.index.0.len()));
         }

@@ -21,6 +21,9 @@ pub struct Presentation {
     pub on: bool,
     pub toggle_requested: bool,
     pub screenshot_requested: bool,
+    pub tour_requested: bool,
+    /// Rounds to step the scene's round filter by (negative: back).
+    pub round_step: i32,
 }
 
 /// Outcome of each screenshot asked for, by path: `None` while it is being captured.
@@ -61,10 +64,6 @@ fn presentation_keys(
     keys: Res<ButtonInput<KeyCode>>,
     mut contexts: EguiContexts,
     mut presentation: ResMut<Presentation>,
-    mut orbit: ResMut<Orbit>,
-    mut dims: ResMut<SceneDims>,
-    mut filter: ResMut<RoundFilter>,
-    state: Res<RunState>,
 ) {
     let typing = contexts
         .ctx_mut()
@@ -72,31 +71,44 @@ fn presentation_keys(
     if typing {
         return;
     }
-    if keys.just_pressed(KeyCode::F11) {
-        presentation.toggle_requested = true;
+    let p = &mut *presentation;
+    p.toggle_requested |=
+        keys.just_pressed(KeyCode::F11) || (keys.just_pressed(KeyCode::Escape) && p.on);
+    p.screenshot_requested |= keys.just_pressed(KeyCode::F12);
+    p.tour_requested |= keys.just_pressed(KeyCode::KeyT);
+    if keys.any_just_pressed([KeyCode::PageUp, KeyCode::ArrowLeft]) {
+        p.round_step -= 1;
     }
-    if keys.just_pressed(KeyCode::Escape) && presentation.on {
-        presentation.toggle_requested = true;
+    if keys.any_just_pressed([KeyCode::PageDown, KeyCode::ArrowRight]) {
+        p.round_step += 1;
     }
-    if keys.just_pressed(KeyCode::F12) {
-        presentation.screenshot_requested = true;
-    }
-    if keys.just_pressed(KeyCode::KeyT) {
+}
+
+/// Starts or stops the tour, and steps the round filter.
+fn apply_tour_and_rounds(
+    mut presentation: ResMut<Presentation>,
+    mut orbit: ResMut<Orbit>,
+    mut dims: ResMut<SceneDims>,
+    mut filter: ResMut<RoundFilter>,
+    state: Res<RunState>,
+) {
+    if std::mem::take(&mut presentation.tour_requested) {
         orbit.tour_speed = if orbit.tour_speed == 0.0 { 0.25 } else { 0.0 };
         if orbit.tour_speed != 0.0 {
             *dims = SceneDims::Space;
         }
     }
-    let last = state.rounds.iter().map(|r| r.round).max();
-    let step_back = keys.any_just_pressed([KeyCode::PageUp, KeyCode::ArrowLeft]);
-    let step_on = keys.any_just_pressed([KeyCode::PageDown, KeyCode::ArrowRight]);
-    if let (Some(last), true) = (last, step_back || step_on) {
-        let current = filter.0.unwrap_or(last);
-        let next = if step_back {
-            current.saturating_sub(1)
-        } else {
-            (current + 1).min(last)
-        };
+    let step = std::mem::take(&mut presentation.round_step);
+    let last = state
+        .rounds
+        .iter()
+        .map(|r| r.round)
+        .max()
+        .unwrap_or(0)
+        .max(state.round);
+    if step != 0 && last > 0 {
+        let current = filter.0.unwrap_or(last) as i64;
+        let next = (current + i64::from(step)).clamp(1, last as i64) as usize;
         filter.0 = (next < last).then_some(next);
     }
 }
@@ -148,6 +160,9 @@ impl Plugin for PresentationPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Presentation>()
             .init_resource::<Screenshots>()
-            .add_systems(Update, (presentation_keys, apply_presentation).chain());
+            .add_systems(
+                Update,
+                (presentation_keys, apply_tour_and_rounds, apply_presentation).chain(),
+            );
     }
 }

@@ -72,11 +72,15 @@ pub fn restore_rows(
     graph: Option<Res<TemplateGraph>>,
     mut index: ResMut<CandidateIndex>,
     mut updated: MessageWriter<CandidateUpdated>,
+    mut state: ResMut<RunState>,
 ) {
     let Some(graph) = graph else { return };
     if rows.0.is_empty() {
         return;
     }
+    // The round counter continues from the session's last scored round.
+    let last_round = rows.0.iter().map(|r| r.round).max().unwrap_or(0);
+    state.round = state.round.max(last_round);
     let mut skipped = 0;
     for row in std::mem::take(&mut rows.0) {
         let Ok(candidate) = Candidate::parse(&graph.0, &row.candidate) else {
