@@ -134,6 +134,7 @@ pub fn scene_mouse(
 }
 
 /// The candidate under the mouse (only looked up when the mouse or the view moved).
+#[allow(clippy::too_many_arguments)]
 pub fn scene_hover(
     windows: Query<&Window>,
     rect: Res<SceneRect>,
