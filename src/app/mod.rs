@@ -7,12 +7,14 @@
 //! - [`scatter`]: the search-space scene (candidate positions and the merged point mesh);
 //! - [`block_plot`]: fitness vs frequency per block, with intervals;
 //! - [`lego`]: the super-graph editor (block entities, node cards, edits with reasons);
-//! - [`panels`]: egui toolbar, status and training curves.
+//! - [`panels`]: egui toolbar, status and training curves;
+//! - [`demo`]: the scene on fake data, no engine (looks and frame-time benchmarks).
 
 pub mod block_plot;
 pub mod camera;
 pub mod candidates;
 pub mod charts;
+pub mod demo;
 pub mod layout_worker;
 pub mod lego;
 pub mod panels;
@@ -65,13 +67,32 @@ pub fn run_with(
     let control = sessions::SessionControl::new(setup.clone());
     let restored = sessions::RestoredRows::of(setup.session_dir.as_deref());
     let handle = Engine::spawn(setup);
+    let mut app = base_app(main_window());
+    app.insert_resource(trainer_link::EngineLink::from_handle(handle))
+        .insert_resource(control)
+        .insert_resource(restored)
+        .insert_resource(NextRound(round));
+    if let Some(script) = script {
+        app.insert_resource(script)
+            .add_plugins(script::ScriptPlugin);
+    }
+    app.run()
+}
+
+/// The app's window: titled, 1280x800.
+pub fn main_window() -> Window {
+    Window {
+        title: "NAS-Navigator".into(),
+        resolution: bevy::window::WindowResolution::new(1280, 800),
+        ..default()
+    }
+}
+
+/// The app with `window` and every view, but no engine link yet (the caller inserts one).
+pub fn base_app(window: Window) -> App {
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
-        primary_window: Some(Window {
-            title: "NAS-Navigator".into(),
-            resolution: bevy::window::WindowResolution::new(1280, 800),
-            ..default()
-        }),
+        primary_window: Some(window),
         ..default()
     }))
     .add_plugins(bevy_egui::EguiPlugin::default())
@@ -79,16 +100,8 @@ pub fn run_with(
         auto_create_primary_context: false,
         ..default()
     })
-    .add_plugins(ViewPlugins)
-    .insert_resource(trainer_link::EngineLink::from_handle(handle))
-    .insert_resource(control)
-    .insert_resource(restored)
-    .insert_resource(NextRound(round));
-    if let Some(script) = script {
-        app.insert_resource(script)
-            .add_plugins(script::ScriptPlugin);
-    }
-    app.run()
+    .add_plugins(ViewPlugins);
+    app
 }
 
 /// Everything drawn: the scene, its camera and input, the side views and panels.
