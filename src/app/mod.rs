@@ -14,6 +14,7 @@ pub mod block_plot;
 pub mod camera;
 pub mod candidates;
 pub mod charts;
+pub mod colour_scale;
 pub mod demo;
 pub mod layout_worker;
 pub mod lego;
@@ -23,13 +24,16 @@ pub mod points;
 pub mod presentation;
 pub mod run_state;
 pub mod scatter;
+pub mod scene_frame;
 pub mod scene_input;
 pub mod scene_panel;
 pub mod script;
 pub mod selection;
 pub mod sessions;
 pub mod shot_check;
+pub mod toolbar;
 pub mod trainer_link;
+pub mod trust_chart;
 
 use bevy::prelude::*;
 

@@ -101,7 +101,14 @@ pub fn fold_engine_events(
                 state.phase = Phase::Idle;
                 state.rounds.push(r.clone());
             }
-            Event::TemplateChanged { space_size, .. } => state.space_size = *space_size,
+            Event::TemplateChanged {
+                space_size,
+                template_doc,
+                ..
+            } => {
+                state.space_size = *space_size;
+                state.template = template_doc.name.clone();
+            }
             Event::Paused => state.phase = Phase::Paused,
             Event::Resumed => state.phase = Phase::Training,
             Event::Stopped => {

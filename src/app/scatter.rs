@@ -12,11 +12,13 @@ use bevy::prelude::*;
 use super::candidates::{Accuracy, CandidateNode, CandidateUpdated, ScoredInRound};
 use super::layout_worker::{LayoutJob, LayoutWorker};
 use super::lego::LegoState;
-use super::points::{point_cloud_bundle, PointCloud, PointInstance};
+use super::points::{PointCloud, PointInstance};
 use super::selection::Selection;
 use crate::nas::space::Candidate;
 
 pub use super::candidates::TemplateGraph;
+pub use super::colour_scale::{accuracy_colour, scale_step_colour, NOT_SCORED};
+use super::scene_frame::{show_frame, spawn_scene_objects};
 
 /// Where a candidate sits, in layout units: `flat` for the 2D scene (z = 0), `space` for 3D.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
@@ -35,33 +37,6 @@ pub enum SceneDims {
 
 /// Half the side of the cube the points are scaled into (scene units).
 pub const SCENE_HALF_EXTENT: f32 = 50.0;
-
-/// Sampled candidates not scored yet: a dark grey, off the scale (and drawn smaller).
-pub const NOT_SCORED: [f32; 4] = [0.42, 0.42, 0.42, 1.0];
-
-/// The 10-step blue-to-red scale in sRGB (blue = worst of the scored, red = best).
-pub fn accuracy_colour(acc: Option<f32>, lo: f32, hi: f32) -> [f32; 4] {
-    let Some(a) = acc else {
-        return NOT_SCORED;
-    };
-    let t = if hi > lo {
-        ((a - lo) / (hi - lo)).clamp(0.0, 1.0)
-    } else {
-        0.5
-    };
-    scale_step_colour((t * 9.0).round() as usize)
-}
-
-/// Colour of step `0..=9` of the scale (sRGB).
-pub fn scale_step_colour(step: usize) -> [f32; 4] {
-    let s = step.min(9) as f32 / 9.0;
-    [
-        0.12 + 0.83 * s,
-        0.25 + 0.35 * (1.0 - (2.0 * s - 1.0).abs()),
-        0.95 - 0.8 * s,
-        1.0,
-    ]
-}
 
 /// What the scene shows, for the legend, picking and tests: the points in drawing order.
 #[derive(Resource, Debug, Default)]
@@ -297,71 +272,6 @@ fn rebuild_points(
     scatter.last_build = Some(Instant::now());
 }
 
-/// Marks the wire cube drawn around the 3D scene (hidden in 2D), so depth reads while
-/// orbiting.
-#[derive(Component)]
-pub struct SceneFrame;
-
-fn frame_mesh() -> Mesh {
-    let e = SCENE_HALF_EXTENT * 1.05;
-    let corners: Vec<[f32; 3]> = (0..8)
-        .map(|i| {
-            [
-                if i & 1 == 0 { -e } else { e },
-                if i & 2 == 0 { -e } else { e },
-                if i & 4 == 0 { -e } else { e },
-            ]
-        })
-        .collect();
-    let mut positions = Vec::new();
-    for i in 0..8usize {
-        for bit in [1usize, 2, 4] {
-            if i & bit == 0 {
-                positions.push(corners[i]);
-                positions.push(corners[i | bit]);
-            }
-        }
-    }
-    let mut mesh = Mesh::new(
-        bevy::mesh::PrimitiveTopology::LineList,
-        bevy::asset::RenderAssetUsages::default(),
-    );
-    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions);
-    mesh
-}
-
-fn show_frame(dims: Res<SceneDims>, mut frames: Query<&mut Visibility, With<SceneFrame>>) {
-    if !dims.is_changed() {
-        return;
-    }
-    for mut v in &mut frames {
-        *v = if *dims == SceneDims::Space {
-            Visibility::Visible
-        } else {
-            Visibility::Hidden
-        };
-    }
-}
-
-fn spawn_cloud(
-    mut commands: Commands,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-) {
-    commands.spawn(point_cloud_bundle(&mut meshes));
-    commands.spawn((
-        SceneFrame,
-        Mesh3d(meshes.add(frame_mesh())),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color: Color::srgb(0.35, 0.37, 0.45),
-            unlit: true,
-            ..default()
-        })),
-        Transform::default(),
-        Visibility::Hidden,
-    ));
-}
-
 /// The scene's data side (positions, instances, index); drawing needs `PointsPlugin`.
 pub struct ScatterPlugin;
 
@@ -373,7 +283,7 @@ impl Plugin for ScatterPlugin {
             .init_resource::<RoundFilter>()
             .init_resource::<Selection>()
             .insert_resource(LayoutWorker::spawn(0))
-            .add_systems(Startup, spawn_cloud)
+            .add_systems(Startup, spawn_scene_objects)
             .add_systems(Update, show_frame)
             .add_systems(
                 Update,
