@@ -9,6 +9,7 @@ use bevy::prelude::*;
 
 use super::camera::{Orbit, SceneRect};
 use super::scatter::{SceneDims, SceneIndex};
+use super::scene_panel::SceneOverlays;
 use super::selection::{
     Hovered, PickIndex, PickShape, SceneView, SelectionRequested, SetOp, PICK_RADIUS_PX,
 };
@@ -30,11 +31,16 @@ pub struct Drag {
     pub moved: bool,
 }
 
-fn inside(rect: &SceneRect, window: &Window, p: Vec2) -> bool {
-    let (origin, size) = rect
+fn within((origin, size): (Vec2, Vec2), p: Vec2) -> bool {
+    p.x >= origin.x && p.y >= origin.y && p.x <= origin.x + size.x && p.y <= origin.y + size.y
+}
+
+/// Whether `p` is on the scene itself: inside its rectangle and not on an overlay.
+fn inside(rect: &SceneRect, overlays: &SceneOverlays, window: &Window, p: Vec2) -> bool {
+    let scene = rect
         .0
         .unwrap_or((Vec2::ZERO, Vec2::new(window.width(), window.height())));
-    p.x >= origin.x && p.y >= origin.y && p.x <= origin.x + size.x && p.y <= origin.y + size.y
+    within(scene, p) && !overlays.0.iter().any(|o| within(*o, p))
 }
 
 fn set_op(keys: &ButtonInput<KeyCode>) -> SetOp {
@@ -53,6 +59,7 @@ fn set_op(keys: &ButtonInput<KeyCode>) -> SetOp {
 pub fn scene_mouse(
     windows: Query<&Window>,
     rect: Res<SceneRect>,
+    overlays: Res<SceneOverlays>,
     buttons: Res<ButtonInput<MouseButton>>,
     keys: Res<ButtonInput<KeyCode>>,
     motion: Res<AccumulatedMouseMotion>,
@@ -65,7 +72,7 @@ pub fn scene_mouse(
 ) {
     let Ok(window) = windows.single() else { return };
     let cursor = window.cursor_position();
-    let over_scene = cursor.is_some_and(|p| inside(&rect, window, p));
+    let over_scene = cursor.is_some_and(|p| inside(&rect, &overlays, window, p));
     // Zoom.
     if over_scene && scroll.delta.y != 0.0 {
         let lines = match scroll.unit {
@@ -138,6 +145,7 @@ pub fn scene_mouse(
 pub fn scene_hover(
     windows: Query<&Window>,
     rect: Res<SceneRect>,
+    overlays: Res<SceneOverlays>,
     drag: Res<Drag>,
     index: Res<SceneIndex>,
     view: Res<SceneView>,
@@ -148,7 +156,7 @@ pub fn scene_hover(
     let Ok(window) = windows.single() else { return };
     let Some(p) = window
         .cursor_position()
-        .filter(|p| inside(&rect, window, *p))
+        .filter(|p| inside(&rect, &overlays, window, *p))
     else {
         hovered.set_if_neq(Hovered(None));
         return;
@@ -174,6 +182,7 @@ pub struct SceneInputPlugin;
 impl Plugin for SceneInputPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<SceneTool>()
+            .init_resource::<SceneOverlays>()
             .init_resource::<Drag>()
             .add_systems(Update, (scene_mouse, scene_hover).chain());
     }

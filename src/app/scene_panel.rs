@@ -16,6 +16,11 @@ use super::NextRound;
 use crate::nas::search::strategy::StrategyKind;
 use crate::nas::trainer::Command;
 
+/// Rectangles of the overlays drawn over the scene this frame (min corner and size, logical
+/// pixels): a press there belongs to the overlay, not to the scene.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct SceneOverlays(pub Vec<(Vec2, Vec2)>);
+
 fn srgb32(c: [f32; 4]) -> egui::Color32 {
     egui::Color32::from_rgb(
         (c[0] * 255.0) as u8,
@@ -58,7 +63,9 @@ pub fn scene_overlay(
     mut orbit: ResMut<Orbit>,
     mut selecting: MessageWriter<SelectionRequested>,
     mut requests: MessageWriter<CommandRequested>,
+    mut overlays: ResMut<SceneOverlays>,
 ) -> Result {
+    overlays.0.clear();
     if *view != ViewMode::Scene {
         return Ok(());
     }
@@ -66,7 +73,7 @@ pub fn scene_overlay(
     let zoom = ctx.zoom_factor();
     let (origin, size) = rect.0.unwrap_or((Vec2::ZERO, Vec2::new(800.0, 600.0)));
     let to_egui = |p: Vec2| egui::pos2(p.x / zoom, p.y / zoom);
-    egui::Area::new("scene_controls".into())
+    let controls = egui::Area::new("scene_controls".into())
         .fixed_pos(to_egui(origin + Vec2::new(8.0, 8.0)))
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
@@ -115,11 +122,18 @@ pub fn scene_overlay(
                 ui.small("drag: orbit/pan, wheel: zoom, right-drag: pan; Shift adds, Ctrl intersects, Alt removes");
             });
         });
-    egui::Area::new("scene_legend".into())
+    let legend_area = egui::Area::new("scene_legend".into())
         .fixed_pos(to_egui(origin + Vec2::new(8.0, size.y - 40.0)))
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| legend(ui, &index));
         });
+    // The scene's mouse input ignores presses on these overlays.
+    for r in [controls.response.rect, legend_area.response.rect] {
+        overlays.0.push((
+            Vec2::new(r.min.x, r.min.y) * zoom,
+            Vec2::new(r.width(), r.height()) * zoom,
+        ));
+    }
     if let Some((node, acc, cost)) = hovered.0.and_then(|e| details.get(e).ok()) {
         if let Some(p) = ctx.pointer_hover_pos() {
             egui::Area::new("scene_hover".into())
