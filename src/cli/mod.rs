@@ -4,6 +4,7 @@ mod app;
 mod autopilot;
 mod bench;
 mod edit;
+mod history;
 mod latency;
 mod probe;
 mod round;
@@ -55,6 +56,8 @@ pub enum Cmd {
     Probe(probe::ProbeArgs),
     /// Edit a session's template for its next round (weights of kept blocks carry over).
     Edit(edit::EditArgs),
+    /// The rounds as a tree; compare two rounds; branch from an earlier round.
+    History(history::HistoryArgs),
     /// Write one candidate's architecture as JSON.
     Architecture(session_cmds::ArchArgs),
     /// Measure supernet training and candidate scoring speed on a fixed configuration.
@@ -259,6 +262,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Autopilot(a)) => autopilot::run(*a),
         Some(Cmd::Stats(a)) => stats::run(a),
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
+        Some(Cmd::History(a)) => history::run(a),
         Some(Cmd::Bench(a)) => bench::run(a),
         Some(Cmd::Tabular(a)) => tabular::run(a),
         Some(Cmd::App(a)) => app::run(*a),

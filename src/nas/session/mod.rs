@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod candidates;
+pub mod history;
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +73,9 @@ pub struct SessionFile {
     /// Edits made since the last round; the next round takes them into its record.
     #[serde(default)]
     pub pending_edits: Vec<EditRecord>,
+    /// The round the next one branches from (set by a branch; otherwise the last round).
+    #[serde(default)]
+    pub pending_parent: Option<usize>,
 }
 
 /// The seed of the session (weights, split) and the validation share of the training split.
@@ -104,6 +108,12 @@ impl Session {
     }
     pub fn weights_path(&self) -> PathBuf {
         self.dir.join("supernet.safetensors")
+    }
+    /// The supernet weights as they were when `round` finished (kept for branching).
+    pub fn round_weights_path(&self, round: usize) -> PathBuf {
+        self.dir
+            .join("rounds")
+            .join(format!("round-{round}.safetensors"))
     }
     pub fn optimizer_path(&self) -> PathBuf {
         self.dir.join("optimizer.safetensors")
@@ -143,6 +153,7 @@ impl Session {
                 template_spec: spec,
                 rounds: Vec::new(),
                 pending_edits: Vec::new(),
+                pending_parent: None,
             },
             rows: Vec::new(),
         };

@@ -310,6 +310,7 @@ impl Worker {
                     self.run_probes(&candidates, &config).map(|_| ())
                 }
                 Command::SetTemplate(doc) => self.set_template(*doc),
+                Command::BranchFrom(round) => self.branch_from(round),
                 Command::Checkpoint => self.checkpoint(),
                 Command::RecordEdits(edits) => self.record_edits(edits),
                 Command::Shutdown => return,
@@ -327,6 +328,67 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Copies the weights a finished round ended with to `rounds/round-N.safetensors`.
+    pub fn keep_round_weights(&self, round: usize) -> Result<()> {
+        let Some(s) = &self.session else {
+            return Ok(());
+        };
+        let path = s.round_weights_path(round);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| NasError::file(dir, e.to_string()))?;
+        }
+        self.supernet.save(&path)
+    }
+
+    /// Goes back to finished round `round`: its template and weights become current (the
+    /// optimizer starts afresh), and the next round records `round` as its parent.
+    pub fn branch_from(&mut self, round: usize) -> Result<()> {
+        let Some(s) = self.session.as_mut() else {
+            return Err(NasError::Config("branching needs a session folder".into()));
+        };
+        let Some(record) = s.file.rounds.iter().find(|r| r.round == round) else {
+            let known: Vec<String> = s.file.rounds.iter().map(|r| r.round.to_string()).collect();
+            return Err(NasError::Config(format!(
+                "{}: no round {round} to branch from (rounds: {})",
+                s.dir.display(),
+                known.join(", ")
+            )));
+        };
+        if !record.finished {
+            return Err(NasError::Config(format!(
+                "round {round} did not finish; branch from a finished round"
+            )));
+        }
+        let weights = s.round_weights_path(round);
+        if !weights.is_file() {
+            return Err(NasError::Config(format!(
+                "{}: the weights of round {round} were not kept, so it cannot be branched from",
+                weights.display()
+            )));
+        }
+        let graph = record.template.clone().into_graph()?;
+        let supernet = Supernet::new(graph, self.seed, &self.device)?;
+        supernet.load_matching(&weights)?;
+        self.supernet = supernet;
+        self.optimizer = None;
+        s.file.pending_parent = Some(round);
+        s.file.pending_edits.clear();
+        s.save_template(&self.supernet.graph)?;
+        self.supernet.save(&s.weights_path())?;
+        let optimizer = s.optimizer_path();
+        if optimizer.is_file() {
+            std::fs::remove_file(&optimizer)
+                .map_err(|e| NasError::file(&optimizer, e.to_string()))?;
+        }
+        s.save_file()?;
+        self.control.emit(Event::TemplateChanged {
+            template_doc: Box::new(TemplateDoc::from(&self.supernet.graph)),
+            space_size: self.supernet.graph.space_size(),
+            carry: Default::default(),
+        });
+        Ok(())
     }
 
     /// Replaces the template, keeping the weights of every block that survived.

@@ -25,6 +25,9 @@ pub enum Command {
     RecordEdits(Vec<crate::nas::session::EditRecord>),
     /// Replace the template; weights of surviving blocks carry over.
     SetTemplate(Box<TemplateDoc>),
+    /// Go back to a finished round: its template and the weights it ended with; the next
+    /// round is that round's child (a branch in the history).
+    BranchFrom(usize),
     Pause,
     Resume,
     /// Stop the current work within one step; the engine stays up for new commands.

@@ -91,6 +91,7 @@ impl Worker {
             r.summary = Some(summary.clone());
         }
         self.checkpoint()?;
+        self.keep_round_weights(round)?;
         self.control.emit(Event::RoundFinished(summary.clone()));
         Ok(summary)
     }
@@ -111,7 +112,11 @@ impl Worker {
             }
         }
         let round = session.file.rounds.len() + 1;
-        let parent = session.file.rounds.last().map(|r| r.round);
+        let parent = session
+            .file
+            .pending_parent
+            .take()
+            .or_else(|| session.file.rounds.last().map(|r| r.round));
         session.file.rounds.push(RoundRecord {
             round,
             parent,
