@@ -234,3 +234,41 @@ fn block_entities_are_respawned_when_the_template_changes() {
         .iter()
         .any(|b| b.decision == "n1~0" && b.label == "nor_conv_3x3" && b.kind == "conv"));
 }
+
+#[test]
+fn undo_and_redo_walk_the_accepted_changes() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    let disable = |label: &str| {
+        LegoAction::Edit(Edit::SetEnabled {
+            decision: "conv1".into(),
+            label: label.into(),
+            enabled: false,
+        })
+    };
+    // Nothing to undo yet: nothing is sent.
+    assert!(act(&mut app, LegoAction::Undo).is_empty());
+    let first = sent_template(&act(&mut app, disable("k3")));
+    app.insert_resource(TemplateGraph(first.clone()));
+    let second = sent_template(&act(&mut app, disable("k5")));
+    app.insert_resource(TemplateGraph(second.clone()));
+    // A refused change is not remembered.
+    let only = act(&mut app, disable("sep3"));
+    assert!(only.is_empty(), "{only:?}");
+    assert_eq!(app.world().resource::<LegoState>().undo.len(), 2);
+    let back = sent_template(&act(&mut app, LegoAction::Undo));
+    assert_eq!(TemplateDoc::from(&back), TemplateDoc::from(&first));
+    app.insert_resource(TemplateGraph(back));
+    let back = sent_template(&act(&mut app, LegoAction::Undo));
+    assert_eq!(TemplateDoc::from(&back), TemplateDoc::from(&graph));
+    app.insert_resource(TemplateGraph(back));
+    let forward = sent_template(&act(&mut app, LegoAction::Redo));
+    assert_eq!(TemplateDoc::from(&forward), TemplateDoc::from(&first));
+    app.insert_resource(TemplateGraph(forward));
+    // A new change after an undo forgets what was undone.
+    let other = sent_template(&act(&mut app, disable("sep3")));
+    app.insert_resource(TemplateGraph(other));
+    let state = app.world().resource::<LegoState>();
+    assert!(state.redo.is_empty());
+    assert_eq!(state.undo.len(), 2);
+}

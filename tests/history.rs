@@ -20,7 +20,15 @@ fn rounds_branch_into_a_tree_and_diff_names_what_changed() {
     let s = dir.path().join("s");
     let s = s.to_str().unwrap();
     round(s);
-    run_ok(&["edit", "--session", s, "--remove", "conv1:k5", "--disable", "conv2:sep3"]);
+    run_ok(&[
+        "edit",
+        "--session",
+        s,
+        "--remove",
+        "conv1:k5",
+        "--disable",
+        "conv2:sep3",
+    ]);
     round(s);
     // Round 1's weights were kept, so the search can go back to it.
     assert!(dir.path().join("s/rounds/round-1.safetensors").is_file());
@@ -31,8 +39,14 @@ fn rounds_branch_into_a_tree_and_diff_names_what_changed() {
     let parents: Vec<Option<usize>> = session.file.rounds.iter().map(|r| r.parent).collect();
     assert_eq!(parents, vec![None, Some(1), Some(1)]);
     // Round 3 ran on round 1's template: the edit is undone on that branch.
-    assert_eq!(session.file.rounds[2].template, session.file.rounds[0].template);
-    assert_ne!(session.file.rounds[1].template, session.file.rounds[0].template);
+    assert_eq!(
+        session.file.rounds[2].template,
+        session.file.rounds[0].template
+    );
+    assert_ne!(
+        session.file.rounds[1].template,
+        session.file.rounds[0].template
+    );
 
     let d = diff(&session, 1, 2).unwrap();
     assert_eq!(d.removed, vec!["conv1:k5".to_string()]);
@@ -41,7 +55,10 @@ fn rounds_branch_into_a_tree_and_diff_names_what_changed() {
     let rows = |n: usize| session.round_rows(n).count();
     assert_eq!(d.scores_a.unwrap().count, rows(1));
     assert_eq!(d.scores_b.unwrap().count, rows(2));
-    let best_2 = session.round_rows(2).map(|r| r.accuracy).fold(f32::MIN, f32::max);
+    let best_2 = session
+        .round_rows(2)
+        .map(|r| r.accuracy)
+        .fold(f32::MIN, f32::max);
     assert_eq!(d.best_b.unwrap().1, best_2);
     let back = diff(&session, 2, 3).unwrap();
     assert_eq!(back.added, vec!["conv1:k5".to_string()]);
@@ -71,7 +88,10 @@ fn branching_from_a_missing_or_unfinished_round_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no round 7"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(std::fs::read(dir.path().join("s/session.json")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.path().join("s/session.json")).unwrap(),
+        before
+    );
     let out = run(&["history", "--session", s, "--diff", "1", "9"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no round 9"));
 }

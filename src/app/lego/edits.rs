@@ -114,6 +114,7 @@ pub fn apply_edits(
         state.message = Some(e.to_string());
         return;
     }
+    remember(state, graph);
     requests.write(CommandRequested(Command::SetTemplate(Box::new(
         TemplateDoc::from(&next),
     ))));
@@ -191,9 +192,12 @@ pub fn apply_action(
     match action {
         LegoAction::Edit(edit) => apply_edit(graph, &edit, author, reason, state, requests),
         LegoAction::Edits(edits) => apply_edits(graph, &edits, author, reason, state, requests),
+        LegoAction::Undo => step_history(graph, state, requests, true),
+        LegoAction::Redo => step_history(graph, state, requests, false),
         LegoAction::ReplaceTemplate(next) => match next.validate() {
             Err(e) => state.message = Some(format!("template `{}`: {e}", next.name)),
             Ok(_) => {
+                remember(state, graph);
                 requests.write(CommandRequested(Command::SetTemplate(Box::new(
                     TemplateDoc::from(&*next),
                 ))));
@@ -208,4 +212,45 @@ pub fn apply_action(
             }
         },
     }
+}
+
+/// Undo keeps this many templates.
+const UNDO_DEPTH: usize = 100;
+
+/// Keeps `graph` (about to be replaced by an accepted change) for Undo; a new change
+/// forgets what was undone.
+fn remember(state: &mut LegoState, graph: &SuperGraph) {
+    state.undo.push(TemplateDoc::from(graph));
+    if state.undo.len() > UNDO_DEPTH {
+        state.undo.remove(0);
+    }
+    state.redo.clear();
+}
+
+/// Undo (`back`) or Redo: sends the kept template to the engine and keeps the current one
+/// on the other stack.
+fn step_history(
+    graph: &SuperGraph,
+    state: &mut LegoState,
+    requests: &mut MessageWriter<CommandRequested>,
+    back: bool,
+) {
+    let (from, to) = if back {
+        (&mut state.undo, &mut state.redo)
+    } else {
+        (&mut state.redo, &mut state.undo)
+    };
+    let Some(doc) = from.pop() else {
+        state.message = Some(format!("nothing to {}", if back { "undo" } else { "redo" }));
+        return;
+    };
+    to.push(TemplateDoc::from(graph));
+    requests.write(CommandRequested(Command::SetTemplate(Box::new(doc))));
+    state.selected = None;
+    state.selected_edge = None;
+    state.selected_node = None;
+    state.message = Some(format!(
+        "sent to the engine: {}",
+        if back { "undo" } else { "redo" }
+    ));
 }

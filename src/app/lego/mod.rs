@@ -15,6 +15,8 @@ pub use edits::{add_node_action, apply_action, apply_edit, apply_edits, connect_
 pub use properties::draw_suggestions;
 
 use bevy::prelude::*;
+
+use crate::nas::space::doc::TemplateDoc;
 use bevy_egui::egui;
 
 use super::scatter::TemplateGraph;
@@ -56,6 +58,10 @@ pub struct LegoState {
     fitted: Option<(String, usize)>,
     /// Fit the whole graph (the Fit button) rather than a readable part from the input.
     fit_all: bool,
+    /// Templates before each accepted change, newest last (Undo goes back to the last).
+    pub undo: Vec<TemplateDoc>,
+    /// Templates undone, newest last (Redo goes forward to the last).
+    pub redo: Vec<TemplateDoc>,
 }
 
 impl Default for LegoState {
@@ -72,6 +78,8 @@ impl Default for LegoState {
             template_size: (3, 8),
             fitted: None,
             fit_all: false,
+            undo: Vec::new(),
+            redo: Vec::new(),
         }
     }
 }
@@ -84,6 +92,10 @@ pub enum LegoAction {
     Edits(Vec<Edit>),
     /// A whole new template (from the template palette).
     ReplaceTemplate(Box<SuperGraph>),
+    /// Back to the template before the last accepted change.
+    Undo,
+    /// Forward again to the template the last Undo left.
+    Redo,
 }
 
 /// Keeps one `BlockNode` entity per block of the current template.
@@ -121,7 +133,16 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
                 action = properties::pane(ui, graph, state);
             });
         });
+    let mut history_action = None;
     ui.horizontal_wrapped(|ui| {
+        let undo = egui::Button::new(format!("Undo ({})", state.undo.len()));
+        if ui.add_enabled(!state.undo.is_empty(), undo).clicked() {
+            history_action = Some(LegoAction::Undo);
+        }
+        let redo = egui::Button::new(format!("Redo ({})", state.redo.len()));
+        if ui.add_enabled(!state.redo.is_empty(), redo).clicked() {
+            history_action = Some(LegoAction::Redo);
+        }
         if ui
             .button("Fit")
             .on_hover_text("show the whole graph")
@@ -132,7 +153,9 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
         }
         ui.label("drag: pan, wheel: zoom, output port to input port: connect");
     });
-    canvas::canvas(ui, graph, state).or(action)
+    canvas::canvas(ui, graph, state)
+        .or(action)
+        .or(history_action)
 }
 
 pub struct LegoPlugin;
