@@ -16,6 +16,7 @@ pub mod candidates;
 pub mod charts;
 pub mod colour_scale;
 pub mod demo;
+pub mod history_view;
 pub mod layout_worker;
 pub mod lego;
 pub mod panels;
@@ -124,6 +125,7 @@ impl Plugin for ViewPlugins {
             charts::ChartsPlugin,
             presentation::PresentationPlugin,
             sessions::SessionsPlugin,
+            history_view::HistoryPlugin,
             panels::PanelsPlugin,
         ));
     }

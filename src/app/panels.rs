@@ -10,6 +10,7 @@ use super::block_plot::{self, BlockFocus, BlockStatsView};
 use super::camera::SceneRect;
 use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost};
 use super::charts::{self, ProbeResults};
+use super::history_view::{self, HistoryView};
 use super::lego::{self, LegoState};
 use super::presentation::{round_filter_label, Presentation};
 use super::run_state::RunState;
@@ -28,6 +29,7 @@ pub enum ViewMode {
     Lego,
     Blocks,
     Charts,
+    History,
 }
 
 /// A framed chart area the width of `ui`: its rect, a painter clipped to it, its response.
@@ -60,7 +62,8 @@ pub struct PanelData<'w, 's> {
     session: Option<ResMut<'w, SessionControl>>,
     open: MessageWriter<'w, SessionOpenRequested>,
     switches: ResMut<'w, RoundSwitches>,
-    filter: Res<'w, RoundFilter>,
+    filter: ResMut<'w, RoundFilter>,
+    history: ResMut<'w, HistoryView>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -92,6 +95,7 @@ pub fn panels_ui(
             ui.selectable_value(&mut *view, ViewMode::Lego, "Lego view");
             ui.selectable_value(&mut *view, ViewMode::Blocks, "Blocks");
             ui.selectable_value(&mut *view, ViewMode::Charts, "Charts");
+            ui.selectable_value(&mut *view, ViewMode::History, "History");
             ui.separator();
             if ui
                 .selectable_label(presentation.on, "Presentation (F11)")
@@ -213,6 +217,11 @@ pub fn panels_ui(
                 if let Some(b) = block_plot::draw(ui, &data.blocks, graph, height, &data.focus) {
                     lego.selected = Some(b);
                 }
+            });
+        }
+        ViewMode::History => {
+            egui::CentralPanel::default().show(&mut root, |ui| {
+                history_view::draw(ui, &mut data.history, &mut data.filter, &mut requests);
             });
         }
         ViewMode::Charts => {

@@ -85,7 +85,8 @@ fn next_shot(kind: ShotKind) -> Step {
         ShotKind::Scene3d => Step::Editing,
         ShotKind::Lego => Step::Shot(ShotKind::Blocks),
         ShotKind::Blocks => Step::Shot(ShotKind::Charts),
-        ShotKind::Charts => Step::Verify,
+        ShotKind::Charts => Step::Shot(ShotKind::History),
+        ShotKind::History => Step::Verify,
     }
 }
 
@@ -235,6 +236,7 @@ pub fn drive_script(
                 ShotKind::Lego => (ViewMode::Lego, *dims),
                 ShotKind::Blocks => (ViewMode::Blocks, *dims),
                 ShotKind::Charts => (ViewMode::Charts, *dims),
+                ShotKind::History => (ViewMode::History, *dims),
             };
             mode.set_if_neq(view);
             dims.set_if_neq(want_dims);

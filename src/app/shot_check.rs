@@ -15,15 +15,17 @@ pub enum ShotKind {
     Lego,
     Blocks,
     Charts,
+    History,
 }
 
 impl ShotKind {
-    pub const ALL: [ShotKind; 5] = [
+    pub const ALL: [ShotKind; 6] = [
         ShotKind::Scene2d,
         ShotKind::Scene3d,
         ShotKind::Lego,
         ShotKind::Blocks,
         ShotKind::Charts,
+        ShotKind::History,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -33,6 +35,7 @@ impl ShotKind {
             ShotKind::Lego => "lego.png",
             ShotKind::Blocks => "blocks.png",
             ShotKind::Charts => "charts.png",
+            ShotKind::History => "history.png",
         }
     }
 
@@ -68,6 +71,8 @@ impl ShotKind {
                 ),
             ],
             ShotKind::Lego | ShotKind::Blocks => vec![("block-kind colours", kinds, 40)],
+            // Text only: it must not be blank.
+            ShotKind::History => vec![],
             ShotKind::Charts => vec![
                 ("the training curve's blue", vec![[70, 130, 230]], 20),
                 ("the validation curve's orange", vec![[230, 120, 40]], 20),

@@ -174,16 +174,27 @@ impl fmt::Display for RoundDiff {
     }
 }
 
-/// The rounds as a tree: one line per round, indented under its parent, with its template,
-/// scores and the edits (and their authors) that led to it.
-pub fn tree_lines(session: &Session) -> Vec<String> {
+/// One round in the tree: its place (depth under its parent), a one-line summary and the
+/// edits that led to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeRow {
+    pub round: usize,
+    pub parent: Option<usize>,
+    pub depth: usize,
+    pub finished: bool,
+    pub summary: String,
+    pub edits: Vec<String>,
+}
+
+/// The rounds as a tree, depth first, children in round order.
+pub fn tree(session: &Session) -> Vec<TreeRow> {
     let rounds = &session.file.rounds;
     let mut children: BTreeMap<Option<usize>, Vec<usize>> = BTreeMap::new();
     for r in rounds {
         let parent = r.parent.filter(|p| rounds.iter().any(|x| x.round == *p));
         children.entry(parent).or_default().push(r.round);
     }
-    let mut lines = Vec::new();
+    let mut rows = Vec::new();
     let mut stack: Vec<(usize, usize)> = children
         .get(&None)
         .map(|v| v.iter().rev().map(|&r| (r, 0)).collect())
@@ -198,23 +209,35 @@ pub fn tree_lines(session: &Session) -> Vec<String> {
             format!("{} scored, median {:.2}%", s.count, s.median)
         });
         let best = best.map_or(String::new(), |(_, a)| format!(", best {a:.2}%"));
-        lines.push(format!(
-            "{}round {n}{status}: {} epochs, {score}{best}",
-            "  ".repeat(depth),
-            r.config.epochs
-        ));
-        for e in &r.edits {
-            lines.push(format!(
-                "{}  edit by {:?}: {:?} ({})",
-                "  ".repeat(depth),
-                e.author,
-                e.edit,
-                e.reason
-            ));
-        }
+        rows.push(TreeRow {
+            round: n,
+            parent: r.parent,
+            depth,
+            finished: r.finished,
+            summary: format!(
+                "round {n}{status}: {} epochs, {score}{best}",
+                r.config.epochs
+            ),
+            edits: r
+                .edits
+                .iter()
+                .map(|e| format!("edit by {:?}: {:?} ({})", e.author, e.edit, e.reason))
+                .collect(),
+        });
         if let Some(kids) = children.get(&Some(n)) {
             stack.extend(kids.iter().rev().map(|&k| (k, depth + 1)));
         }
+    }
+    rows
+}
+
+/// The tree as indented text lines (edits under their round).
+pub fn tree_lines(session: &Session) -> Vec<String> {
+    let mut lines = Vec::new();
+    for row in tree(session) {
+        let indent = "  ".repeat(row.depth);
+        lines.push(format!("{indent}{}", row.summary));
+        lines.extend(row.edits.iter().map(|e| format!("{indent}  {e}")));
     }
     lines
 }
