@@ -77,7 +77,7 @@ fn pick(
     };
     let candidate = Candidate::parse(graph, &text)
         .and_then(|c| c.check_allowed(graph).map(|_| c))
-        .map_err(|e| NasError::file(&session.dir, format!("candidate: {e}")))?;
+        .map_err(|e| NasError::file(&session.dir, e.to_string()))?;
     let score = score.map(|r| ScoreDoc {
         round: r.round,
         accuracy: r.accuracy,
@@ -162,7 +162,7 @@ pub fn export(req: &ExportRequest) -> Result<ExportReport> {
         .flatten_all()?
         .max(0)?
         .to_scalar::<f32>()?;
-    if !(diff <= 1e-6) {
+    if diff.is_nan() || diff > 1e-6 {
         return Err(NasError::Config(format!(
             "the extracted network differs from the supernet by {diff} (internal error)"
         )));
@@ -235,7 +235,12 @@ fn write_into(
     let save = |tensors: &HashMap<String, Tensor>, file: &str| {
         let path = dir.join(file);
         candle_core::safetensors::save(tensors, &path)
-            .map_err(|e| NasError::file(&path, format!("cannot write: {e}")))
+            .map_err(|e| NasError::file(&path, format!("cannot write: {e}")))?;
+        // Readable like the other files (the safetensors writer makes it owner-only).
+        let perms = std::fs::metadata(dir.join(ARCHITECTURE_FILE))
+            .map_err(|e| NasError::io(&path, e))?
+            .permissions();
+        std::fs::set_permissions(&path, perms).map_err(|e| NasError::io(&path, e))
     };
     save(&net.tensors(), WEIGHTS_FILE)?;
     let check = HashMap::from([

@@ -121,7 +121,7 @@ fn check_torch_names(g: &SuperGraph) -> Result<()> {
         }
     }
     for d in &g.decisions {
-        for b in d.blocks.iter().filter(|b| bad(&b.label)) {
+        if let Some(b) = d.blocks.iter().find(|b| bad(&b.label)) {
             return Err(NasError::Config(format!(
                 "block `{}` of `{}`: a label with '.' cannot be a torch module name",
                 b.label, d.name
