@@ -215,6 +215,24 @@ fn bad_requests_name_the_problem_and_write_nothing() {
         .to_string();
     assert!(err.contains("disabled") && err.contains("k5"), "{err}");
     assert_empty(&out);
+    // A block added after the last round has no trained weights to export.
+    let mut added = doc["decisions"][0]["blocks"][0].clone();
+    added["label"] = serde_json::Value::String("k3b".into());
+    doc["decisions"][0]["blocks"]
+        .as_array_mut()
+        .unwrap()
+        .push(added);
+    std::fs::write(&template, serde_json::to_string(&doc).unwrap()).unwrap();
+    let fresh = "conv1:k3b pool1:max conv2:k3 pool2:max conv3:k3 pool3:max";
+    let err = export::export(&request(&session, fresh, &out))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("conv1.k3b.") && err.contains("never trained"),
+        "{err}"
+    );
+    assert_empty(&out);
+
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())

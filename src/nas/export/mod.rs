@@ -153,6 +153,17 @@ pub fn export(req: &ExportRequest) -> Result<ExportReport> {
     let (_, rescored) = worker.evaluate(&candidate, &batches)?;
     calibrate(&worker, &candidate, &batches)?;
     let net = network::extract(&worker.supernet, &candidate)?;
+    // After a template edit, new blocks start untrained; their weights are no export.
+    let weights_path = req.session.join("supernet.safetensors");
+    let saved = network::saved_keys(&weights_path)?;
+    if let Some(fresh) = net.keys().into_iter().find(|k| !saved.contains(k)) {
+        return Err(NasError::file(
+            &weights_path,
+            format!(
+                "`{fresh}` was never trained (block added after the last round); run a round first"
+            ),
+        ));
+    }
 
     let inputs = check_inputs(&worker, req.check_images.max(1))?;
     let logits = net.forward(&inputs)?;

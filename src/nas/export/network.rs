@@ -3,6 +3,7 @@
 //! export back (strict: the weights file must hold exactly the network's keys).
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::Read;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
@@ -211,4 +212,29 @@ pub fn describe(net: &Network) -> Result<(Shape, usize, u64, u64, Vec<String>)> 
         cost.flops,
         net.keys().into_iter().collect(),
     ))
+}
+
+/// The tensor names of a safetensors file, read from its header alone.
+pub fn saved_keys(path: &Path) -> Result<BTreeSet<String>> {
+    let bad = |what: String| NasError::file(path, what);
+    let mut file = std::fs::File::open(path).map_err(|e| NasError::io(path, e))?;
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len)
+        .map_err(|e| NasError::io(path, e))?;
+    let len = u64::from_le_bytes(len);
+    if len > 100_000_000 {
+        return Err(bad(format!(
+            "header of {len} bytes; not a safetensors file"
+        )));
+    }
+    let mut header = vec![0u8; len as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| NasError::io(path, e))?;
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header)
+        .map_err(|e| bad(format!("unreadable safetensors header: {e}")))?;
+    Ok(map
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k != "__metadata__")
+        .collect())
 }
