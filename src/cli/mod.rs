@@ -4,6 +4,7 @@ mod app;
 mod autopilot;
 mod bench;
 mod edit;
+mod export;
 mod history;
 mod latency;
 mod probe;
@@ -60,6 +61,8 @@ pub enum Cmd {
     History(history::HistoryArgs),
     /// Write one candidate's architecture as JSON.
     Architecture(session_cmds::ArchArgs),
+    /// Export one candidate as a stand-alone network: architecture, weights, PyTorch module.
+    Export(export::ExportArgs),
     /// Measure supernet training and candidate scoring speed on a fixed configuration.
     Bench(bench::BenchArgs),
     /// Open the app on the current display, drive a scripted session and save a checked PNG
@@ -263,6 +266,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Stats(a)) => stats::run(a),
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
         Some(Cmd::History(a)) => history::run(a),
+        Some(Cmd::Export(a)) => export::run(a),
         Some(Cmd::Bench(a)) => bench::run(a),
         Some(Cmd::Tabular(a)) => tabular::run(a),
         Some(Cmd::App(a)) => app::run(*a),

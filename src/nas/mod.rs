@@ -4,6 +4,7 @@ pub mod bench;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod ops;
 pub mod search;
 pub mod session;
