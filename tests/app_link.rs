@@ -28,6 +28,27 @@ fn scored(round: usize, index: usize, key: &str, accuracy: f32) -> Event {
     })
 }
 
+/// A small chain template, as the engine would announce it.
+fn small_chain() -> nas_navigator::nas::space::SuperGraph {
+    TemplateSpec::Chain {
+        stages: 2,
+        width: 4,
+    }
+    .build((1, 8, 8), 10)
+}
+
+/// The engine's `Ready` event for `graph` on digits.
+fn ready(graph: &nas_navigator::nas::space::SuperGraph) -> Event {
+    Event::Ready {
+        template: "chain".into(),
+        template_doc: Box::new(TemplateDoc::from(graph)),
+        space_size: graph.space_size(),
+        dataset: "digits".into(),
+        train_images: 10,
+        val_images: 5,
+    }
+}
+
 fn app_with_channels(
     capacity: usize,
 ) -> (
@@ -46,20 +67,8 @@ fn app_with_channels(
 #[test]
 fn scored_events_become_candidate_entities() {
     let (mut app, tx, _cmd) = app_with_channels(64);
-    let graph = TemplateSpec::Chain {
-        stages: 2,
-        width: 4,
-    }
-    .build((1, 8, 8), 10);
-    tx.send(Event::Ready {
-        template: "chain".into(),
-        template_doc: Box::new(TemplateDoc::from(&graph)),
-        space_size: 1296.0,
-        dataset: "digits".into(),
-        train_images: 10,
-        val_images: 5,
-    })
-    .unwrap();
+    let graph = small_chain();
+    tx.send(ready(&graph)).unwrap();
     for i in 0..5 {
         tx.send(scored(1, i, &format!("c{i}"), 50.0 + i as f32))
             .unwrap();
@@ -227,20 +236,8 @@ fn sampled_paths_are_grey_until_scored_and_never_duplicated() {
     use nas_navigator::nas::space::Candidate;
     use nas_navigator::nas::trainer::protocol::StepProgress;
     let (mut app, tx, _cmd) = app_with_channels(64);
-    let graph = TemplateSpec::Chain {
-        stages: 2,
-        width: 4,
-    }
-    .build((1, 8, 8), 10);
-    tx.send(Event::Ready {
-        template: "chain".into(),
-        template_doc: Box::new(TemplateDoc::from(&graph)),
-        space_size: graph.space_size(),
-        dataset: "digits".into(),
-        train_images: 10,
-        val_images: 5,
-    })
-    .unwrap();
+    let graph = small_chain();
+    tx.send(ready(&graph)).unwrap();
     // The second block where a decision has one, else the only one.
     let path: Vec<usize> = graph
         .decisions

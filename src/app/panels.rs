@@ -32,6 +32,17 @@ pub enum ViewMode {
     History,
 }
 
+/// egui 0.36 panels live in a Ui: a background Ui over the whole window to put them in.
+pub fn root_ui(ctx: &egui::Context) -> egui::Ui {
+    egui::Ui::new(
+        ctx.clone(),
+        "root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    )
+}
+
 /// A framed chart area the width of `ui`: its rect, a painter clipped to it, its response.
 pub fn chart_frame(ui: &mut egui::Ui, height: f32) -> (egui::Rect, egui::Painter, egui::Response) {
     let (rect, response) = ui.allocate_exact_size(
@@ -78,14 +89,7 @@ pub fn panels_ui(
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let zoom = ctx.zoom_factor();
-    // egui 0.36 panels live in a Ui: a background Ui over the whole window.
-    let mut root = egui::Ui::new(
-        ctx.clone(),
-        "root".into(),
-        egui::UiBuilder::new()
-            .layer_id(egui::LayerId::background())
-            .max_rect(ctx.viewport_rect()),
-    );
+    let mut root = root_ui(ctx);
     let graph = data.graph.as_deref();
     egui::Panel::top("toolbar").show(&mut root, |ui| {
         ui.horizontal(|ui| {
