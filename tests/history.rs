@@ -1,6 +1,7 @@
 //! The history of rounds through the CLI: rounds form a tree (a branch goes back to an
-//! earlier round's template and weights), the tree survives reopening the session, and the
-//! diff of two known rounds names the blocks that changed and their scores.
+//! earlier round's template and weights), the tree survives reopening the session, the
+//! diff of two known rounds names the blocks that changed and their scores, and a replay of
+//! the recorded decisions reproduces every score exactly on the CPU.
 
 mod common;
 
@@ -74,6 +75,21 @@ fn rounds_branch_into_a_tree_and_diff_names_what_changed() {
     assert!(text.contains("Analyst"), "{text}");
     let out = run_ok(&["history", "--session", s, "--diff", "1", "2"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("removed: conv1:k5"));
+
+    // A replay from the recorded decisions reproduces every score exactly, branch included.
+    let copy = dir.path().join("replayed");
+    let copy_s = copy.to_str().unwrap();
+    let out = run_ok(&["history", "--session", s, "--replay-into", copy_s]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("reproduced every recorded score exactly"), "{text}");
+    let (replayed, _) = Session::open(&copy).unwrap();
+    assert_eq!(replayed.rows, session.rows);
+    let parents: Vec<Option<usize>> = replayed.file.rounds.iter().map(|r| r.parent).collect();
+    assert_eq!(parents, vec![None, Some(1), Some(1)]);
+    // Never into an existing session.
+    let out = run(&["history", "--session", s, "--replay-into", copy_s]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already there"));
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod protocol;
+pub mod replay;
 pub mod score;
 pub mod standalone;
 pub mod train;
