@@ -11,7 +11,7 @@ use bevy_egui::egui;
 
 use super::candidates::{Accuracy, CandidateNode, CandidateUpdated, ScoredInRound};
 use super::lego::LegoState;
-use super::scatter::TemplateGraph;
+use super::scatter::{RoundFilter, TemplateGraph};
 use super::selection::Hovered;
 use crate::nas::search::stats::{compute, Statistics};
 use crate::nas::space::Candidate;
@@ -29,8 +29,9 @@ fn refresh_stats(
     mut updated: MessageReader<CandidateUpdated>,
     graph: Option<Res<TemplateGraph>>,
     candidates: Query<(&CandidateNode, &Accuracy, &ScoredInRound)>,
+    filter: Res<RoundFilter>,
 ) {
-    if updated.read().count() > 0 {
+    if updated.read().count() > 0 || filter.is_changed() {
         view.dirty = true;
     }
     let due = view
@@ -40,7 +41,9 @@ fn refresh_stats(
     if !view.dirty || !due {
         return;
     }
-    let round = candidates.iter().map(|(_, _, r)| r.0).max().unwrap_or(0);
+    // The newest round, or the round the History view (or presentation mode) shows.
+    let newest = candidates.iter().map(|(_, _, r)| r.0).max().unwrap_or(0);
+    let round = filter.0.map_or(newest, |r| r.min(newest));
     let scored: Vec<(Candidate, f32)> = candidates
         .iter()
         .filter(|(n, a, r)| {
