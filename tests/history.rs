@@ -81,7 +81,10 @@ fn rounds_branch_into_a_tree_and_diff_names_what_changed() {
     let copy_s = copy.to_str().unwrap();
     let out = run_ok(&["history", "--session", s, "--replay-into", copy_s]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("reproduced every recorded score exactly"), "{text}");
+    assert!(
+        text.contains("reproduced every recorded score exactly"),
+        "{text}"
+    );
     let (replayed, _) = Session::open(&copy).unwrap();
     assert_eq!(replayed.rows, session.rows);
     let parents: Vec<Option<usize>> = replayed.file.rounds.iter().map(|r| r.parent).collect();

@@ -1,14 +1,18 @@
 //! The desktop app (feature `app`): a Bevy view and steering wheel over the engine. It talks
 //! to the engine only through the trainer link's bounded channels; tensors never enter the
-//! ECS. One plugin per feature:
-//! - [`trainer_link`]: channels <-> messages, drained with a time budget;
-//! - [`candidates`]: one entity per scored candidate;
-//! - [`run_state`]: what the engine is doing, for the toolbar and charts;
-//! - [`scatter`]: the search-space scene (candidate positions and the merged point mesh);
-//! - [`block_plot`]: fitness vs frequency per block, with intervals;
-//! - [`lego`]: the super-graph editor (block entities, node cards, edits with reasons);
-//! - [`panels`]: egui toolbar, status and training curves;
-//! - [`demo`]: the scene on fake data, no engine (looks and frame-time benchmarks).
+//! ECS. One plugin (or helper module) per feature:
+//! - engine side: [`trainer_link`] (channels <-> messages, drained with a time budget),
+//!   [`candidates`] (one entity per sampled or scored candidate), [`run_state`],
+//!   [`sessions`] (open, save, restore);
+//! - the scene: [`layout_worker`] (2D/3D layouts off the frame), [`scatter`] and
+//!   [`colour_scale`] (what each point shows), [`points`] (instanced drawing with our
+//!   shader), [`scene_frame`], [`camera`], [`scene_input`], [`pick`] (the picking grid),
+//!   [`selection`] (set operations), [`scene_panel`] (controls, legend, hover);
+//! - the other views: [`lego`] (the super-graph editor), [`block_plot`], [`charts`] and
+//!   [`trust_chart`], [`history_view`];
+//! - the frame: [`panels`], [`toolbar`], [`presentation`];
+//! - scripted and fake runs: [`script`] and [`shot_check`] (`nas-navigator screenshot`),
+//!   [`demo`] (the scene on fake data, for looks and frame-time benchmarks).
 
 pub mod block_plot;
 pub mod camera;
@@ -71,11 +75,13 @@ pub fn run_with(
 ) -> AppExit {
     let control = sessions::SessionControl::new(setup.clone());
     let restored = sessions::RestoredRows::of(setup.session_dir.as_deref());
+    let curves = sessions::RestoredCurves::of(setup.session_dir.as_deref());
     let handle = Engine::spawn(setup);
     let mut app = base_app(main_window());
     app.insert_resource(trainer_link::EngineLink::from_handle(handle))
         .insert_resource(control)
         .insert_resource(restored)
+        .insert_resource(curves)
         .insert_resource(NextRound(round));
     if let Some(script) = script {
         app.insert_resource(script)

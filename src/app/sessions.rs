@@ -23,6 +23,7 @@ use super::trainer_link::{EngineLink, LinkStats};
 use crate::nas::data::DatasetSpec;
 use crate::nas::session::{CandidateRow, Session};
 use crate::nas::space::Candidate;
+use crate::nas::trainer::protocol::{EpochSummary, RoundSummary};
 use crate::nas::trainer::{Engine, EngineSetup};
 
 /// The set-up of the running engine (a new session copies its template, device and seed)
@@ -62,6 +63,45 @@ impl RestoredRows {
             .map(|(s, _)| s.rows)
             .unwrap_or_default();
         Self(rows)
+    }
+}
+
+/// The opened session's per-epoch figures and round summaries, for the curves.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct RestoredCurves {
+    pub epochs: Vec<EpochSummary>,
+    pub rounds: Vec<RoundSummary>,
+}
+
+impl RestoredCurves {
+    /// The figures of the session in `folder`, if there is one.
+    pub fn of(folder: Option<&std::path::Path>) -> Self {
+        let Some((session, _)) = folder
+            .filter(|d| Session::exists(d))
+            .and_then(|d| Session::open(d).ok())
+        else {
+            return Self::default();
+        };
+        let rounds = &session.file.rounds;
+        Self {
+            epochs: rounds
+                .iter()
+                .flat_map(|r| r.epochs.iter().cloned())
+                .collect(),
+            rounds: rounds.iter().filter_map(|r| r.summary.clone()).collect(),
+        }
+    }
+}
+
+/// Puts the restored figures into the run state (once, before any new epoch).
+pub fn restore_curves(mut curves: ResMut<RestoredCurves>, mut state: ResMut<RunState>) {
+    if curves.epochs.is_empty() && curves.rounds.is_empty() {
+        return;
+    }
+    let curves = std::mem::take(&mut *curves);
+    if state.epochs.is_empty() && state.rounds.is_empty() {
+        state.epochs = curves.epochs;
+        state.rounds = curves.rounds;
     }
 }
 
@@ -192,6 +232,7 @@ pub fn open_sessions(world: &mut World) {
         world.insert_resource(LayoutWorker::spawn(0));
     }
     world.insert_resource(RestoredRows::of(setup.session_dir.as_deref()));
+    world.insert_resource(RestoredCurves::of(setup.session_dir.as_deref()));
     world.insert_resource(EngineLink::from_handle(Engine::spawn(setup.clone())));
     let folder = request.folder.display().to_string();
     world.insert_resource(SessionControl {
@@ -210,13 +251,17 @@ impl Plugin for SessionsPlugin {
     fn build(&self, app: &mut App) {
         app.add_message::<SessionOpenRequested>()
             .init_resource::<RestoredRows>()
+            .init_resource::<RestoredCurves>()
             .add_systems(
                 PreUpdate,
                 open_sessions.before(super::trainer_link::drain_engine_events),
             )
             .add_systems(
                 Update,
-                restore_rows.after(super::candidates::apply_scored_candidates),
+                (
+                    restore_rows.after(super::candidates::apply_scored_candidates),
+                    restore_curves.after(super::run_state::fold_engine_events),
+                ),
             );
     }
 }
