@@ -8,13 +8,13 @@
 //! and `resume` continues from there.
 
 pub mod checkpoint;
+mod eval;
 pub mod plot;
 pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::D;
 use rand::seq::SliceRandom;
 
 use crate::nas::data::{self, make_batch, Augment, ImageSet, Normalisation};
@@ -29,12 +29,12 @@ use crate::nas::supernet::Supernet;
 use crate::nas::trainer::control::Control;
 use crate::nas::trainer::train::loss_and_correct;
 use checkpoint::CheckpointState;
+use eval::{evaluate, percent, test_result};
 pub use report::{ClassResult, EpochPoint, FinalReport, Schedule, TestResult};
 
 pub const REPORT_MD: &str = "report.md";
 pub const REPORT_JSON: &str = "report.json";
 pub const CURVES_PNG: &str = "curves.png";
-const EVAL_BATCH: usize = 500;
 
 /// What to train and how.
 #[derive(Debug, Clone)]
@@ -84,82 +84,6 @@ pub enum Progress {
 pub struct FinalOutcome {
     pub report: FinalReport,
     pub files: Vec<PathBuf>,
-}
-
-/// Loss, correct count and the confusion matrix of a network on some images.
-struct Evaluation {
-    loss: f64,
-    correct: u64,
-    seen: u64,
-    confusion: Vec<Vec<u64>>,
-}
-
-fn evaluate(
-    net: &Supernet,
-    only: &Candidate,
-    set: &ImageSet,
-    idx: &[usize],
-    norm: &Normalisation,
-    classes: usize,
-) -> Result<Evaluation> {
-    let mut ev = Evaluation {
-        loss: 0.0,
-        correct: 0,
-        seen: 0,
-        confusion: vec![vec![0; classes]; classes],
-    };
-    for chunk in idx.chunks(EVAL_BATCH) {
-        let (x, y) = make_batch(set, chunk, norm, None, &net.device)?;
-        let logits = net.forward(&x, only, BnMode::Eval)?;
-        let (loss, _) = loss_and_correct(&logits, &y)?;
-        ev.loss += loss.to_scalar::<f32>()? as f64 * chunk.len() as f64;
-        let predicted = logits.argmax(D::Minus1)?.to_vec1::<u32>()?;
-        for (&i, &p) in chunk.iter().zip(&predicted) {
-            let truth = set.labels[i] as usize;
-            let (Some(row), true) = (ev.confusion.get_mut(truth), (p as usize) < classes) else {
-                return Err(NasError::Config(format!(
-                    "image {i}: label {truth} or prediction {p} is not one of {classes} classes"
-                )));
-            };
-            row[p as usize] += 1;
-            ev.correct += u64::from(truth == p as usize);
-            ev.seen += 1;
-        }
-    }
-    ev.loss /= ev.seen.max(1) as f64;
-    Ok(ev)
-}
-
-fn percent(correct: u64, of: u64) -> f32 {
-    100.0 * correct as f32 / of.max(1) as f32
-}
-
-/// The test result from an evaluation: accuracy, per-class accuracy, the matrix.
-fn test_result(ev: Evaluation, split: &str, class_names: &[String]) -> TestResult {
-    let per_class = ev
-        .confusion
-        .iter()
-        .enumerate()
-        .map(|(c, row)| {
-            let images: u64 = row.iter().sum();
-            ClassResult {
-                class: c,
-                name: class_names.get(c).cloned().unwrap_or_else(|| c.to_string()),
-                images,
-                correct: row[c],
-                accuracy: (images > 0).then(|| percent(row[c], images)),
-            }
-        })
-        .collect();
-    TestResult {
-        split: split.into(),
-        images: ev.seen,
-        correct: ev.correct,
-        accuracy: percent(ev.correct, ev.seen),
-        loss: ev.loss as f32,
-        per_class,
-        confusion: ev.confusion,
-    }
 }
 
 /// Trains `req.candidate` stand-alone, evaluates it and writes the report into `req.out`.
