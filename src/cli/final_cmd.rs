@@ -172,6 +172,14 @@ fn show(p: Progress, pb: &mut Option<ProgressBar>) {
             accuracy,
             lr,
         } => {
+            // Without a terminal the bar is hidden: a line every tenth of an epoch instead.
+            if !std::io::stderr().is_terminal() && (step + 1) % (steps / 10).max(1) == 0 {
+                eprintln!(
+                    "epoch {} step {}/{steps}: loss {loss:.3} acc {accuracy:.1}% lr {lr:.4}",
+                    epoch + 1,
+                    step + 1
+                );
+            }
             let b = pb.get_or_insert_with(|| bar(steps as u64));
             b.set_prefix((epoch + 1).to_string());
             b.set_position(step as u64 + 1);

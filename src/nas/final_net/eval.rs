@@ -89,4 +89,3 @@ pub(crate) fn test_result(ev: Evaluation, split: &str, class_names: &[String]) -
         confusion: ev.confusion,
     }
 }
-
