@@ -118,9 +118,15 @@ fn terminal_control() -> Control {
         std::thread::spawn(move || {
             for line in std::io::stdin().lock().lines().map_while(|l| l.ok()) {
                 let cmd = match line.trim() {
-                    "p" => Command::Pause,
+                    "p" => {
+                        eprintln!("pausing at the next step (r + Enter resumes)");
+                        Command::Pause
+                    }
                     "r" => Command::Resume,
-                    "s" | "q" => Command::Stop,
+                    "s" | "q" => {
+                        eprintln!("stopping at the next step");
+                        Command::Stop
+                    }
                     _ => continue,
                 };
                 if keep.send(cmd).is_err() {
@@ -204,7 +210,7 @@ pub fn run(args: FinalArgs) -> Result<()> {
     let mut pb = None;
     let outcome = final_net::run(&req, &mut control, &mut |p| show(p, &mut pb));
     if let Some(b) = pb.take() {
-        b.abandon();
+        b.finish_and_clear();
     }
     let outcome = match outcome {
         Err(NasError::Stopped) => bail!(
