@@ -106,9 +106,16 @@ pub fn curves_png(curve: &[EpochPoint]) -> Result<Vec<u8>> {
             dot(&mut img, x, y, 3, colour);
         }
     }
-    // Legend: a swatch per curve in the top-right corner (the report names the colours).
-    dot(&mut img, w - RIGHT - 40.0, TOP + 10.0, 5, TRAIN_COLOUR);
-    dot(&mut img, w - RIGHT - 20.0, TOP + 10.0, 5, VAL_COLOUR);
+    // Legend: a swatch per curve in the bottom-right corner, where rising curves are not
+    // (the report names the colours).
+    dot(
+        &mut img,
+        w - RIGHT - 40.0,
+        h - BOTTOM - 12.0,
+        5,
+        TRAIN_COLOUR,
+    );
+    dot(&mut img, w - RIGHT - 20.0, h - BOTTOM - 12.0, 5, VAL_COLOUR);
     let mut bytes = std::io::Cursor::new(Vec::new());
     img.write_to(&mut bytes, ImageFormat::Png)
         .map_err(|e| NasError::Config(format!("cannot encode the curves as PNG: {e}")))?;
