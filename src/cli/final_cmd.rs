@@ -206,6 +206,12 @@ fn show(p: Progress, pb: &mut Option<ProgressBar>) {
 
 pub fn run(args: FinalArgs) -> Result<()> {
     let req = request(&args)?;
+    if req.resume && !checkpoint::dir(&req.out).is_dir() {
+        eprintln!(
+            "no checkpoint in {}; starting from scratch",
+            checkpoint::dir(&req.out).display()
+        );
+    }
     let mut control = terminal_control();
     let mut pb = None;
     let outcome = final_net::run(&req, &mut control, &mut |p| show(p, &mut pb));
