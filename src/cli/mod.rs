@@ -5,6 +5,7 @@ mod autopilot;
 mod bench;
 mod edit;
 mod export;
+mod final_cmd;
 mod history;
 mod latency;
 mod probe;
@@ -63,6 +64,9 @@ pub enum Cmd {
     Architecture(session_cmds::ArchArgs),
     /// Export one candidate as a stand-alone network: architecture, weights, PyTorch module.
     Export(export::ExportArgs),
+    /// Train one candidate stand-alone from scratch, test it and write a report with its
+    /// curves, per-class accuracy, confusion matrix and the trained network's export files.
+    Final(Box<final_cmd::FinalArgs>),
     /// Measure supernet training and candidate scoring speed on a fixed configuration.
     Bench(bench::BenchArgs),
     /// Open the app on the current display, drive a scripted session and save a checked PNG
@@ -267,6 +271,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Architecture(a)) => session_cmds::architecture(a),
         Some(Cmd::History(a)) => history::run(a),
         Some(Cmd::Export(a)) => export::run(a),
+        Some(Cmd::Final(a)) => final_cmd::run(*a),
         Some(Cmd::Bench(a)) => bench::run(a),
         Some(Cmd::Tabular(a)) => tabular::run(a),
         Some(Cmd::App(a)) => app::run(*a),

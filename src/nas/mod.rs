@@ -5,6 +5,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod export;
+pub mod final_net;
 pub mod ops;
 pub mod search;
 pub mod session;

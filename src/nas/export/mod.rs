@@ -10,9 +10,9 @@ pub mod torch_py;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::Tensor;
+use candle_core::{Device, Tensor};
 
-use crate::nas::data::{make_batch, Dataset, ImageSet};
+use crate::nas::data::{make_batch, Dataset, ImageSet, Normalisation};
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::{NasError, Result};
 use crate::nas::ops::batchnorm::BN_EPS;
@@ -50,7 +50,7 @@ pub struct ExportReport {
 
 /// The candidate string and the session's score for it: `best` is the highest accuracy of
 /// the last round; a string takes its latest row, if any.
-fn pick(
+pub(crate) fn pick(
     session: &Session,
     graph: &SuperGraph,
     which: &str,
@@ -98,13 +98,15 @@ fn calibrate(worker: &Worker, c: &Candidate, batches: &ScoreBatches) -> Result<(
 }
 
 /// The first `n` test images (validation images if the data set has no test split).
-fn check_inputs(worker: &Worker, n: usize) -> Result<Tensor> {
-    let data: &Dataset = &worker.data;
+pub(crate) fn check_inputs(
+    data: &Dataset,
+    val: &[usize],
+    norm: &Normalisation,
+    device: &Device,
+    n: usize,
+) -> Result<Tensor> {
     let (set, idx): (&ImageSet, Vec<usize>) = if data.test.is_empty() {
-        (
-            &data.train,
-            worker.split.val.iter().copied().take(n).collect(),
-        )
+        (&data.train, val.iter().copied().take(n).collect())
     } else {
         (&data.test, (0..n.min(data.test.len())).collect())
     };
@@ -113,7 +115,7 @@ fn check_inputs(worker: &Worker, n: usize) -> Result<Tensor> {
             "no test or validation images for the check".into(),
         ));
     }
-    Ok(make_batch(set, &idx, &worker.norm, None, &worker.device)?.0)
+    Ok(make_batch(set, &idx, norm, None, device)?.0)
 }
 
 /// Exports `req.candidate` of `req.session` into `req.out`.
@@ -165,7 +167,13 @@ pub fn export(req: &ExportRequest) -> Result<ExportReport> {
         ));
     }
 
-    let inputs = check_inputs(&worker, req.check_images.max(1))?;
+    let inputs = check_inputs(
+        &worker.data,
+        &worker.split.val,
+        &worker.norm,
+        &worker.device,
+        req.check_images.max(1),
+    )?;
     let logits = net.forward(&inputs)?;
     let direct = worker.supernet.forward(&inputs, &candidate, BnMode::Eval)?;
     let diff = (&logits - &direct)?
@@ -200,17 +208,17 @@ pub fn export(req: &ExportRequest) -> Result<ExportReport> {
         bn_eps: BN_EPS,
         keys,
     };
-    let files = write_all(&req.out, &doc, &net, inputs, logits)?;
+    let files = write_folder(&req.out, |dir| {
+        write_export_files(dir, &doc, &net, inputs, logits)
+    })?;
     Ok(ExportReport { doc, files })
 }
 
-/// Writes the four files into a temp folder beside `out`, then moves them in.
-fn write_all(
+/// Fills a temp folder beside `out` with `fill` (which returns the names of the files it
+/// wrote), then moves them in: the files appear all at once or not at all.
+pub(crate) fn write_folder(
     out: &Path,
-    doc: &ExportDoc,
-    net: &Network,
-    inputs: Tensor,
-    logits: Tensor,
+    fill: impl FnOnce(&Path) -> Result<Vec<String>>,
 ) -> Result<Vec<PathBuf>> {
     if out.exists() && !out.is_dir() {
         return Err(NasError::file(out, "exists and is not a folder"));
@@ -225,21 +233,23 @@ fn write_all(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".into());
     let tmp = parent.join(format!(".{name}.export-{}.tmp", std::process::id()));
-    let result =
-        write_into(&tmp, doc, net, inputs, logits).and_then(|names| move_in(&tmp, out, &names));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = std::fs::create_dir_all(&tmp)
+        .map_err(|e| NasError::io(&tmp, e))
+        .and_then(|_| fill(&tmp))
+        .and_then(|names| move_in(&tmp, out, &names));
     let _ = std::fs::remove_dir_all(&tmp);
     result
 }
 
-fn write_into(
+/// Writes the four export files of `net` into `dir`; returns their names.
+pub(crate) fn write_export_files(
     dir: &Path,
     doc: &ExportDoc,
     net: &Network,
     inputs: Tensor,
     logits: Tensor,
-) -> Result<Vec<&'static str>> {
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|e| NasError::io(dir, e))?;
+) -> Result<Vec<String>> {
     let json = serde_json::to_vec_pretty(doc)
         .map_err(|e| NasError::Config(format!("cannot serialise the architecture: {e}")))?;
     atomic::write(&dir.join(ARCHITECTURE_FILE), &json)?;
@@ -261,16 +271,13 @@ fn write_into(
     save(&check, CHECK_FILE)?;
     let py = torch_py::model_py(doc, &net.graph)?;
     atomic::write(&dir.join(MODEL_FILE), py.as_bytes())?;
-    Ok(vec![
-        ARCHITECTURE_FILE,
-        WEIGHTS_FILE,
-        MODEL_FILE,
-        CHECK_FILE,
-    ])
+    Ok([ARCHITECTURE_FILE, WEIGHTS_FILE, MODEL_FILE, CHECK_FILE]
+        .map(String::from)
+        .to_vec())
 }
 
 /// Renames the finished files into `out` (a new folder in one rename, else file by file).
-fn move_in(tmp: &Path, out: &Path, names: &[&str]) -> Result<Vec<PathBuf>> {
+fn move_in(tmp: &Path, out: &Path, names: &[String]) -> Result<Vec<PathBuf>> {
     let files = names.iter().map(|n| out.join(n)).collect();
     if !out.exists() {
         std::fs::rename(tmp, out).map_err(|e| NasError::io(out, e))?;

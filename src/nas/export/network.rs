@@ -46,7 +46,8 @@ pub struct ExportDoc {
     pub flops: u64,
     /// The session's score for this candidate (its last round's row), if it was scored.
     pub score: Option<ScoreDoc>,
-    /// The accuracy measured again at export, with the re-calibrated batch norms.
+    /// The accuracy measured again at export, with the re-calibrated batch norms (for a
+    /// network trained stand-alone by `final`: its validation accuracy after training).
     pub rescored_accuracy: f32,
     pub bn_eps: f64,
     /// Every key of `weights.safetensors`, sorted.
