@@ -2,6 +2,10 @@
 //! architecture.json + weights.safetensors, reproduces check.safetensors's logits; the
 //! weights are exactly the chosen blocks'; bad requests fail by name and write nothing.
 
+mod common;
+
+use common::max_abs_diff;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
@@ -71,20 +75,6 @@ fn chosen_keys(session: &Path, candidate: &str) -> BTreeSet<String> {
         keys.insert(format!("{name}.running_var"));
     }
     keys
-}
-
-fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
-    assert_eq!(a.dims(), b.dims());
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
 }
 
 /// Exports `best` and checks the files against the session and the engine.

@@ -114,16 +114,7 @@ fn final_best_writes_a_consistent_report_and_a_loadable_network() {
     let check =
         candle_core::safetensors::load(out.join("check.safetensors"), &Device::Cpu).unwrap();
     let logits = net.forward(&check["inputs"]).unwrap();
-    let diff = (&logits - &check["logits"])
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
+    let diff = common::max_abs_diff(&logits, &check["logits"]);
     assert!(diff < 1e-6, "reloaded logits differ by {diff}");
 
     // A bad candidate fails by name and leaves OUT without files.

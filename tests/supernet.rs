@@ -2,6 +2,10 @@
 //! re-calibration, weights that carry over template edits, save/load, and our ops against
 //! references (pooling routes gradients to the arg-max, depthwise conv equals candle's).
 
+mod common;
+
+use common::max_abs_diff;
+
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, Var};
@@ -26,19 +30,6 @@ fn small_chain() -> SuperGraph {
         width: 4,
     }
     .build((1, 8, 8), 10)
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
 }
 
 #[test]
