@@ -230,3 +230,57 @@ fn bad_requests_name_the_problem_and_write_nothing() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// `compose` takes the highest-fitness block of every decision: with scores that add one
+/// point per decision for a planted block, it must return exactly the planted candidate.
+#[test]
+fn compose_takes_the_fittest_block_of_every_decision() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("session");
+    tiny_session(
+        &dir,
+        TemplateSpec::Chain {
+            stages: 3,
+            width: 4,
+        },
+    );
+    let (mut session, _) = Session::open(&dir).unwrap();
+    let graph = session.template().unwrap();
+    let round = session.file.rounds.last().unwrap().round;
+    // The planted block: the last enabled block of each decision.
+    let planted: Vec<usize> = graph
+        .decisions
+        .iter()
+        .map(|d| d.enabled().last().unwrap().0)
+        .collect();
+    let all = Candidate::enumerate(&graph, 5000).unwrap();
+    session.rows.retain(|r| r.round != round);
+    for c in &all {
+        let hits = c
+            .choices
+            .iter()
+            .zip(&planted)
+            .filter(|(a, b)| a == b)
+            .count();
+        session
+            .rows
+            .push(nas_navigator::nas::session::CandidateRow {
+                round,
+                candidate: c.to_string(&graph),
+                accuracy: 50.0 + 10.0 * hits as f32,
+                params: 0,
+                flops: 0,
+            });
+    }
+    session.save_candidates().unwrap();
+    let (session, _) = Session::open(&dir).unwrap();
+    let composed = export::compose(&session, &graph).unwrap();
+    assert_eq!(composed.choices, planted);
+    // `compose` is also what export and final accept.
+    let (picked, score) = export::pick(&session, &graph, "compose").unwrap();
+    assert_eq!(picked.choices, planted);
+    assert_eq!(
+        score.map(|s| s.accuracy),
+        Some(50.0 + 10.0 * planted.len() as f32)
+    );
+}

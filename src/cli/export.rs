@@ -14,7 +14,8 @@ pub struct ExportArgs {
     /// Session folder.
     #[arg(long)]
     pub session: PathBuf,
-    /// `best` (highest accuracy of the last round) or a candidate string.
+    /// `best` (highest score of the last round), `compose` (the highest-fitness block of
+    /// every decision, from the last round's statistics) or a candidate string.
     #[arg(long, default_value = "best")]
     pub candidate: String,
     /// Output folder: architecture.json, weights.safetensors, model.py, check.safetensors.

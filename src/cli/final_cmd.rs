@@ -25,7 +25,8 @@ pub struct FinalArgs {
     /// Session folder.
     #[arg(long)]
     pub session: PathBuf,
-    /// `best` (highest score of the last round) or a candidate string.
+    /// `best` (highest score of the last round), `compose` (the highest-fitness block of
+    /// every decision, from the last round's statistics) or a candidate string.
     #[arg(long, default_value = "best")]
     pub candidate: String,
     /// Output folder: report.md, report.json, curves.png and the export files.

@@ -5,6 +5,7 @@
 //! the logits the engine computes for them). Files appear all at once or not at all.
 
 pub mod network;
+pub mod pick;
 pub mod torch_py;
 
 use std::collections::HashMap;
@@ -18,11 +19,12 @@ use crate::nas::error::{NasError, Result};
 use crate::nas::ops::batchnorm::BN_EPS;
 use crate::nas::ops::BnMode;
 use crate::nas::session::{atomic, Session};
-use crate::nas::space::{Candidate, SuperGraph};
+use crate::nas::space::Candidate;
 use crate::nas::trainer::engine::Worker;
 use crate::nas::trainer::score::ScoreBatches;
 use crate::nas::trainer::{Engine, EngineSetup};
 pub use network::{load, ExportDoc, Network, NormDoc, ScoreDoc};
+pub use pick::{compose, pick, BEST, COMPOSE};
 
 pub const ARCHITECTURE_FILE: &str = "architecture.json";
 pub const WEIGHTS_FILE: &str = "weights.safetensors";
@@ -46,43 +48,6 @@ pub struct ExportRequest {
 pub struct ExportReport {
     pub doc: ExportDoc,
     pub files: Vec<PathBuf>,
-}
-
-/// The candidate string and the session's score for it: `best` is the highest accuracy of
-/// the last round; a string takes its latest row, if any.
-pub(crate) fn pick(
-    session: &Session,
-    graph: &SuperGraph,
-    which: &str,
-) -> Result<(Candidate, Option<ScoreDoc>)> {
-    let csv = session.candidates_path();
-    let (text, score) = if which.trim() == "best" {
-        let Some(last) = session.file.rounds.last() else {
-            return Err(NasError::file(&session.dir, "the session has no round yet"));
-        };
-        let best = session
-            .round_rows(last.round)
-            .max_by(|a, b| a.accuracy.total_cmp(&b.accuracy))
-            .ok_or_else(|| {
-                NasError::file(
-                    &csv,
-                    format!("no candidate of round {} scored yet", last.round),
-                )
-            })?;
-        (best.candidate.clone(), Some(best))
-    } else {
-        let text = which.trim().to_string();
-        let row = session.rows.iter().rev().find(|r| r.candidate == text);
-        (text, row)
-    };
-    let candidate = Candidate::parse(graph, &text)
-        .and_then(|c| c.check_allowed(graph).map(|_| c))
-        .map_err(|e| NasError::file(&session.dir, e.to_string()))?;
-    let score = score.map(|r| ScoreDoc {
-        round: r.round,
-        accuracy: r.accuracy,
-    });
-    Ok((candidate, score))
 }
 
 /// Re-calibrates `c`'s batch norms on the scoring batches, exactly as scoring does.
