@@ -31,8 +31,26 @@ pub(crate) fn empty(painter: &egui::Painter, rect: egui::Rect, text: &str) {
 /// Training vs validation accuracy per epoch, as two polylines.
 pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) {
     ui.heading("Accuracy per epoch");
+    let pairs: Vec<(f32, f32)> = state
+        .epochs
+        .iter()
+        .map(|e| (e.train_accuracy, e.val_accuracy))
+        .collect();
+    accuracy_pairs(ui, &pairs, height);
+    for r in state.rounds.iter().rev().take(5) {
+        ui.label(format!(
+            "round {}: best {:.2}%, median {:.2}%",
+            r.round,
+            r.best_accuracy.unwrap_or(f32::NAN),
+            r.median_accuracy.unwrap_or(f32::NAN)
+        ));
+    }
+}
+
+/// (training, validation) accuracy in percent per epoch as two polylines, with a legend.
+pub fn accuracy_pairs(ui: &mut egui::Ui, pairs: &[(f32, f32)], height: f32) {
     let (rect, painter, _) = chart_frame(ui, height);
-    let n = state.epochs.len();
+    let n = pairs.len();
     if n == 0 {
         return empty(&painter, rect, "no epoch yet");
     }
@@ -43,17 +61,15 @@ pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) {
             rect.bottom() - rect.height() * (acc / 100.0).clamp(0.0, 1.0),
         )
     };
-    let train: Vec<egui::Pos2> = state
-        .epochs
+    let train: Vec<egui::Pos2> = pairs
         .iter()
         .enumerate()
-        .map(|(i, e)| point(i, e.train_accuracy))
+        .map(|(i, p)| point(i, p.0))
         .collect();
-    let val: Vec<egui::Pos2> = state
-        .epochs
+    let val: Vec<egui::Pos2> = pairs
         .iter()
         .enumerate()
-        .map(|(i, e)| point(i, e.val_accuracy))
+        .map(|(i, p)| point(i, p.1))
         .collect();
     for (line, colour) in [(train, TRAIN_COLOUR), (val, VAL_COLOUR)] {
         for p in &line {
@@ -66,14 +82,6 @@ pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) {
         ui.colored_label(VAL_COLOUR, "validation");
         ui.label("(0-100 %)");
     });
-    for r in state.rounds.iter().rev().take(5) {
-        ui.label(format!(
-            "round {}: best {:.2}%, median {:.2}%",
-            r.round,
-            r.best_accuracy.unwrap_or(f32::NAN),
-            r.median_accuracy.unwrap_or(f32::NAN)
-        ));
-    }
 }
 
 /// Loss: training per step (live, grey), and training vs validation per epoch.

@@ -9,7 +9,8 @@
 //!   shader), [`scene_frame`], [`camera`], [`scene_input`], [`pick`] (the picking grid),
 //!   [`selection`] (set operations), [`scene_panel`] (controls, legend, hover);
 //! - the other views: [`lego`] (the super-graph editor), [`block_plot`], [`charts`] and
-//!   [`trust_chart`], [`history_view`];
+//!   [`trust_chart`], [`history_view`], [`final_view`], [`final_job`] and [`final_panel`] (the final
+//!   network: trained stand-alone on a thread, or exported);
 //! - the frame: [`panels`], [`toolbar`], [`presentation`];
 //! - scripted and fake runs: [`script`] and [`shot_check`] (`nas-navigator screenshot`),
 //!   [`demo`] (the scene on fake data, for looks and frame-time benchmarks).
@@ -20,6 +21,9 @@ pub mod candidates;
 pub mod charts;
 pub mod colour_scale;
 pub mod demo;
+pub mod final_job;
+pub mod final_panel;
+pub mod final_view;
 pub mod history_view;
 pub mod layout_worker;
 pub mod lego;
@@ -132,6 +136,7 @@ impl Plugin for ViewPlugins {
             presentation::PresentationPlugin,
             sessions::SessionsPlugin,
             history_view::HistoryPlugin,
+            final_view::FinalViewPlugin,
             panels::PanelsPlugin,
         ));
     }

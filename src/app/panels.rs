@@ -10,6 +10,8 @@ use super::block_plot::{self, BlockFocus, BlockStatsView};
 use super::camera::SceneRect;
 use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost};
 use super::charts::{self, ProbeResults};
+use super::final_panel;
+use super::final_view::{FinalRequested, FinalView};
 use super::history_view::{self, HistoryView};
 use super::lego::{self, LegoState};
 use super::presentation::{round_filter_label, Presentation};
@@ -30,6 +32,7 @@ pub enum ViewMode {
     Blocks,
     Charts,
     History,
+    Final,
 }
 
 /// egui 0.36 panels live in a Ui: a background Ui over the whole window to put them in.
@@ -75,6 +78,8 @@ pub struct PanelData<'w, 's> {
     switches: ResMut<'w, RoundSwitches>,
     filter: ResMut<'w, RoundFilter>,
     history: ResMut<'w, HistoryView>,
+    final_view: ResMut<'w, FinalView>,
+    final_requests: MessageWriter<'w, FinalRequested>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -100,6 +105,7 @@ pub fn panels_ui(
             ui.selectable_value(&mut *view, ViewMode::Blocks, "Blocks");
             ui.selectable_value(&mut *view, ViewMode::Charts, "Charts");
             ui.selectable_value(&mut *view, ViewMode::History, "History");
+            ui.selectable_value(&mut *view, ViewMode::Final, "Final network");
             ui.separator();
             if ui
                 .selectable_label(presentation.on, "Presentation (F11)")
@@ -167,7 +173,8 @@ pub fn panels_ui(
             data.stats.received
         ));
     });
-    if *view != ViewMode::Charts && !presentation.on {
+    // Charts and the final network draw their own curves over the whole width.
+    if !matches!(*view, ViewMode::Charts | ViewMode::Final) && !presentation.on {
         egui::Panel::right("side")
             .default_size(330.0)
             .show(&mut root, |ui| {
@@ -226,6 +233,13 @@ pub fn panels_ui(
         ViewMode::History => {
             egui::CentralPanel::default().show(&mut root, |ui| {
                 history_view::draw(ui, &mut data.history, &mut data.filter, &mut requests);
+            });
+        }
+        ViewMode::Final => {
+            egui::CentralPanel::default().show(&mut root, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    final_panel::draw(ui, &mut data.final_view, &mut data.final_requests);
+                });
             });
         }
         ViewMode::Charts => {

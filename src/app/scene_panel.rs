@@ -7,6 +7,7 @@ use bevy_egui::{egui, EguiContexts};
 
 use super::camera::{Orbit, SceneRect};
 use super::candidates::{Accuracy, CandidateNode, Cost};
+use super::final_view::CandidateChosenForFinal;
 use super::panels::ViewMode;
 use super::scatter::{scale_step_colour, SceneDims, SceneIndex};
 use super::scene_input::{Drag, SceneTool};
@@ -61,9 +62,12 @@ pub fn scene_overlay(
     mut dims: ResMut<SceneDims>,
     mut tool: ResMut<SceneTool>,
     mut orbit: ResMut<Orbit>,
-    mut selecting: MessageWriter<SelectionRequested>,
     mut requests: MessageWriter<CommandRequested>,
     mut overlays: ResMut<SceneOverlays>,
+    (mut selecting, mut chosen): (
+        MessageWriter<SelectionRequested>,
+        MessageWriter<CandidateChosenForFinal>,
+    ),
 ) -> Result {
     overlays.0.clear();
     if *view != ViewMode::Scene {
@@ -117,6 +121,24 @@ pub fn scene_overlay(
                         config.strategy = StrategyKind::evolution();
                         config.around = keys;
                         requests.write(CommandRequested(Command::RunRound(config)));
+                    }
+                }
+                let best_picked = selection
+                    .current
+                    .iter()
+                    .filter_map(|e| details.get(*e).ok())
+                    .max_by(|a, b| {
+                        let acc = |x: Option<f32>| x.unwrap_or(f32::NEG_INFINITY);
+                        acc(a.1 .0).total_cmp(&acc(b.1 .0))
+                    })
+                    .map(|(n, _, _)| n.key.clone());
+                if ui
+                    .add_enabled(best_picked.is_some(), egui::Button::new("Final network from the selection"))
+                    .on_hover_text("the selection's best candidate, to train stand-alone or export")
+                    .clicked()
+                {
+                    if let Some(text) = best_picked {
+                        chosen.write(CandidateChosenForFinal(text));
                     }
                 }
                 ui.small("drag: orbit/pan, wheel: zoom, right-drag: pan; Shift adds, Ctrl intersects, Alt removes");

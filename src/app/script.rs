@@ -1,6 +1,7 @@
 //! The scripted session behind `nas-navigator screenshot`: train a little, probe, wait for the
 //! points to be placed, select with a box and a lasso, photograph the 2D and 3D scene, edit a
-//! block, photograph the Lego, block and chart views, then check every picture and exit (with
+//! block, photograph the Lego, block, chart and history views, train the selection's best
+//! candidate stand-alone and photograph the final-network view, then check every picture and exit (with
 //! an error naming the first view that failed). It drives the app through the same messages
 //! and resources the mouse and buttons use.
 
@@ -12,6 +13,7 @@ use bevy::prelude::*;
 use super::block_plot::BlockStatsView;
 use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
 use super::charts::{probe_choice, ProbeResults};
+use super::final_view::{CandidateChosenForFinal, FinalPhase, FinalRequested, FinalView};
 use super::lego::{self, LegoState};
 use super::panels::ViewMode;
 use super::presentation::{capture, Screenshots};
@@ -33,6 +35,7 @@ enum Step {
     Selecting,
     Shot(ShotKind),
     Editing,
+    FinalTraining,
     Verify,
     Finished,
 }
@@ -86,7 +89,8 @@ fn next_shot(kind: ShotKind) -> Step {
         ShotKind::Lego => Step::Shot(ShotKind::Blocks),
         ShotKind::Blocks => Step::Shot(ShotKind::Charts),
         ShotKind::Charts => Step::Shot(ShotKind::History),
-        ShotKind::History => Step::Verify,
+        ShotKind::History => Step::FinalTraining,
+        ShotKind::Final => Step::Verify,
     }
 }
 
@@ -140,6 +144,11 @@ pub fn drive_script(
     mut requests: MessageWriter<CommandRequested>,
     mut selecting: MessageWriter<SelectionRequested>,
     mut exit: MessageWriter<AppExit>,
+    (mut final_view, mut chosen, mut final_requests): (
+        ResMut<FinalView>,
+        MessageWriter<CandidateChosenForFinal>,
+        MessageWriter<FinalRequested>,
+    ),
 ) {
     script.frames += 1;
     if script.step == Step::Finished {
@@ -229,6 +238,40 @@ pub fn drive_script(
             );
             script.go(Step::Shot(ShotKind::Lego));
         }
+        Step::FinalTraining => {
+            if script.frames == 1 {
+                // The selection's best candidate, trained stand-alone for a short schedule.
+                let best = seen
+                    .selection
+                    .current
+                    .iter()
+                    .filter_map(|e| seen.scored.get(*e).ok())
+                    .filter_map(|(n, a, _)| a.0.map(|acc| (n.key.clone(), acc)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                let Some((text, _)) = best else {
+                    return fail(
+                        &mut exit,
+                        &mut script,
+                        "no scored candidate selected".into(),
+                    );
+                };
+                final_view.epochs = 3;
+                final_view.max_steps = 12;
+                chosen.write(CandidateChosenForFinal(text));
+                final_requests.write(FinalRequested::Train);
+                return;
+            }
+            match &final_view.phase {
+                FinalPhase::Done if final_view.report.is_some() => {
+                    script.go(Step::Shot(ShotKind::Final))
+                }
+                FinalPhase::Failed(e) => {
+                    let message = format!("the final network failed: {e}");
+                    fail(&mut exit, &mut script, message)
+                }
+                _ => {}
+            }
+        }
         Step::Shot(kind) => {
             let (view, want_dims) = match kind {
                 ShotKind::Scene2d => (ViewMode::Scene, SceneDims::Flat),
@@ -237,6 +280,7 @@ pub fn drive_script(
                 ShotKind::Blocks => (ViewMode::Blocks, *dims),
                 ShotKind::Charts => (ViewMode::Charts, *dims),
                 ShotKind::History => (ViewMode::History, *dims),
+                ShotKind::Final => (ViewMode::Final, *dims),
             };
             mode.set_if_neq(view);
             dims.set_if_neq(want_dims);

@@ -16,16 +16,18 @@ pub enum ShotKind {
     Blocks,
     Charts,
     History,
+    Final,
 }
 
 impl ShotKind {
-    pub const ALL: [ShotKind; 6] = [
+    pub const ALL: [ShotKind; 7] = [
         ShotKind::Scene2d,
         ShotKind::Scene3d,
         ShotKind::Lego,
         ShotKind::Blocks,
         ShotKind::Charts,
         ShotKind::History,
+        ShotKind::Final,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -36,6 +38,7 @@ impl ShotKind {
             ShotKind::Blocks => "blocks.png",
             ShotKind::Charts => "charts.png",
             ShotKind::History => "history.png",
+            ShotKind::Final => "final.png",
         }
     }
 
@@ -73,7 +76,8 @@ impl ShotKind {
             ShotKind::Lego | ShotKind::Blocks => vec![("block-kind colours", kinds, 40)],
             // Text only: it must not be blank.
             ShotKind::History => vec![],
-            ShotKind::Charts => vec![
+            // The final network's own curve (the side panel is hidden in that view).
+            ShotKind::Charts | ShotKind::Final => vec![
                 ("the training curve's blue", vec![[70, 130, 230]], 20),
                 ("the validation curve's orange", vec![[230, 120, 40]], 20),
             ],

@@ -5,8 +5,6 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -112,7 +110,6 @@ fn request(a: &FinalArgs) -> Result<FinalRequest> {
 /// A control fed by lines typed on the terminal (nothing listens to its events).
 fn terminal_control() -> Control {
     let (tx, commands) = unbounded();
-    let (events, _) = unbounded();
     if std::io::stdin().is_terminal() {
         eprintln!("type p + Enter to pause, r to resume, s to stop (the last finished epoch is kept; --resume continues)");
         let keep = tx.clone();
@@ -136,15 +133,7 @@ fn terminal_control() -> Control {
             }
         });
     }
-    Control {
-        commands,
-        events,
-        interrupt: Arc::new(AtomicBool::new(false)),
-        deferred: Default::default(),
-        checkpoint_requested: false,
-        shutdown_requested: false,
-        keep_alive: Some(tx),
-    }
+    Control::listening_to(commands, Some(tx))
 }
 
 fn bar(len: u64) -> ProgressBar {

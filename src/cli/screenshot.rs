@@ -1,7 +1,7 @@
 //! `nas-navigator screenshot --out DIR`: opens the app on the current display, lets the
 //! scripted session drive it on a small data set (train a little, score, probe, select, edit
 //! a block) and writes one checked PNG per main view into DIR: scene-2d.png, scene-3d.png,
-//! lego.png, blocks.png, charts.png, history.png. Exits non-zero with a one-line error if a view fails.
+//! lego.png, blocks.png, charts.png, history.png, final.png. Exits non-zero with a one-line error if a view fails.
 
 use std::path::PathBuf;
 

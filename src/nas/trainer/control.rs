@@ -24,6 +24,22 @@ pub struct Control {
 }
 
 impl Control {
+    /// A control that takes commands from `commands` and whose events nobody reads (work
+    /// run outside the engine: the final network, exports). `keep_alive` holds the command
+    /// channel open when no other sender exists.
+    pub fn listening_to(commands: Receiver<Command>, keep_alive: Option<Sender<Command>>) -> Self {
+        let (events, _) = crossbeam_channel::bounded(1);
+        Control {
+            commands,
+            events,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            deferred: VecDeque::new(),
+            checkpoint_requested: false,
+            shutdown_requested: false,
+            keep_alive,
+        }
+    }
+
     /// Sends an event; blocks while the channel is full (back-pressure, nothing dropped).
     /// Returns false when nobody listens any more.
     pub fn emit(&self, event: Event) -> bool {

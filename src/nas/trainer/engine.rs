@@ -451,16 +451,7 @@ impl Worker {
 impl Engine {
     /// A control for using a [`Worker`] synchronously, with nobody listening to events.
     pub fn detached_control() -> Control {
-        let (cmd_tx, commands) = bounded(1);
-        let (events, _ev_rx) = bounded(1);
-        Control {
-            commands,
-            events,
-            interrupt: Arc::new(AtomicBool::new(false)),
-            deferred: Default::default(),
-            checkpoint_requested: false,
-            shutdown_requested: false,
-            keep_alive: Some(cmd_tx),
-        }
+        let (keep, commands) = bounded(1);
+        Control::listening_to(commands, Some(keep))
     }
 }
