@@ -217,3 +217,12 @@ fn the_fault_hook_parses_its_two_forms_and_refuses_others() {
     let json = serde_json::to_string(&cfg).unwrap();
     assert!(!json.contains("fault") && !json.contains("Nan"), "{json}");
 }
+
+#[test]
+fn a_loss_counts_as_diverged_when_not_finite_or_far_above_chance() {
+    use nas_navigator::nas::trainer::train::diverged;
+    assert!(!diverged(2.3, 10) && !diverged(40.0, 10));
+    assert!(diverged(f32::NAN, 10) && diverged(f32::INFINITY, 10));
+    // Chance level for 10 classes is ln 10 = 2.3; fifty times that is about 115.
+    assert!(diverged(1e4, 10) && !diverged(100.0, 10));
+}

@@ -29,6 +29,14 @@ pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, usi
     Ok((loss, correct))
 }
 
+/// A loss this many times the chance level (ln of the class count) has exploded.
+pub const EXPLODED: f32 = 50.0;
+
+/// Whether a training loss means the round diverged: not finite, or exploded.
+pub fn diverged(loss: f32, classes: usize) -> bool {
+    !loss.is_finite() || loss > EXPLODED * (classes.max(2) as f32).ln()
+}
+
 impl Worker {
     fn steps_per_epoch(&self, cfg: &RoundConfig) -> usize {
         let full = self.split.train.len() / cfg.batch_size.max(1);
@@ -166,7 +174,7 @@ impl Worker {
             let (loss, ok) = loss_and_correct(&logits, &y)?;
             let loss_value = loss.to_scalar::<f32>()?;
             let loss_value = Fault::apply(cfg.fault, epoch * steps + step, loss_value);
-            if !loss_value.is_finite() {
+            if diverged(loss_value, self.data.classes()) {
                 return Err(NasError::Diverged(format!(
                     "loss is {loss_value} at round {round}, epoch {}, step {}; the last good checkpoint is kept",
                     epoch + 1,
