@@ -226,3 +226,21 @@ fn a_loss_counts_as_diverged_when_not_finite_or_far_above_chance() {
     // Chance level for 10 classes is ln 10 = 2.3; fifty times that is about 115.
     assert!(diverged(1e4, 10) && !diverged(100.0, 10));
 }
+
+#[test]
+fn memory_that_cannot_fit_is_refused_and_io_errors_say_disk_full() {
+    use nas_navigator::nas::memory::{available_bytes, check_fits, describe_io};
+    let e = check_fits(None, "2^70 images").unwrap_err();
+    assert!(e.contains("2^70 images") && e.contains("addressed"), "{e}");
+    assert!(
+        available_bytes().is_some(),
+        "/proc/meminfo is readable on Linux"
+    );
+    let e = check_fits(Some(u64::MAX), "the data set").unwrap_err();
+    assert!(e.contains("would need") && e.contains("available"), "{e}");
+    check_fits(Some(1024), "a little").unwrap();
+    let full = std::io::Error::from_raw_os_error(28);
+    assert!(describe_io(&full).starts_with("disk full"));
+    let missing = std::io::Error::from_raw_os_error(2);
+    assert!(!describe_io(&missing).contains("disk full"));
+}

@@ -157,7 +157,8 @@ fn candidate_graphs() -> [SuperGraph; 2] {
 
 fn candidate(input: &[u8]) -> Result<Outcome, Finding> {
     let text = String::from_utf8_lossy(input);
-    let mut outcome = Ok(());
+    // Refused only if neither graph takes it (a chain string is never an NB201 one).
+    let mut refusals = Vec::new();
     for g in candidate_graphs() {
         match Candidate::parse(&g, &text) {
             Ok(c) => {
@@ -167,8 +168,11 @@ fn candidate(input: &[u8]) -> Result<Outcome, Finding> {
                     return Err(Finding("candidate changed in a round trip".into()));
                 }
             }
-            Err(e) => outcome = Err(e.to_string()),
+            Err(e) => refusals.push(e.to_string()),
         }
     }
-    Ok(outcome)
+    match refusals.len() {
+        2 => Ok(Err(refusals.join("; "))),
+        _ => Ok(Ok(())),
+    }
 }
