@@ -111,3 +111,37 @@ fn a_cycle_or_a_cut_output_is_refused_and_the_template_stays() {
     assert!(!e.is_empty());
     assert_eq!(TemplateDoc::to_json(&g), before);
 }
+
+/// The chain template with every block's `filters` (where it has one) set to `f`.
+fn with_filters(f: u64) -> Value {
+    let mut d = doc();
+    for decision in d["decisions"].as_array_mut().unwrap() {
+        for block in decision["blocks"].as_array_mut().unwrap() {
+            if block.get("filters").is_some() {
+                block["filters"] = json!(f);
+            }
+        }
+    }
+    d
+}
+
+#[test]
+fn absurd_sizes_are_refused_before_anything_is_allocated() {
+    // Found by the session fuzz target: a size so large that the cost arithmetic overflowed.
+    refused(&with_filters(1 << 40), &["numbers per image"]);
+    let mut d = doc();
+    d["decisions"][0]["blocks"][0]["kernel"] = json!((1 << 20) + 1);
+    refused(&d, &["at most 4096"]);
+    let mut d = doc();
+    d["input_shape"]["h"] = json!(0);
+    refused(&d, &["no numbers"]);
+    // 2^20 channels in and out of a 3x3 conv: about 10^13 weights. The template is valid,
+    // but the supernet refuses to allocate what cannot fit.
+    let text = serde_json::to_string(&with_filters(1 << 20)).unwrap();
+    let g = TemplateDoc::parse(&text).unwrap();
+    let e = match nas_navigator::nas::supernet::Supernet::new(g, 0, &candle_core::Device::Cpu) {
+        Ok(_) => panic!("a supernet of 10^13 weights was allocated"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("out of memory") && e.contains("weights"), "{e}");
+}
