@@ -253,6 +253,8 @@ impl TrainArgs {
             recalib_batches: self.recalib_batches,
             score_images: self.score_images,
             seed,
+            // Test hook (NAS_NAVIGATOR_FAULT): see `nas::trainer::fault`.
+            fault: nas_navigator::nas::trainer::Fault::from_env()?,
             ..RoundConfig::default()
         })
     }

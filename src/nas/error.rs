@@ -18,7 +18,7 @@ pub enum NasError {
     // `{:#}` would print it twice.
     #[error("tensor computation failed: {0}")]
     Tensor(candle_core::Error),
-    #[error("{path}: {error}")]
+    #[error("{path}: {}", crate::nas::memory::describe_io(.error))]
     Io {
         path: PathBuf,
         error: std::io::Error,
@@ -29,6 +29,12 @@ pub enum NasError {
     Device(String),
     #[error("training diverged: {0}")]
     Diverged(String),
+    #[error(
+        "the trainer panicked: {0}; it went back to its last checkpoint and takes new commands"
+    )]
+    Panicked(String),
+    #[error("out of memory: {0}")]
+    OutOfMemory(String),
     #[error("{0}")]
     Config(String),
     #[error("the engine stopped before finishing")]
@@ -37,6 +43,12 @@ pub enum NasError {
 
 impl From<candle_core::Error> for NasError {
     fn from(e: candle_core::Error) -> Self {
+        let text = e.to_string();
+        if crate::nas::memory::says_out_of_memory(&text) {
+            return Self::OutOfMemory(format!(
+                "{text}; try a smaller --batch-size or --eval-batch-size, or a smaller template"
+            ));
+        }
         Self::Tensor(e)
     }
 }
@@ -49,10 +61,17 @@ impl NasError {
         }
     }
 
+    /// A problem with a file; an underlying "no space left" is said as "disk full".
     pub fn file(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
+        let what = what.into();
+        let what = if crate::nas::memory::says_disk_full(&what) && !what.contains("disk full") {
+            format!("disk full: {what}")
+        } else {
+            what
+        };
         Self::File {
             path: path.into(),
-            what: what.into(),
+            what,
         }
     }
 }

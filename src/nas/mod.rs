@@ -6,6 +6,8 @@ pub mod device;
 pub mod error;
 pub mod export;
 pub mod final_net;
+pub mod fuzz;
+pub mod memory;
 pub mod ops;
 pub mod search;
 pub mod session;

@@ -8,7 +8,7 @@ pub enum DataError {
     /// The file or folder could not be read at all.
     /// (No `#[source]` here or below: the message carries the cause, and anyhow's `{:#}`
     /// would print it twice.)
-    #[error("{path}: {error}")]
+    #[error("{path}: {}", crate::nas::memory::describe_io(.error))]
     Io {
         path: PathBuf,
         error: std::io::Error,
@@ -44,6 +44,9 @@ pub enum DataError {
     /// The normalisation statistics do not fit the images' channel count.
     #[error("normalisation has {found} mean/std values, expected one per channel ({expected})")]
     Normalisation { expected: usize, found: usize },
+    /// The data set would not fit in the memory available.
+    #[error("{path}: out of memory: {what}")]
+    OutOfMemory { path: PathBuf, what: String },
     /// Building a tensor failed.
     #[error("tensor construction failed: {0}")]
     Tensor(candle_core::Error),
@@ -99,8 +102,11 @@ pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
 /// Decompresses gzip bytes; `path` only names the source in errors.
 pub(crate) fn gunzip(raw: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
     use std::io::Read;
+    // A file that inflates past the memory available is refused, not allowed to abort us.
+    let limit = crate::nas::memory::available_bytes().unwrap_or(u64::MAX);
     let mut out = Vec::with_capacity(raw.len().saturating_mul(4));
     flate2::read::MultiGzDecoder::new(raw)
+        .take(limit)
         .read_to_end(&mut out)
         .map_err(|e| {
             DataError::format(
@@ -111,6 +117,15 @@ pub(crate) fn gunzip(raw: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
                 ),
             )
         })?;
+    if out.len() as u64 >= limit {
+        return Err(DataError::OutOfMemory {
+            path: path.to_path_buf(),
+            what: format!(
+                "inflates past the {} of memory available",
+                crate::nas::memory::human_bytes(limit)
+            ),
+        });
+    }
     Ok(out)
 }
 

@@ -187,7 +187,21 @@ fn probe(path: &Path) -> Result<Shape, DataError> {
 /// Decodes `files` into one CHW byte buffer, on all cores; the earliest failing file wins.
 fn decode_all(files: &[Labelled], shape: Shape, first: &Path) -> Result<ImageSet, DataError> {
     let per_image = shape.channels * shape.height * shape.width;
-    let mut images = vec![0u8; files.len() * per_image];
+    let total = files.len().checked_mul(per_image);
+    let what = format!(
+        "{} images of {}x{}x{}",
+        files.len(),
+        shape.channels,
+        shape.height,
+        shape.width
+    );
+    crate::nas::memory::check_fits(total.map(|t| t as u64), &what).map_err(|what| {
+        DataError::OutOfMemory {
+            path: first.parent().unwrap_or(first).to_path_buf(),
+            what,
+        }
+    })?;
+    let mut images = vec![0u8; total.unwrap_or(0)];
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(16);

@@ -162,8 +162,33 @@ pub struct Cost {
 
 impl std::ops::AddAssign for Cost {
     fn add_assign(&mut self, o: Self) {
-        self.params += o.params;
-        self.flops += o.flops;
+        self.params = self.params.saturating_add(o.params);
+        self.flops = self.flops.saturating_add(o.flops);
+    }
+}
+
+/// The largest kernel, stride or dilation a block may have.
+pub const MAX_WINDOW: usize = 1 << 12;
+/// The most numbers one image's tensor may hold at any node (2^31, 8 GiB of f32).
+pub const MAX_ELEMENTS: usize = 1 << 31;
+
+/// The product of `xs` as u64, saturating (costs of absurd templates stay finite).
+fn prod(xs: &[usize]) -> u64 {
+    xs.iter().fold(1u64, |a, &x| a.saturating_mul(x as u64))
+}
+
+/// Refuses a shape whose tensor per image would hold more than [`MAX_ELEMENTS`] numbers.
+fn check_size(shape: Shape) -> Result<Shape, String> {
+    let elements = match shape {
+        Shape::Image { c, h, w } => c.checked_mul(h).and_then(|ch| ch.checked_mul(w)),
+        Shape::Vector { n } => Some(n),
+    };
+    match elements {
+        Some(0) => Err(format!("gives {shape:?}, which holds no numbers")),
+        Some(n) if n <= MAX_ELEMENTS => Ok(shape),
+        _ => Err(format!(
+            "gives {shape:?}, more than {MAX_ELEMENTS} numbers per image"
+        )),
     }
 }
 
@@ -181,17 +206,17 @@ fn image(shape: Shape) -> Result<(usize, usize, usize), String> {
 }
 
 fn conv_cost(cin: usize, cout: usize, k: usize, groups: usize, oh: usize, ow: usize) -> Cost {
-    let macs = (oh * ow * cout * (cin / groups) * k * k) as u64;
+    let macs = prod(&[oh, ow, cout, cin / groups, k, k]);
     Cost {
-        params: (cout * (cin / groups) * k * k) as u64,
-        flops: 2 * macs,
+        params: prod(&[cout, cin / groups, k, k]),
+        flops: macs.saturating_mul(2),
     }
 }
 
 fn bn_cost(c: usize, h: usize, w: usize) -> Cost {
     Cost {
-        params: 2 * c as u64,
-        flops: 2 * (c * h * w) as u64,
+        params: prod(&[2, c]),
+        flops: prod(&[2, c, h, w]),
     }
 }
 
@@ -207,6 +232,12 @@ impl BlockKind {
     }
 
     fn shape_and_cost(&self, input: Shape) -> Result<(Shape, Cost), String> {
+        check_size(input)?;
+        let (shape, cost) = self.shape_and_cost_unchecked(input)?;
+        Ok((check_size(shape)?, cost))
+    }
+
+    fn shape_and_cost_unchecked(&self, input: Shape) -> Result<(Shape, Cost), String> {
         match self {
             BlockKind::Conv(s) => {
                 let (c, h, w) = image(input)?;
@@ -226,7 +257,7 @@ impl BlockKind {
                 if s.batch_norm {
                     cost += bn_cost(f, oh, ow);
                 } else {
-                    cost.params += f as u64; // bias
+                    cost.params = cost.params.saturating_add(f as u64); // bias
                 }
                 Ok((Shape::Image { c: f, h: oh, w: ow }, cost))
             }
@@ -243,7 +274,7 @@ impl BlockKind {
                 if s.batch_norm {
                     cost += bn_cost(f, oh, ow);
                 } else {
-                    cost.params += f as u64;
+                    cost.params = cost.params.saturating_add(f as u64);
                 }
                 Ok((Shape::Image { c: f, h: oh, w: ow }, cost))
             }
@@ -251,6 +282,11 @@ impl BlockKind {
                 let (c, h, w) = image(input)?;
                 if p.kernel == 0 || p.stride == 0 {
                     return Err("pool kernel and stride must be at least 1".into());
+                }
+                if p.kernel.max(p.stride) > MAX_WINDOW {
+                    return Err(format!(
+                        "pool kernel and stride must be at most {MAX_WINDOW}"
+                    ));
                 }
                 let (oh, ow) = if p.stride == 1 {
                     if p.kernel.is_multiple_of(2) {
@@ -263,7 +299,7 @@ impl BlockKind {
                     }
                     ((h - p.kernel) / p.stride + 1, (w - p.kernel) / p.stride + 1)
                 };
-                let flops = (c * oh * ow * p.kernel * p.kernel) as u64;
+                let flops = prod(&[c, oh, ow, p.kernel, p.kernel]);
                 Ok((Shape::Image { c, h: oh, w: ow }, Cost { params: 0, flops }))
             }
             BlockKind::Identity | BlockKind::Zero => Ok((input, Cost::default())),
@@ -280,19 +316,25 @@ impl BlockKind {
                         if d.pre_bn_relu {
                             cost += bn_cost(c, h, w);
                         }
-                        cost.flops += (c * h * w) as u64;
+                        cost += Cost {
+                            params: 0,
+                            flops: prod(&[c, h, w]),
+                        };
                         c
                     }
                     Shape::Vector { n } => n,
                 };
                 let mut last = features;
-                if d.hidden > 0 {
-                    cost.params += (last * d.hidden + d.hidden) as u64;
-                    cost.flops += 2 * (last * d.hidden) as u64;
-                    last = d.hidden;
+                for width in [d.hidden, d.classes] {
+                    if width == 0 {
+                        continue;
+                    }
+                    cost += Cost {
+                        params: prod(&[last, width]).saturating_add(width as u64),
+                        flops: prod(&[2, last, width]),
+                    };
+                    last = width;
                 }
-                cost.params += (last * d.classes + d.classes) as u64;
-                cost.flops += 2 * (last * d.classes) as u64;
                 Ok((Shape::Vector { n: d.classes }, cost))
             }
             BlockKind::Residual(r) => {
@@ -345,6 +387,11 @@ fn check_conv(kernel: usize, stride: usize, dilation: usize) -> Result<(), Strin
     }
     if stride == 0 || dilation == 0 {
         return Err("stride and dilation must be at least 1".into());
+    }
+    if kernel.max(stride).max(dilation) > MAX_WINDOW {
+        return Err(format!(
+            "kernel {kernel}, stride {stride} and dilation {dilation} must each be at most {MAX_WINDOW}"
+        ));
     }
     Ok(())
 }

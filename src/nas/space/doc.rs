@@ -134,9 +134,9 @@ impl TemplateDoc {
 
     /// Parses and validates a template from JSON text.
     pub fn parse(text: &str) -> Result<SuperGraph, SpaceError> {
-        let doc: TemplateDoc = serde_json::from_str(text).map_err(|e| {
-            SpaceError::Doc(format!("line {} column {}: {e}", e.line(), e.column()))
-        })?;
+        // serde's message ends with "at line L column C".
+        let doc: TemplateDoc =
+            serde_json::from_str(text).map_err(|e| SpaceError::Doc(e.to_string()))?;
         doc.into_graph()
     }
 }

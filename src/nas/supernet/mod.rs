@@ -46,6 +46,17 @@ impl Supernet {
     /// Fresh weights for every block of the (validated) template, seeded per weight name.
     pub fn new(graph: SuperGraph, seed: u64, device: &Device) -> Result<Self> {
         let report = graph.validate()?;
+        // Weights (and their optimiser state) that cannot fit are refused, not allocated.
+        let params = report
+            .edge_costs
+            .values()
+            .flatten()
+            .fold(0u64, |a, c| a.saturating_add(c.params));
+        crate::nas::memory::check_fits(
+            params.checked_mul(4),
+            &format!("the supernet's {params} weights"),
+        )
+        .map_err(NasError::OutOfMemory)?;
         let mut modules = HashMap::new();
         let mut steps = Vec::new();
         for &edge in &report.edge_order {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fault::Fault;
 use crate::nas::ops::{OptimizerConfig, OptimizerKind};
 use crate::nas::search::strategy::StrategyKind;
 
@@ -33,6 +34,9 @@ pub struct RoundConfig {
     /// its population from them, random search samples their neighbourhood).
     #[serde(default)]
     pub around: Vec<String>,
+    /// Test hook: a fault to inject while training (see [`Fault`]); never saved.
+    #[serde(skip)]
+    pub fault: Option<Fault>,
 }
 
 fn random() -> StrategyKind {
@@ -63,6 +67,7 @@ impl Default for RoundConfig {
             seed: 0,
             strategy: StrategyKind::Random,
             around: Vec::new(),
+            fault: None,
         }
     }
 }

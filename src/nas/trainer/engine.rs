@@ -1,6 +1,6 @@
 //! The engine thread: owns the data, the supernet, the optimiser and the session; runs
 //! commands one at a time and streams events. A failure is reported as an event and the
-//! engine stays up; a panic in it is caught and reported too.
+//! engine stays up; a panic in a command is caught and reported too (see `recover`).
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -12,6 +12,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::control::Control;
 use super::protocol::{Command, Event};
+use super::recover::{load_optimizer, panic_text};
 use crate::nas::data::{self, Augment, Dataset, DatasetSpec, Normalisation, Split};
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::{NasError, Result};
@@ -150,13 +151,6 @@ impl Engine {
     }
 }
 
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
-}
-
 fn run_thread(setup: EngineSetup, control: Control, events: Sender<Event>) {
     let errors = events.clone();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
@@ -272,13 +266,7 @@ impl Worker {
                     ));
                 }
             }
-            if let (Some(r), true) = (s.file.rounds.last(), s.optimizer_path().is_file()) {
-                let mut opt = Optimizer::new(r.config.optimizer);
-                let state = candle_core::safetensors::load(s.optimizer_path(), &device)
-                    .map_err(|e| NasError::file(s.optimizer_path(), e.to_string()))?;
-                opt.load_state(&state, &device)?;
-                optimizer = Some(opt);
-            }
+            optimizer = load_optimizer(s, &device)?;
         }
         Ok(Prepared {
             data,
@@ -304,17 +292,8 @@ impl Worker {
                 },
             };
             let outcome = match cmd {
-                Command::RunRound(cfg) => self.run_round(cfg).map(|_| ()),
-                Command::Score(list) => self.score_strings(&list).map(|_| ()),
-                Command::Probe { candidates, config } => {
-                    self.run_probes(&candidates, &config).map(|_| ())
-                }
-                Command::SetTemplate(doc) => self.set_template(*doc),
-                Command::BranchFrom(round) => self.branch_from(round),
-                Command::Checkpoint => self.checkpoint(),
-                Command::RecordEdits(edits) => self.record_edits(edits),
                 Command::Shutdown => return,
-                Command::Pause | Command::Resume | Command::Stop => Ok(()),
+                cmd => self.execute_guarded(cmd),
             };
             match outcome {
                 Ok(()) => {}
@@ -327,6 +306,22 @@ impl Worker {
                     });
                 }
             }
+        }
+    }
+
+    /// Runs one command (not `Shutdown`) to its end.
+    pub fn execute(&mut self, cmd: Command) -> Result<()> {
+        match cmd {
+            Command::RunRound(cfg) => self.run_round(cfg).map(|_| ()),
+            Command::Score(list) => self.score_strings(&list).map(|_| ()),
+            Command::Probe { candidates, config } => {
+                self.run_probes(&candidates, &config).map(|_| ())
+            }
+            Command::SetTemplate(doc) => self.set_template(*doc),
+            Command::BranchFrom(round) => self.branch_from(round),
+            Command::Checkpoint => self.checkpoint(),
+            Command::RecordEdits(edits) => self.record_edits(edits),
+            Command::Shutdown | Command::Pause | Command::Resume | Command::Stop => Ok(()),
         }
     }
 

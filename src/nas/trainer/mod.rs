@@ -4,7 +4,9 @@
 pub mod config;
 pub mod control;
 pub mod engine;
+pub mod fault;
 pub mod protocol;
+pub mod recover;
 pub mod replay;
 pub mod score;
 pub mod standalone;
@@ -12,4 +14,5 @@ pub mod train;
 
 pub use config::RoundConfig;
 pub use engine::{Engine, EngineHandle, EngineSetup};
+pub use fault::Fault;
 pub use protocol::{Command, Event};

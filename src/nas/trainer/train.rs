@@ -8,6 +8,7 @@ use rand::seq::SliceRandom;
 
 use super::config::RoundConfig;
 use super::engine::Worker;
+use super::fault::Fault;
 use super::protocol::{EpochSummary, Event, RoundSummary, StepProgress};
 use crate::nas::data::make_batch;
 use crate::nas::error::{NasError, Result};
@@ -26,6 +27,14 @@ pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, usi
         .sum_all()?
         .to_scalar::<u32>()? as usize;
     Ok((loss, correct))
+}
+
+/// A loss this many times the chance level (ln of the class count) has exploded.
+pub const EXPLODED: f32 = 50.0;
+
+/// Whether a training loss means the round diverged: not finite, or exploded.
+pub fn diverged(loss: f32, classes: usize) -> bool {
+    !loss.is_finite() || loss > EXPLODED * (classes.max(2) as f32).ln()
 }
 
 impl Worker {
@@ -108,7 +117,12 @@ impl Worker {
         if let Some(last) = session.file.rounds.last() {
             if !last.finished {
                 let done = session.round_rows(last.round).count();
-                return Ok((last.round, last.config.clone(), last.epochs_done, done));
+                // The round resumes with its own settings; only the test hook is the caller's.
+                let cfg = RoundConfig {
+                    fault: requested.fault,
+                    ..last.config.clone()
+                };
+                return Ok((last.round, cfg, last.epochs_done, done));
             }
         }
         let round = session.file.rounds.len() + 1;
@@ -159,7 +173,8 @@ impl Worker {
             let logits = self.supernet.forward(&x, &candidate, BnMode::Train)?;
             let (loss, ok) = loss_and_correct(&logits, &y)?;
             let loss_value = loss.to_scalar::<f32>()?;
-            if !loss_value.is_finite() {
+            let loss_value = Fault::apply(cfg.fault, epoch * steps + step, loss_value);
+            if diverged(loss_value, self.data.classes()) {
                 return Err(NasError::Diverged(format!(
                     "loss is {loss_value} at round {round}, epoch {}, step {}; the last good checkpoint is kept",
                     epoch + 1,
