@@ -9,7 +9,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     // Never show a Rust panic message or backtrace to a user: report one line instead.
+    // The engine thread catches its own panics and reports them as one error event.
     std::panic::set_hook(Box::new(|info| {
+        if std::thread::current().name() == Some("nas-engine") {
+            return;
+        }
         let msg = info
             .payload()
             .downcast_ref::<&str>()

@@ -214,3 +214,32 @@ fn damaged_or_newer_session_files_are_named_and_left_alone() {
         }
     }
 }
+
+/// A panic in the engine thread is caught there: the CLI says it in one `error:` line, with
+/// no Rust panic text, and exits non-zero.
+#[test]
+fn a_trainer_panic_is_one_error_line_on_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s");
+    let s = session.to_str().unwrap();
+    let mut args = vec!["round", "--session", s];
+    args.extend_from_slice(TINY);
+    run_ok(&args);
+    let out = run_env(
+        &["round", "--session", s, "--epochs", "1", "--max-steps", "3"],
+        &[("NAS_NAVIGATOR_FAULT", "panic-at-step:2")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("injected fault"), "{err}");
+    for bad in [
+        "internal failure",
+        "RUST_BACKTRACE",
+        "stack backtrace",
+        "src/",
+    ] {
+        assert!(!err.contains(bad), "`{bad}` on stderr: {err}");
+    }
+}
