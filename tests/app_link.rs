@@ -380,3 +380,72 @@ fn opening_a_session_restarts_the_engine_and_clears_the_views() {
     assert_eq!(app.world().get::<Accuracy>(e), Some(&Accuracy(Some(60.0))));
     assert_eq!(app.world().get::<ScoredInRound>(e), Some(&ScoredInRound(2)));
 }
+
+/// A panic in the real engine's thread reaches the app as an error; the app keeps running
+/// and the same engine trains the next round.
+#[test]
+fn a_trainer_panic_is_reported_and_the_next_round_runs() {
+    use nas_navigator::nas::data::DatasetSpec;
+    use nas_navigator::nas::device::DeviceChoice;
+    use nas_navigator::nas::trainer::{Engine, EngineSetup, Fault, RoundConfig};
+    let handle = Engine::spawn(EngineSetup {
+        dataset: DatasetSpec::Digits,
+        template: TemplateSpec::Chain {
+            stages: 3,
+            width: 4,
+        },
+        device: DeviceChoice::Cpu,
+        session_dir: None,
+        seed: 3,
+        val_fraction: 0.1,
+        event_capacity: 64,
+    });
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(EnginePlugins);
+    app.insert_resource(EngineLink::from_handle(handle));
+    let round = RoundConfig {
+        epochs: 1,
+        batch_size: 32,
+        max_steps_per_epoch: 4,
+        warmup_steps: 1,
+        candidates: 4,
+        recalib_batches: 1,
+        score_images: 64,
+        epoch_eval_candidates: 1,
+        ..RoundConfig::default()
+    };
+    let until = |app: &mut App, what: &str, done: &dyn Fn(&RunState) -> bool| {
+        let start = std::time::Instant::now();
+        while !done(app.world().resource::<RunState>()) {
+            app.update();
+            assert!(start.elapsed().as_secs() < 120, "{what}: timed out");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    let faulty = RoundConfig {
+        fault: Some(Fault::PanicAtStep(2)),
+        ..round.clone()
+    };
+    app.world_mut()
+        .write_message(CommandRequested(Command::RunRound(faulty)));
+    until(&mut app, "the panic", &|s| s.phase == Phase::Failed);
+    let said = app.world().resource::<RunState>().messages.join(" | ");
+    assert!(
+        said.contains("panicked") && said.contains("injected fault"),
+        "{said}"
+    );
+    assert!(app.world().resource::<RunState>().rounds.is_empty());
+
+    app.world_mut()
+        .write_message(CommandRequested(Command::RunRound(round)));
+    until(&mut app, "the next round", &|s| {
+        s.rounds.len() == 1 && s.phase == Phase::Idle
+    });
+    let world = app.world_mut();
+    let scored = world
+        .query::<&Accuracy>()
+        .iter(world)
+        .filter(|a| a.0.is_some())
+        .count();
+    assert!(scored >= 1, "the next round scored nothing");
+}
