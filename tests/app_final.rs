@@ -159,3 +159,48 @@ fn without_a_session_folder_the_view_says_why() {
         other => panic!("expected a failure, got {other:?}"),
     }
 }
+
+/// "Final network from the selection" skips candidates whose blocks were disabled since
+/// they were scored, however well they scored.
+#[test]
+fn the_selections_best_is_one_the_template_still_allows() {
+    use nas_navigator::app::candidates::{Accuracy, CandidateNode, TemplateGraph};
+    use nas_navigator::app::final_view::best_allowed;
+    use nas_navigator::nas::space::Candidate;
+    let mut graph = TemplateSpec::Chain {
+        stages: 3,
+        width: 4,
+    }
+    .build((1, 8, 8), 10);
+    let node = |c: &Candidate, g: &nas_navigator::nas::space::SuperGraph| CandidateNode {
+        key: c.to_string(g),
+        choices: c.choices.clone(),
+    };
+    let mut high = Candidate {
+        choices: vec![0; graph.decisions.len()],
+    };
+    high.choices[0] = 1;
+    let low = Candidate {
+        choices: vec![0; graph.decisions.len()],
+    };
+    let nodes = [node(&high, &graph), node(&low, &graph)];
+    let accs = [Accuracy(Some(90.0)), Accuracy(Some(60.0))];
+    let unscored = (node(&low, &graph), Accuracy(None));
+    let pairs = || {
+        nodes
+            .iter()
+            .zip(accs.iter())
+            .chain([(&unscored.0, &unscored.1)])
+    };
+    let before = TemplateGraph(graph.clone());
+    assert_eq!(
+        best_allowed(pairs(), Some(&before)),
+        Some(nodes[0].key.clone())
+    );
+    graph.decisions[0].blocks[1].enabled = false;
+    let after = TemplateGraph(graph);
+    assert_eq!(
+        best_allowed(pairs(), Some(&after)),
+        Some(nodes[1].key.clone())
+    );
+}

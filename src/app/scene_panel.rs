@@ -6,8 +6,8 @@ use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts};
 
 use super::camera::{Orbit, SceneRect};
-use super::candidates::{Accuracy, CandidateNode, Cost};
-use super::final_view::CandidateChosenForFinal;
+use super::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
+use super::final_view::{best_allowed, CandidateChosenForFinal};
 use super::panels::ViewMode;
 use super::scatter::{scale_step_colour, SceneDims, SceneIndex};
 use super::scene_input::{Drag, SceneTool};
@@ -64,9 +64,10 @@ pub fn scene_overlay(
     mut orbit: ResMut<Orbit>,
     mut requests: MessageWriter<CommandRequested>,
     mut overlays: ResMut<SceneOverlays>,
-    (mut selecting, mut chosen): (
+    (mut selecting, mut chosen, graph): (
         MessageWriter<SelectionRequested>,
         MessageWriter<CandidateChosenForFinal>,
+        Option<Res<TemplateGraph>>,
     ),
 ) -> Result {
     overlays.0.clear();
@@ -123,18 +124,13 @@ pub fn scene_overlay(
                         requests.write(CommandRequested(Command::RunRound(config)));
                     }
                 }
-                let best_picked = selection
-                    .current
-                    .iter()
-                    .filter_map(|e| details.get(*e).ok())
-                    .max_by(|a, b| {
-                        let acc = |x: Option<f32>| x.unwrap_or(f32::NEG_INFINITY);
-                        acc(a.1 .0).total_cmp(&acc(b.1 .0))
-                    })
-                    .map(|(n, _, _)| n.key.clone());
+                let best_picked = best_allowed(
+                    selection.current.iter().filter_map(|e| details.get(*e).ok()).map(|(n, a, _)| (n, a)),
+                    graph.as_deref(),
+                );
                 if ui
                     .add_enabled(best_picked.is_some(), egui::Button::new("Final network from the selection"))
-                    .on_hover_text("the selection's best candidate, to train stand-alone or export")
+                    .on_hover_text("the selection's best candidate that the template still allows, to train stand-alone or export")
                     .clicked()
                 {
                     if let Some(text) = best_picked {

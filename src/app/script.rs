@@ -13,7 +13,9 @@ use bevy::prelude::*;
 use super::block_plot::BlockStatsView;
 use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
 use super::charts::{probe_choice, ProbeResults};
-use super::final_view::{CandidateChosenForFinal, FinalPhase, FinalRequested, FinalView};
+use super::final_view::{
+    best_allowed, CandidateChosenForFinal, FinalPhase, FinalRequested, FinalView,
+};
 use super::lego::{self, LegoState};
 use super::panels::ViewMode;
 use super::presentation::{capture, Screenshots};
@@ -241,19 +243,16 @@ pub fn drive_script(
         Step::FinalTraining => {
             if script.frames == 1 {
                 // The selection's best candidate, trained stand-alone for a short schedule.
-                let best = seen
-                    .selection
-                    .current
-                    .iter()
-                    .filter_map(|e| seen.scored.get(*e).ok())
-                    .filter_map(|(n, a, _)| a.0.map(|acc| (n.key.clone(), acc)))
-                    .max_by(|a, b| a.1.total_cmp(&b.1));
-                let Some((text, _)) = best else {
-                    return fail(
-                        &mut exit,
-                        &mut script,
-                        "no scored candidate selected".into(),
-                    );
+                let selected = seen.selection.current.iter();
+                let best = best_allowed(
+                    selected
+                        .filter_map(|e| seen.scored.get(*e).ok())
+                        .map(|(n, a, _)| (n, a)),
+                    seen.graph.as_deref(),
+                );
+                let Some(text) = best else {
+                    let why = "no selected candidate is allowed by the edited template";
+                    return fail(&mut exit, &mut script, why.into());
                 };
                 final_view.epochs = 3;
                 final_view.max_steps = 12;
