@@ -1,4 +1,5 @@
-//! Times one convolution shape with candle's conv2d and with ours (forward and backward).
+//! Times convolution shapes with candle's conv2d, our candle-op im2col and our gemm op
+//! (forward, and forward + backward with every gradient).
 
 use std::time::Instant;
 
@@ -37,7 +38,7 @@ fn main() -> candle_core::Result<()> {
             "n{n} c{c} f{f} {hw}x{hw} k{k}: {:.0} MFLOP forward",
             flops / 1e6
         );
-        for imp in [ConvImpl::Candle, ConvImpl::Im2col] {
+        for imp in [ConvImpl::Candle, ConvImpl::Im2col, ConvImpl::Gemm] {
             time(&format!("  {imp:?} forward"), 5, || {
                 conv2d_with(imp, x.as_tensor(), w.as_tensor(), 1, 1, 1)?;
                 Ok(())

@@ -3,6 +3,8 @@
 
 pub mod batchnorm;
 pub mod conv;
+pub mod conv_op;
+pub mod im2col;
 pub mod init;
 pub mod optim;
 pub mod pool;
