@@ -1,5 +1,5 @@
 //! Times convolution shapes with candle's conv2d, our candle-op im2col and our gemm op
-//! (forward, and forward + backward with every gradient).
+//! (forward, and forward + backward with every gradient), and depthwise convs both ways.
 
 use std::time::Instant;
 
@@ -45,6 +45,15 @@ fn main() -> candle_core::Result<()> {
             })?;
             time(&format!("  {imp:?} forward+backward"), 3, || {
                 let y = conv2d_with(imp, x.as_tensor(), w.as_tensor(), 1, 1, 1)?;
+                y.sum_all()?.backward()?;
+                Ok(())
+            })?;
+        }
+        // Depthwise 3x3 (the sep3 block's first half): shifted windows against our op.
+        let wd = Var::from_tensor(&Tensor::randn(0f32, 0.1f32, (c, 1, 3, 3), &dev)?)?;
+        for imp in [ConvImpl::Depthwise, ConvImpl::Gemm] {
+            time(&format!("  {imp:?} depthwise 3x3 fwd+bwd"), 3, || {
+                let y = conv2d_with(imp, x.as_tensor(), wd.as_tensor(), 1, 1, c)?;
                 y.sum_all()?.backward()?;
                 Ok(())
             })?;

@@ -1,10 +1,12 @@
 //! Our CPU conv op (`ops::conv_op`) against candle's conv2d, forward and both gradients, in
 //! f64 and f32, over kernel sizes, strides, dilations, odd and non-square images; plus a
-//! finite-difference check, bit-exact repeats and the skipped input gradient of raw data.
+//! finite-difference check, bit-exact repeats, the skipped input gradient of raw data, and
+//! the depthwise op against candle's grouped conv2d.
 
 use candle_core::{DType, Device, Tensor, Var};
 use nas_navigator::nas::ops::conv::{conv2d_with, ConvImpl};
 use nas_navigator::nas::ops::conv_op::conv2d_gemm;
+use nas_navigator::nas::ops::dw_op::depthwise_conv2d;
 
 /// Largest |a - b| over the largest |b| (0 when both are all zeros).
 fn rel_err(a: &Tensor, b: &Tensor) -> f64 {
@@ -254,4 +256,43 @@ fn rejects_mismatched_channels_and_other_dtypes() {
     let x16 = Tensor::zeros((1, 4, 5, 5), DType::F16, &dev).unwrap();
     let w16 = Tensor::zeros((2, 4, 3, 3), DType::F16, &dev).unwrap();
     assert!(conv2d_gemm(&x16, &w16, 1, 1, 1).is_err());
+}
+
+/// Depthwise output and gradients, by our op or candle's grouped conv2d.
+fn run_depthwise(case: &Case, ours: bool) -> Vec<Tensor> {
+    let x = Var::from_tensor(&rand(&[case.n, case.c, case.h, case.w], 8, 0., 1.)).unwrap();
+    let w = Var::from_tensor(&rand(&[case.c, 1, case.k, case.k], 9, 0., 0.3)).unwrap();
+    let (pad, s, d) = (case.dilation * (case.k - 1) / 2, case.stride, case.dilation);
+    let y = if ours {
+        depthwise_conv2d(x.as_tensor(), w.as_tensor(), pad, s, d).unwrap()
+    } else {
+        x.as_tensor()
+            .conv2d(w.as_tensor(), pad, s, d, case.c)
+            .unwrap()
+    };
+    let r = rand(y.dims(), 10, 0., 1.);
+    let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
+    vec![
+        y.clone(),
+        grads.get(x.as_tensor()).unwrap().clone(),
+        grads.get(w.as_tensor()).unwrap().clone(),
+    ]
+}
+
+#[test]
+fn depthwise_matches_candle_grouped_conv2d_in_f64() {
+    for case in cases() {
+        let theirs = run_depthwise(&case, false);
+        let ours = run_depthwise(&case, true);
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            let e = rel_err(a, b);
+            assert!(
+                e < 1e-10,
+                "k{} s{} d{} output {i}: {e}",
+                case.k,
+                case.stride,
+                case.dilation
+            );
+        }
+    }
 }

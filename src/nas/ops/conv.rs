@@ -1,18 +1,20 @@
 //! Convolutions with "same" padding. On the CPU, dense convs run our own op (im2col + gemm,
 //! `conv_op.rs`; candle's CPU conv2d reaches about a quarter of its own gemm, and its input
-//! gradient is a naive transposed conv); depthwise convs sum shifted windows. Other devices
-//! use candle's conv2d, and the alternatives stay selectable for `examples/conv_micro.rs`.
+//! gradient is a naive transposed conv) and depthwise convs direct loops (`dw_op.rs`). Other
+//! devices use candle's conv2d and shifted-window sums for depthwise; the alternatives stay
+//! selectable for `examples/conv_micro.rs`.
 
 use candle_core::{Result, Tensor};
 
 use super::conv_op::conv2d_gemm;
+use super::dw_op::depthwise_conv2d;
 use super::pool::subsample;
 
 /// Which implementation `conv2d_same` uses; `Candle` is kept to compare against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvImpl {
-    /// Our CPU op (`conv_op.rs`) for dense convs, shifted-window sums for depthwise (the
-    /// default); candle's conv2d off the CPU.
+    /// Our CPU ops (the default): im2col + gemm for dense convs (`conv_op.rs`), direct loops
+    /// for depthwise (`dw_op.rs`); candle's conv2d and shifted windows off the CPU.
     Gemm,
     /// im2col from candle ops + one candle matmul for dense convs, shifted windows for
     /// depthwise.
@@ -55,6 +57,9 @@ pub fn conv2d_with(
             conv2d_gemm(x, weight, pad, stride, dilation)
         }
         ConvImpl::Gemm if groups == 1 => x.conv2d(weight, pad, stride, dilation, groups),
+        ConvImpl::Gemm if groups == c && cin_g == 1 && f == c && x.device().is_cpu() => {
+            depthwise_conv2d(x, weight, pad, stride, dilation)
+        }
         ConvImpl::Im2col if groups == 1 => {
             let y = im2col_conv(x, weight, dilation)?;
             if stride > 1 {

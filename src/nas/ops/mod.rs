@@ -4,6 +4,7 @@
 pub mod batchnorm;
 pub mod conv;
 pub mod conv_op;
+pub mod dw_op;
 pub mod im2col;
 pub mod init;
 pub mod optim;
