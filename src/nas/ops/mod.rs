@@ -2,6 +2,7 @@
 //! test and can later replace with faster kernels.
 
 pub mod batchnorm;
+pub mod bn_op;
 pub mod conv;
 pub mod conv_op;
 pub mod dw_op;
