@@ -10,6 +10,7 @@ pub mod im2col;
 pub mod init;
 pub mod optim;
 pub mod pool;
+pub mod pool_op;
 
 pub use batchnorm::{BatchNorm, BnMode};
 pub use optim::{cosine_lr, Optimizer, OptimizerConfig, OptimizerKind};
