@@ -1,5 +1,6 @@
-//! Our own ops over candle (pooling, batch norm, optimisers, init), kept behind functions we
-//! test and can later replace with faster kernels.
+//! Our own ops over candle (conv, pooling, batch norm, optimisers, init), kept behind
+//! functions we test. On the CPU, conv, depthwise conv, batch norm + ReLU and pooling are
+//! custom ops of our own (`*_op.rs`); other devices get compositions of candle ops.
 
 pub mod batchnorm;
 pub mod bn_op;
