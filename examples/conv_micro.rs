@@ -1,4 +1,5 @@
-//! Times one convolution shape with candle's conv2d and with ours (forward and backward).
+//! Times convolution shapes with candle's conv2d, our candle-op im2col and our gemm op
+//! (forward, and forward + backward with every gradient), and depthwise convs both ways.
 
 use std::time::Instant;
 
@@ -37,13 +38,22 @@ fn main() -> candle_core::Result<()> {
             "n{n} c{c} f{f} {hw}x{hw} k{k}: {:.0} MFLOP forward",
             flops / 1e6
         );
-        for imp in [ConvImpl::Candle, ConvImpl::Im2col] {
+        for imp in [ConvImpl::Candle, ConvImpl::Im2col, ConvImpl::Gemm] {
             time(&format!("  {imp:?} forward"), 5, || {
                 conv2d_with(imp, x.as_tensor(), w.as_tensor(), 1, 1, 1)?;
                 Ok(())
             })?;
             time(&format!("  {imp:?} forward+backward"), 3, || {
                 let y = conv2d_with(imp, x.as_tensor(), w.as_tensor(), 1, 1, 1)?;
+                y.sum_all()?.backward()?;
+                Ok(())
+            })?;
+        }
+        // Depthwise 3x3 (the sep3 block's first half): shifted windows against our op.
+        let wd = Var::from_tensor(&Tensor::randn(0f32, 0.1f32, (c, 1, 3, 3), &dev)?)?;
+        for imp in [ConvImpl::Depthwise, ConvImpl::Gemm] {
+            time(&format!("  {imp:?} depthwise 3x3 fwd+bwd"), 3, || {
+                let y = conv2d_with(imp, x.as_tensor(), wd.as_tensor(), 1, 1, c)?;
                 y.sum_all()?.backward()?;
                 Ok(())
             })?;

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
             .unwrap_or_else(|| "unknown failure".into());
         eprintln!("error: internal failure: {msg}");
     }));
+    nas_navigator::nas::device::tune_allocator();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,

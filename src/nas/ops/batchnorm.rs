@@ -1,9 +1,12 @@
 //! Batch norm over NCHW with three modes: training (batch stats, EMA of running stats),
-//! calibration (batch stats, cumulative average of running stats) and evaluation.
+//! calibration (batch stats, cumulative average of running stats) and evaluation, fused
+//! with the ReLU that follows it on the CPU (`bn_op.rs`); candle ops on other devices.
 
 use std::sync::Mutex;
 
 use candle_core::{DType, Device, Result, Tensor, Var};
+
+use super::bn_op::{bn_act, channel_stats};
 
 /// How batch norm behaves in one forward pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +101,51 @@ impl BatchNorm {
     }
 
     pub fn forward(&self, x: &Tensor, mode: BnMode) -> Result<Tensor> {
+        self.forward_act(x, mode, false)
+    }
+
+    /// Batch norm, then ReLU when `relu`: one fused op on the CPU.
+    pub fn forward_act(&self, x: &Tensor, mode: BnMode, relu: bool) -> Result<Tensor> {
+        if !x.device().is_cpu() {
+            let y = self.forward_ops(x, mode)?;
+            return if relu { y.relu() } else { Ok(y) };
+        }
+        let stats = match mode {
+            BnMode::Eval => {
+                let s = self.lock();
+                Tensor::stack(&[&s.mean, &s.var], 0)?.to_dtype(x.dtype())?
+            }
+            BnMode::Train | BnMode::Calibrate => {
+                let stats = channel_stats(x)?;
+                let (n, _, h, w) = x.dims4()?;
+                let batch = stats.to_dtype(DType::F32)?;
+                self.record(&batch.get(0)?, &batch.get(1)?, mode, (n * h * w) as f64)?;
+                stats
+            }
+        };
+        let gamma_beta = Tensor::stack(&[self.weight.as_tensor(), self.bias.as_tensor()], 0)?;
+        bn_act(x, &gamma_beta, &stats, BN_EPS, mode != BnMode::Eval, relu)
+    }
+
+    /// Folds one batch's mean and biased variance into the running stats.
+    fn record(&self, mean: &Tensor, var: &Tensor, mode: BnMode, count: f64) -> Result<()> {
+        let unbiased = (var.detach() * (count / (count - 1.0).max(1.0)))?.flatten_all()?;
+        let batch_mean = mean.detach().flatten_all()?;
+        let mut s = self.lock();
+        if mode == BnMode::Train {
+            s.mean = ((&s.mean * (1.0 - BN_MOMENTUM))? + (batch_mean * BN_MOMENTUM)?)?;
+            s.var = ((&s.var * (1.0 - BN_MOMENTUM))? + (unbiased * BN_MOMENTUM)?)?;
+        } else if mode == BnMode::Calibrate {
+            s.calib = Some(match s.calib.take() {
+                None => (batch_mean, unbiased, 1),
+                Some((m, v, k)) => ((m + batch_mean)?, (v + unbiased)?, k + 1),
+            });
+        }
+        Ok(())
+    }
+
+    /// Batch norm from candle ops (any device; the reference for the fused CPU op).
+    pub fn forward_ops(&self, x: &Tensor, mode: BnMode) -> Result<Tensor> {
         let c = self.channels;
         let (n, _, h, w) = x.dims4()?;
         let (mean, var) = match mode {
@@ -109,19 +157,7 @@ impl BatchNorm {
                 let mean = channel_mean(x)?;
                 let centred = x.broadcast_sub(&mean)?;
                 let var = channel_mean(&centred.sqr()?)?;
-                let count = (n * h * w) as f64;
-                let unbiased = (var.detach() * (count / (count - 1.0).max(1.0)))?.flatten_all()?;
-                let batch_mean = mean.detach().flatten_all()?;
-                let mut s = self.lock();
-                if mode == BnMode::Train {
-                    s.mean = ((&s.mean * (1.0 - BN_MOMENTUM))? + (batch_mean * BN_MOMENTUM)?)?;
-                    s.var = ((&s.var * (1.0 - BN_MOMENTUM))? + (unbiased * BN_MOMENTUM)?)?;
-                } else {
-                    s.calib = Some(match s.calib.take() {
-                        None => (batch_mean, unbiased, 1),
-                        Some((m, v, k)) => ((m + batch_mean)?, (v + unbiased)?, k + 1),
-                    });
-                }
+                self.record(&mean, &var, mode, (n * h * w) as f64)?;
                 (mean, var)
             }
         };

@@ -1,25 +1,32 @@
-//! Convolutions with "same" padding. Dense convs run as one whole-batch im2col feeding one
-//! large matrix product (candle's CPU conv2d reaches about a quarter of its own gemm, and its
-//! input gradient is a naive transposed conv); depthwise convs sum shifted windows. Both are
-//! built from candle ops whose gradients are right, so they work on every device.
+//! Convolutions with "same" padding. On the CPU, dense convs run our own op (im2col + gemm,
+//! `conv_op.rs`; candle's CPU conv2d reaches about a quarter of its own gemm, and its input
+//! gradient is a naive transposed conv) and depthwise convs direct loops (`dw_op.rs`). Other
+//! devices use candle's conv2d and shifted-window sums for depthwise; the alternatives stay
+//! selectable for `examples/conv_micro.rs`.
 
 use candle_core::{Result, Tensor};
 
+use super::conv_op::conv2d_gemm;
+use super::dw_op::depthwise_conv2d;
 use super::pool::subsample;
 
 /// Which implementation `conv2d_same` uses; `Candle` is kept to compare against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvImpl {
-    /// im2col + one gemm for dense convs, shifted-window sums for depthwise.
+    /// Our CPU ops (the default): im2col + gemm for dense convs (`conv_op.rs`), direct loops
+    /// for depthwise (`dw_op.rs`); candle's conv2d and shifted windows off the CPU.
+    Gemm,
+    /// im2col from candle ops + one candle matmul for dense convs, shifted windows for
+    /// depthwise.
     Im2col,
-    /// candle's conv2d for dense convs, shifted-window sums for depthwise (the default).
+    /// candle's conv2d for dense convs, shifted-window sums for depthwise.
     Depthwise,
     /// candle's conv2d for everything.
     Candle,
 }
 
 /// The implementation the supernet uses (see `examples/conv_micro.rs` for the measurements).
-pub const DEFAULT_CONV: ConvImpl = ConvImpl::Depthwise;
+pub const DEFAULT_CONV: ConvImpl = ConvImpl::Gemm;
 
 /// conv2d with "same" padding for odd kernels: pad = dilation * (k - 1) / 2.
 /// `weight` is [out, in / groups, k, k] as in PyTorch.
@@ -46,6 +53,13 @@ pub fn conv2d_with(
     let pad = dilation * (k - 1) / 2;
     match imp {
         ConvImpl::Candle => x.conv2d(weight, pad, stride, dilation, groups),
+        ConvImpl::Gemm if groups == 1 && x.device().is_cpu() => {
+            conv2d_gemm(x, weight, pad, stride, dilation)
+        }
+        ConvImpl::Gemm if groups == 1 => x.conv2d(weight, pad, stride, dilation, groups),
+        ConvImpl::Gemm if groups == c && cin_g == 1 && f == c && x.device().is_cpu() => {
+            depthwise_conv2d(x, weight, pad, stride, dilation)
+        }
         ConvImpl::Im2col if groups == 1 => {
             let y = im2col_conv(x, weight, dilation)?;
             if stride > 1 {
@@ -55,7 +69,9 @@ pub fn conv2d_with(
             }
         }
         ConvImpl::Depthwise if groups == 1 => x.conv2d(weight, pad, stride, dilation, groups),
-        ConvImpl::Im2col | ConvImpl::Depthwise if groups == c && cin_g == 1 && f == c => {
+        ConvImpl::Gemm | ConvImpl::Im2col | ConvImpl::Depthwise
+            if groups == c && cin_g == 1 && f == c =>
+        {
             let y = depthwise(x, weight, dilation)?;
             if stride > 1 {
                 subsample(&y, stride)
@@ -63,7 +79,9 @@ pub fn conv2d_with(
                 Ok(y)
             }
         }
-        ConvImpl::Im2col | ConvImpl::Depthwise => x.conv2d(weight, pad, stride, dilation, groups),
+        ConvImpl::Gemm | ConvImpl::Im2col | ConvImpl::Depthwise => {
+            x.conv2d(weight, pad, stride, dilation, groups)
+        }
     }
 }
 

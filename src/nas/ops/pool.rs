@@ -1,14 +1,28 @@
-//! Max and average pooling composed from candle ops whose backward is right (candle's own
-//! `max_pool2d` backward is wrong, and it has none for kernel != stride or padding).
+//! Max and average pooling: our CPU op (`pool_op.rs`), or on other devices a composition of
+//! candle ops whose backward is right (candle's own `max_pool2d` backward is wrong, and it
+//! has none for kernel != stride or padding).
 
 use candle_core::{Result, Tensor, D};
 
+use super::pool_op::pool2d_cpu;
 use crate::nas::space::block::PoolMode;
 
 /// Pools an NCHW tensor. Stride 1 pads to keep the size (odd kernel; max pads by repeating the
 /// edge, avg excludes the padding from the mean like PyTorch's `count_include_pad=False`);
 /// stride > 1 uses no padding and floors.
 pub fn pool2d(x: &Tensor, mode: PoolMode, kernel: usize, stride: usize) -> Result<Tensor> {
+    if kernel == 1 && stride == 1 {
+        return Ok(x.clone());
+    }
+    if x.device().is_cpu() {
+        let pad = if stride == 1 { kernel / 2 } else { 0 };
+        return pool2d_cpu(x, mode, kernel, stride, pad);
+    }
+    pool2d_ops(x, mode, kernel, stride)
+}
+
+/// `pool2d` from candle ops (any device; the reference for the CPU op).
+pub fn pool2d_ops(x: &Tensor, mode: PoolMode, kernel: usize, stride: usize) -> Result<Tensor> {
     let (_, _, h, w) = x.dims4()?;
     if kernel == 1 && stride == 1 {
         return Ok(x.clone());

@@ -80,13 +80,11 @@ impl ConvUnit {
         if let Some(b) = &self.bias {
             y = y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?;
         }
-        if let Some(bn) = &self.bn {
-            y = bn.forward(&y, mode)?;
+        match &self.bn {
+            Some(bn) => bn.forward_act(&y, mode, self.relu_after),
+            None if self.relu_after => y.relu(),
+            None => Ok(y),
         }
-        if self.relu_after {
-            y = y.relu()?;
-        }
-        Ok(y)
     }
 
     fn visit<'a>(
@@ -287,7 +285,7 @@ impl BlockModule {
             BlockModule::Zero => x.zeros_like(),
             BlockModule::Dense { bn, layers, .. } => {
                 let mut h = match bn {
-                    Some(bn) => bn.forward(x, mode)?.relu()?,
+                    Some(bn) => bn.forward_act(x, mode, true)?,
                     None => x.clone(),
                 };
                 if h.rank() == 4 {

@@ -1,0 +1,299 @@
+//! Batch norm fused with an optional ReLU, as CPU custom ops over NCHW: one pass for the
+//! per-channel statistics, one for the output, two for the gradients (instead of a dozen
+//! broadcast ops each way). Per-channel sums run in one fixed order in f64, so results are
+//! the same on any thread count. `BatchNorm` sends other devices to the candle-op version.
+
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::im2col::{contiguous, dims, planes, Elem};
+
+/// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
+pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op1_no_bwd(&Stats)
+}
+
+/// act((x - mean) / sqrt(var + eps) * gamma + beta), act = ReLU or identity.
+/// `gamma_beta` is [2, C] (differentiable), `stats` [2, C] mean and biased variance.
+/// With `batch_stats` the stats are taken to be x's own, and the gradient flows through them.
+pub fn bn_act(
+    x: &Tensor,
+    gamma_beta: &Tensor,
+    stats: &Tensor,
+    eps: f64,
+    batch_stats: bool,
+    relu: bool,
+) -> Result<Tensor> {
+    let op = BnAct {
+        eps,
+        batch_stats,
+        relu,
+    };
+    let gb = gamma_beta.contiguous()?;
+    x.contiguous()?
+        .apply_op3(&gb, &stats.detach().contiguous()?, op)
+}
+
+fn stats_of<T: Elem>(x: &[T], d: (usize, usize, usize)) -> Vec<T> {
+    let count = (d.0 * d.2) as f64;
+    let per: Vec<(f64, f64)> = (0..d.1)
+        .into_par_iter()
+        .map(|ch| {
+            let sum: f64 = planes(x, d, ch)
+                .map(|p| p.iter().map(|v| v.to_f64()).sum::<f64>())
+                .sum();
+            let mean = sum / count;
+            let sq: f64 = planes(x, d, ch)
+                .map(|p| p.iter().map(|v| (v.to_f64() - mean).powi(2)).sum::<f64>())
+                .sum();
+            (mean, sq / count)
+        })
+        .collect();
+    let (means, vars): (Vec<f64>, Vec<f64>) = per.into_iter().unzip();
+    means.into_iter().chain(vars).map(T::from_f64).collect()
+}
+
+struct Stats;
+
+impl CustomOp1 for Stats {
+    fn name(&self) -> &'static str {
+        "nas-bn-stats"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let d = dims(l)?;
+        let out = match s {
+            CpuStorage::F32(x) => CpuStorage::F32(stats_of(contiguous(x, l)?, d)),
+            CpuStorage::F64(x) => CpuStorage::F64(stats_of(contiguous(x, l)?, d)),
+            _ => bail!("{}: only f32 and f64 are supported", self.name()),
+        };
+        Ok((out, Shape::from((2, d.1))))
+    }
+}
+
+/// Reads a small [2, C] tensor as two f64 rows.
+fn rows(t: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
+    let v = t.to_dtype(DType::F64)?.to_vec2::<f64>()?;
+    match <[Vec<f64>; 2]>::try_from(v) {
+        Ok([a, b]) => Ok((a, b)),
+        Err(_) => bail!("batch norm: expected a [2, C] tensor"),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BnAct {
+    eps: f64,
+    batch_stats: bool,
+    relu: bool,
+}
+
+/// y = act(x * scale[c] + shift[c]), images in parallel.
+fn affine<T: Elem>(
+    x: &[T],
+    d: (usize, usize, usize),
+    scale: &[f64],
+    shift: &[f64],
+    relu: bool,
+) -> Vec<T> {
+    let (_, c, hw) = d;
+    let mut y = vec![T::ZERO; x.len()];
+    y.par_chunks_mut(c * hw)
+        .zip(x.par_chunks(c * hw))
+        .for_each(|(yi, xi)| {
+            for ch in 0..c {
+                let (a, b) = (T::from_f64(scale[ch]), T::from_f64(shift[ch]));
+                let range = ch * hw..(ch + 1) * hw;
+                for (o, &v) in yi[range.clone()].iter_mut().zip(&xi[range]) {
+                    let z = v * a + b;
+                    *o = if relu && z < T::ZERO { T::ZERO } else { z };
+                }
+            }
+        });
+    y
+}
+
+impl CustomOp3 for BnAct {
+    fn name(&self) -> &'static str {
+        "nas-bn-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = dims(l1)?;
+        if l2.shape().dims() != [2, d.1] || l3.shape().dims() != [2, d.1] {
+            bail!("{}: parameters must be [2, {}]", self.name(), d.1)
+        }
+        macro_rules! run {
+            ($x:expr, $gb:expr, $st:expr, $v:ident) => {{
+                let (x, gb, st) = (
+                    contiguous($x, l1)?,
+                    contiguous($gb, l2)?,
+                    contiguous($st, l3)?,
+                );
+                let c = d.1;
+                let scale: Vec<f64> = (0..c)
+                    .map(|i| gb[i].to_f64() / (st[c + i].to_f64() + self.eps).sqrt())
+                    .collect();
+                let shift: Vec<f64> = (0..c)
+                    .map(|i| gb[c + i].to_f64() - st[i].to_f64() * scale[i])
+                    .collect();
+                CpuStorage::$v(affine(x, d, &scale, &shift, self.relu))
+            }};
+        }
+        let out = match (s1, s2, s3) {
+            (CpuStorage::F32(x), CpuStorage::F32(gb), CpuStorage::F32(st)) => run!(x, gb, st, F32),
+            (CpuStorage::F64(x), CpuStorage::F64(gb), CpuStorage::F64(st)) => run!(x, gb, st, F64),
+            _ => bail!("{}: only f32 and f64 are supported, all alike", self.name()),
+        };
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gb: &Tensor,
+        stats: &Tensor,
+        y: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (gamma, _) = rows(gb)?;
+        let (mean, var) = rows(stats)?;
+        let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + self.eps).sqrt()).collect();
+        let grad = grad.contiguous()?;
+        let mut g = BnGrad {
+            act: *self,
+            mean,
+            invstd,
+            gamma,
+            dgamma: vec![],
+            dbeta: vec![],
+        };
+        let dgb = x.apply_op3_no_bwd(y, &grad, &g)?;
+        (g.dgamma, g.dbeta) = rows(&dgb)?;
+        let dx = if x.track_op() {
+            Some(x.apply_op3_no_bwd(y, &grad, &g)?)
+        } else {
+            None
+        };
+        Ok((dx, Some(dgb), None))
+    }
+}
+
+/// The gradients of `BnAct` from (x, y, grad): with `dgamma` empty, [2, C] of d gamma and
+/// d beta; with them filled in, d x [N, C, H, W].
+struct BnGrad {
+    act: BnAct,
+    mean: Vec<f64>,
+    invstd: Vec<f64>,
+    gamma: Vec<f64>,
+    dgamma: Vec<f64>,
+    dbeta: Vec<f64>,
+}
+
+impl BnGrad {
+    /// The gradient at act's input: grad, zeroed where ReLU cut y to 0.
+    fn pre<T: Elem>(&self, y: T, g: T) -> f64 {
+        if self.act.relu && y <= T::ZERO {
+            0.0
+        } else {
+            g.to_f64()
+        }
+    }
+
+    fn params<T: Elem>(&self, x: &[T], y: &[T], g: &[T], d: (usize, usize, usize)) -> Vec<T> {
+        let per: Vec<(f64, f64)> = (0..d.1)
+            .into_par_iter()
+            .map(|ch| {
+                let (mut dg, mut db) = (0.0, 0.0);
+                for ((xp, yp), gp) in planes(x, d, ch).zip(planes(y, d, ch)).zip(planes(g, d, ch)) {
+                    for ((&xv, &yv), &gv) in xp.iter().zip(yp).zip(gp) {
+                        let gv = self.pre(yv, gv);
+                        db += gv;
+                        dg += gv * (xv.to_f64() - self.mean[ch]) * self.invstd[ch];
+                    }
+                }
+                (dg, db)
+            })
+            .collect();
+        let (dg, db): (Vec<f64>, Vec<f64>) = per.into_iter().unzip();
+        dg.into_iter().chain(db).map(T::from_f64).collect()
+    }
+
+    fn input<T: Elem>(&self, x: &[T], y: &[T], g: &[T], d: (usize, usize, usize)) -> Vec<T> {
+        let (n, c, hw) = d;
+        let m = (n * hw) as f64;
+        let mut dx = vec![T::ZERO; x.len()];
+        dx.par_chunks_mut(c * hw).enumerate().for_each(|(b, out)| {
+            for ch in 0..c {
+                let k = self.gamma[ch] * self.invstd[ch];
+                let off = (b * c + ch) * hw;
+                for (i, o) in out[ch * hw..(ch + 1) * hw].iter_mut().enumerate() {
+                    let gv = self.pre(y[off + i], g[off + i]);
+                    let v = if self.act.batch_stats {
+                        let xhat = (x[off + i].to_f64() - self.mean[ch]) * self.invstd[ch];
+                        k * (gv - self.dbeta[ch] / m - xhat * self.dgamma[ch] / m)
+                    } else {
+                        k * gv
+                    };
+                    *o = T::from_f64(v);
+                }
+            }
+        });
+        dx
+    }
+}
+
+impl CustomOp3 for BnGrad {
+    fn name(&self) -> &'static str {
+        "nas-bn-act-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = dims(l1)?;
+        let params = self.dgamma.is_empty();
+        let shape = if params {
+            Shape::from((2, d.1))
+        } else {
+            l1.shape().clone()
+        };
+        macro_rules! run {
+            ($x:expr, $y:expr, $g:expr) => {{
+                let (x, y, g) = (
+                    contiguous($x, l1)?,
+                    contiguous($y, l2)?,
+                    contiguous($g, l3)?,
+                );
+                if params {
+                    self.params(x, y, g, d)
+                } else {
+                    self.input(x, y, g, d)
+                }
+            }};
+        }
+        let out = match (s1, s2, s3) {
+            (CpuStorage::F32(x), CpuStorage::F32(y), CpuStorage::F32(g)) => {
+                CpuStorage::F32(run!(x, y, g))
+            }
+            (CpuStorage::F64(x), CpuStorage::F64(y), CpuStorage::F64(g)) => {
+                CpuStorage::F64(run!(x, y, g))
+            }
+            _ => bail!("{}: only f32 and f64 are supported, all alike", self.name()),
+        };
+        Ok((out, shape))
+    }
+}

@@ -1,0 +1,289 @@
+//! Our dense CPU convolution as candle custom ops: the forward is im2col + one gemm per
+//! image (images in parallel), the backward two further ops (weight gradient: gemm of the
+//! output gradient with the recomputed columns; input gradient: gemm then col2im).
+//! Only CPU tensors come here; `conv2d_same` sends other devices to candle's conv2d.
+
+use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+use super::im2col::{self, col2im, contiguous, im2col, Elem, Geom};
+
+/// Images per partial weight gradient. Fixed (not tied to the thread count), and the partials
+/// are summed in order, so the weight gradient is the same on any number of threads.
+const WEIGHT_GRAD_CHUNK: usize = 8;
+
+/// Dense (groups = 1) conv2d of contiguous x [N, C, H, W] by weight [F, C, K, K] on the CPU.
+pub fn conv2d_gemm(
+    x: &Tensor,
+    weight: &Tensor,
+    pad: usize,
+    stride: usize,
+    dilation: usize,
+) -> Result<Tensor> {
+    let (_, c, _, _) = x.dims4()?;
+    let (_, cw, kh, kw) = weight.dims4()?;
+    if c != cw || kh != kw || stride == 0 || dilation == 0 {
+        bail!(
+            "conv2d_gemm: input {:?} and weight {:?} do not fit",
+            x.dims(),
+            weight.dims()
+        )
+    }
+    let op = ConvOp {
+        pad,
+        stride,
+        dilation,
+    };
+    x.contiguous()?.apply_op2(&weight.contiguous()?, op)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ConvOp {
+    pad: usize,
+    stride: usize,
+    dilation: usize,
+}
+
+impl ConvOp {
+    fn at(&self, (n, c, h, w): (usize, usize, usize, usize), f: usize, k: usize) -> Geom {
+        let (stride, dilation, pad) = (self.stride, self.dilation, self.pad);
+        Geom {
+            n,
+            c,
+            h,
+            w,
+            f,
+            k,
+            stride,
+            dilation,
+            pad,
+        }
+    }
+
+    fn geom(&self, x: &Layout, w: &Layout) -> Result<Geom> {
+        let (n, c, h, wd) = x.shape().dims4()?;
+        let (f, _, k, _) = w.shape().dims4()?;
+        if h + 2 * self.pad < self.dilation * (k - 1) + 1
+            || wd + 2 * self.pad < self.dilation * (k - 1) + 1
+        {
+            bail!(
+                "conv2d_gemm: kernel {k} (dilation {}) exceeds the padded input",
+                self.dilation
+            )
+        }
+        Ok(self.at((n, c, h, wd), f, k))
+    }
+}
+
+/// Runs `f` on the two storages as f32 or f64 slices.
+macro_rules! dispatch {
+    ($name:expr, $s1:expr, $l1:expr, $s2:expr, $l2:expr, $f:expr) => {
+        match ($s1, $s2) {
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
+                CpuStorage::F32($f(contiguous(a, $l1)?, contiguous(b, $l2)?))
+            }
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
+                CpuStorage::F64($f(contiguous(a, $l1)?, contiguous(b, $l2)?))
+            }
+            _ => bail!("{}: only f32 and f64 are supported", $name),
+        }
+    };
+}
+
+fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
+    let (chw, p) = (g.c * g.h * g.w, g.pixels());
+    let mut out = vec![T::ZERO; g.n * g.f * p];
+    let threads = rayon::current_num_threads();
+    // With fewer images than threads, let gemm split each product instead.
+    let par = if g.n < threads {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    out.par_chunks_mut(g.f * p)
+        .zip(x.par_chunks(chw))
+        .for_each_init(Vec::new, |cols, (o, img)| {
+            if g.is_pointwise() {
+                im2col::forward_gemm(g, w, img, o, par);
+            } else {
+                cols.resize(g.rows() * p, T::ZERO);
+                im2col(g, img, cols);
+                im2col::forward_gemm(g, w, cols, o, par);
+            }
+        });
+    out
+}
+
+impl CustomOp2 for ConvOp {
+    fn name(&self) -> &'static str {
+        "nas-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = self.geom(l1, l2)?;
+        let out = dispatch!(self.name(), s1, l1, s2, l2, |x, w| forward(&g, x, w));
+        Ok((out, Shape::from((g.n, g.f, g.out_h(), g.out_w()))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.contiguous()?;
+        let (_, _, h, wd) = x.dims4()?;
+        let gw = if w.track_op() {
+            Some(x.apply_op2_no_bwd(
+                &grad,
+                &WeightGrad {
+                    conv: *self,
+                    k: w.dim(2)?,
+                },
+            )?)
+        } else {
+            None
+        };
+        // The raw data fed to the first conv needs no gradient: skip the most costly product.
+        let gx = if x.track_op() {
+            Some(grad.apply_op2_no_bwd(
+                w,
+                &InputGrad {
+                    conv: *self,
+                    h,
+                    w: wd,
+                },
+            )?)
+        } else {
+            None
+        };
+        Ok((gx, gw))
+    }
+}
+
+/// Weight gradient: x [N, C, H, W] and grad [N, F, OH, OW] to [F, C, K, K].
+struct WeightGrad {
+    conv: ConvOp,
+    k: usize,
+}
+
+fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
+    let (chw, p, r) = (g.c * g.h * g.w, g.pixels(), g.rows());
+    let chunks: Vec<usize> = (0..g.n).step_by(WEIGHT_GRAD_CHUNK).collect();
+    let partials: Vec<Vec<T>> = chunks
+        .par_iter()
+        .map(|&start| {
+            let mut gw = vec![T::ZERO; g.f * r];
+            let mut cols = Vec::new();
+            for b in start..(start + WEIGHT_GRAD_CHUNK).min(g.n) {
+                let img = &x[b * chw..(b + 1) * chw];
+                let go = &grad[b * g.f * p..(b + 1) * g.f * p];
+                let cols: &[T] = if g.is_pointwise() {
+                    img
+                } else {
+                    cols.resize(r * p, T::ZERO);
+                    im2col(g, img, &mut cols);
+                    &cols
+                };
+                im2col::weight_grad_gemm(g, go, cols, &mut gw, b > start);
+            }
+            gw
+        })
+        .collect();
+    let mut parts = partials.into_iter();
+    let mut total = parts.next().unwrap_or_else(|| vec![T::ZERO; g.f * r]);
+    for part in parts {
+        for (t, v) in total.iter_mut().zip(part) {
+            *t += v;
+        }
+    }
+    total
+}
+
+impl CustomOp2 for WeightGrad {
+    fn name(&self) -> &'static str {
+        "nas-conv2d-weight-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l1.shape().dims4()?;
+        let f = l2.shape().dims4()?.1;
+        let k = self.k;
+        let g = self.conv.at((n, c, h, w), f, k);
+        if l2.shape().dims4()? != (n, f, g.out_h(), g.out_w()) {
+            bail!(
+                "{}: gradient shape {:?} does not fit",
+                self.name(),
+                l2.shape()
+            )
+        }
+        let out = dispatch!(self.name(), s1, l1, s2, l2, |x, gr| weight_grad(&g, x, gr));
+        Ok((out, Shape::from((f, c, k, k))))
+    }
+}
+
+/// Input gradient: grad [N, F, OH, OW] and weight [F, C, K, K] to [N, C, H, W].
+struct InputGrad {
+    conv: ConvOp,
+    h: usize,
+    w: usize,
+}
+
+fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
+    let (chw, p, r) = (g.c * g.h * g.w, g.pixels(), g.rows());
+    let mut dx = vec![T::ZERO; g.n * chw];
+    dx.par_chunks_mut(chw)
+        .zip(grad.par_chunks(g.f * p))
+        .for_each_init(Vec::new, |dcols, (d, go)| {
+            if g.is_pointwise() {
+                im2col::input_grad_gemm(g, w, go, d);
+            } else {
+                dcols.resize(r * p, T::ZERO);
+                im2col::input_grad_gemm(g, w, go, dcols);
+                col2im(g, dcols, d);
+            }
+        });
+    dx
+}
+
+impl CustomOp2 for InputGrad {
+    fn name(&self) -> &'static str {
+        "nas-conv2d-input-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, f, oh, ow) = l1.shape().dims4()?;
+        let (fw, c, k, _) = l2.shape().dims4()?;
+        let (h, w) = (self.h, self.w);
+        let g = self.conv.at((n, c, h, w), f, k);
+        if fw != f || (oh, ow) != (g.out_h(), g.out_w()) {
+            bail!(
+                "{}: gradient shape {:?} does not fit",
+                self.name(),
+                l1.shape()
+            )
+        }
+        let out = dispatch!(self.name(), s1, l1, s2, l2, |gr, wt| input_grad(&g, gr, wt));
+        Ok((out, Shape::from((n, c, h, w))))
+    }
+}

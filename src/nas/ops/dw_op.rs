@@ -1,0 +1,235 @@
+//! Depthwise conv (groups = channels, one filter each) as CPU custom ops: direct loops over
+//! each image plane, row by row over the taps (no gemm helps at one input channel). The
+//! weight gradient sums each channel's images in a fixed order, so it is thread-count exact.
+
+use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::im2col::{contiguous, Elem, Geom};
+
+/// Depthwise conv2d of x [N, C, H, W] by weight [C, 1, K, K] on the CPU.
+pub fn depthwise_conv2d(
+    x: &Tensor,
+    weight: &Tensor,
+    pad: usize,
+    stride: usize,
+    dilation: usize,
+) -> Result<Tensor> {
+    let (_, c, _, _) = x.dims4()?;
+    let (cw, one, kh, kw) = weight.dims4()?;
+    if c != cw || one != 1 || kh != kw || stride == 0 || dilation == 0 {
+        bail!(
+            "depthwise_conv2d: input {:?} and weight {:?} do not fit",
+            x.dims(),
+            weight.dims()
+        )
+    }
+    let op = Depthwise {
+        pad,
+        stride,
+        dilation,
+        part: Part::Forward,
+    };
+    x.contiguous()?.apply_op2(&weight.contiguous()?, op)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// (x, weight) to y.
+    Forward,
+    /// (x, grad) to the weight gradient [C, 1, K, K], for kernel size `k`.
+    WeightGrad { k: usize },
+    /// (grad, weight) to the input gradient [N, C, h, w].
+    InputGrad { h: usize, w: usize },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Depthwise {
+    pad: usize,
+    stride: usize,
+    dilation: usize,
+    part: Part,
+}
+
+/// Calls `tap(kidx, oy, lo, hi, iy, ix0)` for every kernel tap and output row whose input
+/// row exists: output columns lo..hi read input columns ix0, ix0 + stride, ...
+fn for_taps(g: &Geom, mut tap: impl FnMut(usize, usize, usize, usize, usize, usize)) {
+    let (oh, ow) = (g.out_h(), g.out_w());
+    for ky in 0..g.k {
+        for kx in 0..g.k {
+            let (lo, hi) = g.valid_cols(kx * g.dilation, ow);
+            if lo >= hi {
+                continue;
+            }
+            let ix0 = lo * g.stride + kx * g.dilation - g.pad;
+            for oy in 0..oh {
+                let iy = (oy * g.stride + ky * g.dilation) as isize - g.pad as isize;
+                if iy >= 0 && iy < g.h as isize {
+                    tap(ky * g.k + kx, oy, lo, hi, iy as usize, ix0);
+                }
+            }
+        }
+    }
+}
+
+fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
+    let (hw, p, kk) = (g.h * g.w, g.pixels(), g.k * g.k);
+    let mut out = vec![T::ZERO; g.n * g.c * p];
+    out.par_chunks_mut(p)
+        .zip(x.par_chunks(hw))
+        .enumerate()
+        .for_each(|(i, (o, img))| {
+            let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
+            for_taps(g, |t, oy, lo, hi, iy, ix0| {
+                let (wv, src) = (wc[t], &img[iy * g.w..(iy + 1) * g.w]);
+                let dst = &mut o[oy * g.out_w() + lo..oy * g.out_w() + hi];
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d += wv * src[ix0 + j * g.stride];
+                }
+            });
+        });
+    out
+}
+
+fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
+    let (hw, p, kk) = (g.h * g.w, g.pixels(), g.k * g.k);
+    let mut gw = vec![T::ZERO; g.c * kk];
+    gw.par_chunks_mut(kk).enumerate().for_each(|(ch, acc)| {
+        for b in 0..g.n {
+            let img = &x[(b * g.c + ch) * hw..(b * g.c + ch + 1) * hw];
+            let go = &grad[(b * g.c + ch) * p..(b * g.c + ch + 1) * p];
+            for_taps(g, |t, oy, lo, hi, iy, ix0| {
+                let src = &img[iy * g.w..(iy + 1) * g.w];
+                let gr = &go[oy * g.out_w() + lo..oy * g.out_w() + hi];
+                let mut s = T::ZERO;
+                for (j, &gv) in gr.iter().enumerate() {
+                    s += gv * src[ix0 + j * g.stride];
+                }
+                acc[t] += s;
+            });
+        }
+    });
+    gw
+}
+
+fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
+    let (hw, p, kk) = (g.h * g.w, g.pixels(), g.k * g.k);
+    let mut dx = vec![T::ZERO; g.n * g.c * hw];
+    dx.par_chunks_mut(hw)
+        .zip(grad.par_chunks(p))
+        .enumerate()
+        .for_each(|(i, (d, go))| {
+            let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
+            for_taps(g, |t, oy, lo, hi, iy, ix0| {
+                let wv = wc[t];
+                let dst = &mut d[iy * g.w..(iy + 1) * g.w];
+                for (j, &gv) in go[oy * g.out_w() + lo..oy * g.out_w() + hi]
+                    .iter()
+                    .enumerate()
+                {
+                    dst[ix0 + j * g.stride] += wv * gv;
+                }
+            });
+        });
+    dx
+}
+
+impl Depthwise {
+    /// The geometry and output shape of this part, from its two operands' shapes.
+    fn geom(&self, l1: &Layout, l2: &Layout) -> Result<(Geom, Shape)> {
+        let (a, b) = (l1.shape().dims4()?, l2.shape().dims4()?);
+        let (n, c, h, w, k) = match self.part {
+            Part::Forward => (a.0, a.1, a.2, a.3, b.2),
+            Part::WeightGrad { k } => (a.0, a.1, a.2, a.3, k),
+            Part::InputGrad { h, w } => (a.0, a.1, h, w, b.2),
+        };
+        if h + 2 * self.pad < self.dilation * (k - 1) + 1
+            || w + 2 * self.pad < self.dilation * (k - 1) + 1
+        {
+            bail!("depthwise_conv2d: kernel {k} exceeds the padded input")
+        }
+        let (stride, dilation, pad) = (self.stride, self.dilation, self.pad);
+        let g = Geom {
+            n,
+            c,
+            h,
+            w,
+            f: c,
+            k,
+            stride,
+            dilation,
+            pad,
+        };
+        let (oh, ow) = (g.out_h(), g.out_w());
+        let (shape, grad) = match self.part {
+            Part::Forward => ((n, c, oh, ow), None),
+            Part::WeightGrad { .. } => ((c, 1, k, k), Some(b)),
+            Part::InputGrad { .. } => ((n, c, h, w), Some(a)),
+        };
+        if grad.is_some_and(|d| d != (n, c, oh, ow)) {
+            bail!("depthwise_conv2d: gradient shape does not fit")
+        }
+        Ok((g, Shape::from(shape)))
+    }
+
+    fn run<T: Elem>(&self, g: &Geom, a: &[T], b: &[T]) -> Vec<T> {
+        match self.part {
+            Part::Forward => forward(g, a, b),
+            Part::WeightGrad { .. } => weight_grad(g, a, b),
+            Part::InputGrad { .. } => input_grad(g, a, b),
+        }
+    }
+}
+
+impl CustomOp2 for Depthwise {
+    fn name(&self) -> &'static str {
+        match self.part {
+            Part::Forward => "nas-depthwise",
+            Part::WeightGrad { .. } => "nas-depthwise-weight-grad",
+            Part::InputGrad { .. } => "nas-depthwise-input-grad",
+        }
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (g, shape) = self.geom(l1, l2)?;
+        let out = match (s1, s2) {
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
+                CpuStorage::F32(self.run(&g, contiguous(a, l1)?, contiguous(b, l2)?))
+            }
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
+                CpuStorage::F64(self.run(&g, contiguous(a, l1)?, contiguous(b, l2)?))
+            }
+            _ => bail!("{}: only f32 and f64 are supported", self.name()),
+        };
+        Ok((out, shape))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.contiguous()?;
+        let (_, _, h, wd) = x.dims4()?;
+        let with = |part| Depthwise { part, ..*self };
+        let gw = if w.track_op() {
+            Some(x.apply_op2_no_bwd(&grad, &with(Part::WeightGrad { k: w.dim(2)? }))?)
+        } else {
+            None
+        };
+        let gx = if x.track_op() {
+            Some(grad.apply_op2_no_bwd(w, &with(Part::InputGrad { h, w: wd }))?)
+        } else {
+            None
+        };
+        Ok((gx, gw))
+    }
+}
