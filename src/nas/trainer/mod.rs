@@ -7,6 +7,7 @@ pub mod engine;
 pub mod protocol;
 pub mod replay;
 pub mod score;
+pub mod score_group;
 pub mod standalone;
 pub mod train;
 
