@@ -104,7 +104,8 @@ impl Supernet {
     }
 
     /// Runs one step's chosen block on its input node and adds the result to its output
-    /// node. A block whose output is exactly zero (`none`) is skipped.
+    /// node. A block whose output is exactly zero (`none`) is skipped; outside training the
+    /// node's new value is detached from the graph of operations.
     fn apply_step(
         &self,
         values: &mut Values,
@@ -124,6 +125,13 @@ impl Supernet {
         let sum = match values.remove(&step.to) {
             Some(acc) => (acc + out)?,
             None => out,
+        };
+        // Outside training no gradient is taken: a detached value lets the block's
+        // intermediate tensors go now instead of living as long as the node's value.
+        let sum = if mode == BnMode::Train {
+            sum
+        } else {
+            sum.detach()
         };
         values.insert(step.to, sum);
         Ok(())
