@@ -45,8 +45,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
             r.train_steps_per_s, r.train_images_per_s
         );
         println!(
-            "scoring:  {:.2} candidates/s, {:.0} images/s",
+            "scoring:  {:.2} candidates/s, {:.0} images/s (shared prefixes)",
             r.score_candidates_per_s, r.score_images_per_s
+        );
+        println!(
+            "          {:.2} candidates/s, {:.0} images/s (one by one)",
+            r.score_one_by_one_candidates_per_s, r.score_one_by_one_images_per_s
         );
         println!("peak RSS: {:.0} MB", r.peak_rss_mb);
     }

@@ -1,6 +1,7 @@
 //! A fixed, named benchmark of the engine's two hot loops: supernet training steps and
 //! candidate scoring (BN re-calibration + evaluation), on synthetic data of a fixed shape.
-//! `benches/torch_twin.py` runs the identical network and work in PyTorch.
+//! Scoring is measured both ways on the same candidates: with shared prefixes (the default
+//! path of rounds) and one by one (what `benches/torch_twin.py` does in PyTorch).
 
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use serde::Serialize;
 use crate::nas::error::Result;
 use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer, OptimizerConfig, OptimizerKind};
 use crate::nas::space::{Candidate, TemplateSpec};
-use crate::nas::supernet::Supernet;
+use crate::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, PrefixScorer, Supernet};
 use crate::nas::trainer::train::loss_and_correct;
 
 /// The benchmark's fixed workload.
@@ -41,7 +42,7 @@ impl Default for BenchConfig {
             batch_size: 64,
             warmup_steps: 3,
             train_steps: 30,
-            score_candidates: 10,
+            score_candidates: crate::nas::trainer::score::SCORE_GROUP,
             recalib_batches: 2,
             score_images: 512,
         }
@@ -56,8 +57,12 @@ pub struct BenchResult {
     pub threads: usize,
     pub train_steps_per_s: f64,
     pub train_images_per_s: f64,
+    /// Scoring with shared prefixes (the candidates sorted by their choices, one group).
     pub score_candidates_per_s: f64,
     pub score_images_per_s: f64,
+    /// Scoring the same candidates one by one.
+    pub score_one_by_one_candidates_per_s: f64,
+    pub score_one_by_one_images_per_s: f64,
     pub peak_rss_mb: f64,
 }
 
@@ -128,6 +133,8 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
     let cands: Vec<Candidate> = (0..cfg.score_candidates + 1)
         .map(|_| Candidate::sample(&net.graph, &mut rng))
         .collect();
+    let calibration = vec![x.clone(); cfg.recalib_batches];
+    let validation = vec![eval.clone(); eval_batches];
     let mut start = Instant::now();
     for (i, cand) in cands.iter().enumerate() {
         if i == 1 {
@@ -135,13 +142,26 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
             start = Instant::now();
         }
         net.begin_calibration(cand);
-        for _ in 0..cfg.recalib_batches {
-            net.forward(&x, cand, BnMode::Calibrate)?;
+        for x in &calibration {
+            net.forward(x, cand, BnMode::Calibrate)?;
         }
         net.finish_calibration(cand)?;
-        for _ in 0..eval_batches {
-            let logits = net.forward(&eval, cand, BnMode::Eval)?;
+        for x in &validation {
+            let logits = net.forward(x, cand, BnMode::Eval)?;
             logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+        }
+    }
+    device.synchronize()?;
+    let alone_secs = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    {
+        let mut scorer = PrefixScorer::new(&net, &calibration, &validation, DEFAULT_CACHE_BYTES);
+        let mut sorted = cands[1..].to_vec();
+        sorted.sort_by_cached_key(|c| scorer.step_choices(c));
+        for cand in &sorted {
+            for logits in scorer.logits(cand)? {
+                logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+            }
         }
     }
     device.synchronize()?;
@@ -156,6 +176,9 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         train_images_per_s: (cfg.train_steps * cfg.batch_size) as f64 / train_secs,
         score_candidates_per_s: cfg.score_candidates as f64 / score_secs,
         score_images_per_s: (cfg.score_candidates * images_per_candidate) as f64 / score_secs,
+        score_one_by_one_candidates_per_s: cfg.score_candidates as f64 / alone_secs,
+        score_one_by_one_images_per_s: (cfg.score_candidates * images_per_candidate) as f64
+            / alone_secs,
         peak_rss_mb: peak_rss_mb(),
     })
 }

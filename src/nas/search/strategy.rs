@@ -226,6 +226,19 @@ impl Search {
         proposal
     }
 
+    /// How many candidates can be asked now, before any of them is told, and still be the
+    /// ones that ask, tell, ask, tell would propose: any number for random and exhaustive
+    /// search, the rest of the initial population for evolution, else one.
+    pub fn independent_asks(&self) -> usize {
+        match self.kind {
+            StrategyKind::Exhaustive | StrategyKind::Random => usize::MAX,
+            StrategyKind::Evolution { population, .. } => {
+                let init = population.saturating_sub(self.selection.len());
+                init.saturating_sub(self.asked).max(1)
+            }
+        }
+    }
+
     /// Reports a score (higher is better; NaN counts as worst) for a candidate from `ask`.
     pub fn tell(&mut self, candidate: Candidate, score: f32) {
         self.mark_seen(&candidate);

@@ -3,6 +3,7 @@
 
 pub mod latency;
 pub mod module;
+pub mod prefix;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -14,6 +15,11 @@ use crate::nas::error::{NasError, Result};
 use crate::nas::ops::{BatchNorm, BnMode};
 use crate::nas::space::{Candidate, Shape, SuperGraph};
 pub use module::BlockModule;
+pub use prefix::PrefixScorer;
+
+/// Node values of one forward pass; a node missing from it is exactly zero (all its inputs
+/// chose `none`).
+type Values = HashMap<NodeIndex, Tensor>;
 
 /// One edge in execution order.
 #[derive(Debug, Clone)]
@@ -99,29 +105,57 @@ impl Supernet {
 
     /// Logits [N, classes] of `candidate` for images `x` [N, C, H, W].
     pub fn forward(&self, x: &Tensor, candidate: &Candidate, mode: BnMode) -> Result<Tensor> {
-        let batch = x.dim(0)?;
-        // A node missing from `values` is exactly zero (all its inputs chose `none`).
-        let mut values: HashMap<NodeIndex, Tensor> = HashMap::new();
+        let mut values = Values::new();
         values.insert(self.graph.input, x.clone());
         for step in &self.steps {
             let module = &self.modules[&step.edge][candidate.choices[step.decision]];
-            if module.is_zero() {
-                continue;
-            }
-            let input = match values.get(&step.from) {
-                Some(v) => v.clone(),
-                None => self.zeros(step.from, batch)?,
-            };
-            let out = module.forward(&input, mode)?;
-            let sum = match values.remove(&step.to) {
-                Some(acc) => (acc + out)?,
-                None => out,
-            };
-            values.insert(step.to, sum);
+            self.apply_step(&mut values, step, module, mode)?;
         }
+        self.output_of(values)
+    }
+
+    /// Runs one step's chosen block on its input node and adds the result to its output
+    /// node. A block whose output is exactly zero (`none`) is skipped; outside training the
+    /// node's new value is detached from the graph of operations.
+    fn apply_step(
+        &self,
+        values: &mut Values,
+        step: &Step,
+        module: &BlockModule,
+        mode: BnMode,
+    ) -> Result<()> {
+        if module.is_zero() {
+            return Ok(());
+        }
+        let batch = values[&self.graph.input].dim(0)?;
+        let input = match values.get(&step.from) {
+            Some(v) => v.clone(),
+            None => self.zeros(step.from, batch)?,
+        };
+        let out = module.forward(&input, mode)?;
+        let sum = match values.remove(&step.to) {
+            Some(acc) => (acc + out)?,
+            None => out,
+        };
+        // Outside training no gradient is taken: a detached value lets the block's
+        // intermediate tensors go now instead of living as long as the node's value.
+        let sum = if mode == BnMode::Train {
+            sum
+        } else {
+            sum.detach()
+        };
+        values.insert(step.to, sum);
+        Ok(())
+    }
+
+    /// The output node's value (zeros when every path to it chose `none`).
+    fn output_of(&self, mut values: Values) -> Result<Tensor> {
         match values.remove(&self.graph.output) {
             Some(v) => Ok(v),
-            None => self.zeros(self.graph.output, batch),
+            None => {
+                let batch = values[&self.graph.input].dim(0)?;
+                self.zeros(self.graph.output, batch)
+            }
         }
     }
 

@@ -108,6 +108,9 @@ pub struct Worker {
     pub device: Device,
     /// Whether training steps are reported (off while probes train).
     pub emit_steps: bool,
+    /// Whether candidates are scored in groups sharing prefix computation (the default)
+    /// rather than one by one; the scores are the same either way.
+    pub prefix_sharing: bool,
 }
 
 pub struct Engine;
@@ -192,6 +195,7 @@ impl Worker {
             seed: p.split.seed,
             device: p.device,
             emit_steps: true,
+            prefix_sharing: true,
         };
         w.control.emit(Event::Ready {
             template: w.supernet.graph.name.clone(),

@@ -9,6 +9,7 @@ pub mod protocol;
 pub mod recover;
 pub mod replay;
 pub mod score;
+pub mod score_group;
 pub mod standalone;
 pub mod train;
 

@@ -1,5 +1,8 @@
 //! Scoring candidates with the shared weights: re-calibrate the candidate's batch norms on
-//! cached training batches, evaluate on a fixed validation subset, restore the stats.
+//! cached training batches, evaluate on a fixed validation subset, restore the stats. Rounds
+//! score groups of candidates in the order of their choices so that consecutive candidates
+//! share the computation of their common prefix (see [`super::score_group`]); the scores
+//! equal those of scoring one by one (`Worker::prefix_sharing = false`).
 
 use std::time::Instant;
 
@@ -8,14 +11,15 @@ use candle_core::Tensor;
 use super::config::RoundConfig;
 use super::engine::Worker;
 use super::protocol::{Event, ScoredCandidate};
-use super::train::loss_and_correct;
 use crate::nas::data::make_batch;
 use crate::nas::error::Result;
-use crate::nas::ops::{init::stream, BnMode};
+use crate::nas::ops::init::stream;
 use crate::nas::search::strategy::{Search, StrategyKind};
 use crate::nas::session::CandidateRow;
 use crate::nas::space::Candidate;
 use rand::RngCore;
+
+pub use super::score_group::{evaluate_one, one_by_one, score_group, SCORE_GROUP};
 
 /// Batches reused for every candidate of a scoring pass.
 pub struct ScoreBatches {
@@ -95,31 +99,7 @@ impl Worker {
     /// Validation loss and accuracy (%) of one candidate with the shared weights. With
     /// calibration batches, its batch norms are re-calibrated first and restored after.
     pub fn evaluate(&self, candidate: &Candidate, batches: &ScoreBatches) -> Result<(f32, f32)> {
-        let bns = self.supernet.batch_norms(Some(candidate));
-        let saved: Vec<_> = bns.iter().map(|(_, bn)| bn.running()).collect();
-        if !batches.calibration.is_empty() {
-            self.supernet.begin_calibration(candidate);
-            for (x, _) in &batches.calibration {
-                self.supernet.forward(x, candidate, BnMode::Calibrate)?;
-            }
-            self.supernet.finish_calibration(candidate)?;
-        }
-        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        for (x, y) in &batches.validation {
-            let logits = self.supernet.forward(x, candidate, BnMode::Eval)?;
-            let (loss, ok) = loss_and_correct(&logits, y)?;
-            let n = y.dim(0)?;
-            loss_sum += loss.to_scalar::<f32>()? as f64 * n as f64;
-            correct += ok;
-            seen += n;
-        }
-        for ((_, bn), (m, v)) in bns.iter().zip(saved) {
-            bn.set_running(m, v)?;
-        }
-        Ok((
-            (loss_sum / seen.max(1) as f64) as f32,
-            100.0 * correct as f32 / seen.max(1) as f32,
-        ))
+        evaluate_one(&self.supernet, candidate, batches)
     }
 
     /// The per-epoch validation figure: mean over a few fixed candidates.
@@ -178,42 +158,55 @@ impl Worker {
         let mut search = self.round_search(cfg, round, &history)?;
         let shapes = graph.infer_shapes()?;
         let mut last_flush = Instant::now();
+        let mut scorer = self.prefix_sharing.then(|| batches.scorer(&self.supernet));
         while out.len() < total {
             self.control.check()?;
-            let Some(candidate) = search.ask() else { break };
-            let index = out.len();
-            let (_, accuracy) = self.evaluate(&candidate, &batches)?;
-            search.tell(candidate.clone(), accuracy);
-            let cost = candidate.cost_in(&graph, &shapes)?;
-            let scored = ScoredCandidate {
-                round,
-                index,
-                total,
-                candidate: candidate.to_string(&graph),
-                choices: candidate.choices.clone(),
-                accuracy,
-                params: cost.params,
-                flops: cost.flops,
+            let room = (total - out.len())
+                .min(search.independent_asks())
+                .min(SCORE_GROUP);
+            let group: Vec<Candidate> = std::iter::from_fn(|| search.ask()).take(room).collect();
+            if group.is_empty() {
+                break;
+            }
+            let accuracies = match scorer.as_mut() {
+                Some(s) => score_group(s, &mut self.control, &group, &batches)?,
+                None => one_by_one(&self.supernet, &mut self.control, &group, &batches)?,
             };
-            if let Some(s) = self.session.as_mut() {
-                s.rows.push(CandidateRow {
+            for (candidate, accuracy) in group.into_iter().zip(accuracies) {
+                let index = out.len();
+                search.tell(candidate.clone(), accuracy);
+                let cost = candidate.cost_in(&graph, &shapes)?;
+                let scored = ScoredCandidate {
                     round,
-                    candidate: scored.candidate.clone(),
+                    index,
+                    total,
+                    candidate: candidate.to_string(&graph),
+                    choices: candidate.choices.clone(),
                     accuracy,
                     params: cost.params,
                     flops: cost.flops,
-                });
-                if let Some(r) = s.last_round_mut() {
-                    r.scored = index + 1;
+                };
+                if let Some(s) = self.session.as_mut() {
+                    s.rows.push(CandidateRow {
+                        round,
+                        candidate: scored.candidate.clone(),
+                        accuracy,
+                        params: cost.params,
+                        flops: cost.flops,
+                    });
+                    if let Some(r) = s.last_round_mut() {
+                        r.scored = index + 1;
+                    }
+                    if last_flush.elapsed().as_secs_f64() > 5.0 || self.control.checkpoint_requested
+                    {
+                        s.save_candidates()?;
+                        s.save_file()?;
+                        last_flush = Instant::now();
+                    }
                 }
-                if last_flush.elapsed().as_secs_f64() > 5.0 || self.control.checkpoint_requested {
-                    s.save_candidates()?;
-                    s.save_file()?;
-                    last_flush = Instant::now();
-                }
+                self.control.emit(Event::Scored(scored.clone()));
+                out.push(scored);
             }
-            self.control.emit(Event::Scored(scored.clone()));
-            out.push(scored);
         }
         Ok(out)
     }
@@ -236,12 +229,16 @@ impl Worker {
             .and_then(|s| s.file.rounds.last().map(|r| r.config.clone()))
             .unwrap_or_default();
         let batches = self.score_batches(&cfg)?;
-        let mut out = Vec::with_capacity(candidates.len());
-        for (c, text) in candidates.iter().zip(list) {
-            self.control.check()?;
-            let (_, acc) = self.evaluate(c, &batches)?;
-            out.push((text.trim().to_string(), acc));
-        }
-        Ok(out)
+        let accuracies = if self.prefix_sharing {
+            let mut scorer = batches.scorer(&self.supernet);
+            score_group(&mut scorer, &mut self.control, &candidates, &batches)?
+        } else {
+            one_by_one(&self.supernet, &mut self.control, &candidates, &batches)?
+        };
+        Ok(list
+            .iter()
+            .map(|t| t.trim().to_string())
+            .zip(accuracies)
+            .collect())
     }
 }
