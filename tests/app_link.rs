@@ -46,6 +46,7 @@ fn ready(graph: &nas_navigator::nas::space::SuperGraph) -> Event {
         dataset: "digits".into(),
         train_images: 10,
         val_images: 5,
+        device: "cpu".into(),
     }
 }
 

@@ -69,6 +69,7 @@ fn a_hundred_thousand_scored_candidates_lose_nothing_and_memory_levels_off() {
             dataset: "digits".into(),
             train_images: 10,
             val_images: 5,
+            device: "cpu".into(),
         });
         for round in 1..=ROUNDS {
             send(Event::RoundStarted {

@@ -23,6 +23,8 @@ pub enum Phase {
 pub struct RunState {
     pub phase: Phase,
     pub dataset: String,
+    /// `cpu` or `cuda`: where the engine computes.
+    pub device: String,
     pub template: String,
     pub space_size: f64,
     pub round: usize,
@@ -62,8 +64,10 @@ pub fn fold_engine_events(
                 template,
                 space_size,
                 dataset,
+                device,
                 ..
             } => {
+                state.device = device.clone();
                 state.phase = Phase::Idle;
                 state.template = template.clone();
                 state.dataset = dataset.clone();

@@ -115,6 +115,7 @@ pub fn run_controls(
 pub fn round_settings(ui: &mut egui::Ui, state: &RunState, next: &mut NextRound, scored: usize) {
     let cfg = &mut next.0;
     ui.label(format!("dataset: {}", state.dataset));
+    ui.label(format!("device: {}", state.device));
     ui.label(format!("template: {}", state.template))
         .on_hover_text("change it in the Lego view");
     ui.label("loss: cross-entropy");

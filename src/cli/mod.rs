@@ -107,8 +107,9 @@ pub struct EngineArgs {
     /// nb201: cells N per stage.
     #[arg(long, default_value_t = 5)]
     pub cells: usize,
-    /// cpu or cuda.
-    #[arg(long, default_value = "cpu")]
+    /// cpu, cuda, or auto: the GPU when the binary has the `cuda` feature and one opens,
+    /// else the CPU.
+    #[arg(long, default_value = "auto")]
     pub device: String,
     /// CPU threads for the numeric kernels (default: all cores).
     #[arg(long)]

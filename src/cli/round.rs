@@ -71,8 +71,8 @@ pub fn run_engine_round(
     let mut failure = None;
     while let Ok(event) = engine.events.recv() {
         match event {
-            Event::Ready { template, space_size, dataset, train_images, val_images, .. } => eprintln!(
-                "{dataset}: {train_images} training / {val_images} validation images; template {template}, {space_size} candidates"
+            Event::Ready { template, space_size, dataset, train_images, val_images, device, .. } => eprintln!(
+                "{dataset}: {train_images} training / {val_images} validation images; template {template}, {space_size} candidates; on {device}"
             ),
             Event::RoundStarted { round, epochs, steps_per_epoch, candidates, resumed_at_epoch, resumed_scored } => {
                 eprintln!("round {round}: {epochs} epochs of {steps_per_epoch} steps, then {candidates} candidates");

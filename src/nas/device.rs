@@ -1,4 +1,4 @@
-//! Chooses the compute device once, at the edge, from a user's word (`cpu` or `cuda`), and
+//! Chooses the compute device once, at the edge, from a user's word (`cpu`, `cuda` or `auto`), and
 //! tunes the process's allocator for CPU tensor work.
 
 use candle_core::Device;
@@ -11,6 +11,8 @@ use crate::nas::error::{NasError, Result};
 pub enum DeviceChoice {
     Cpu,
     Cuda,
+    /// CUDA device 0 when the binary has the `cuda` feature and a GPU opens, else the CPU.
+    Auto,
 }
 
 impl DeviceChoice {
@@ -18,8 +20,9 @@ impl DeviceChoice {
         match word {
             "cpu" => Ok(Self::Cpu),
             "cuda" | "gpu" => Ok(Self::Cuda),
+            "auto" => Ok(Self::Auto),
             other => Err(NasError::Config(format!(
-                "device: expected `cpu` or `cuda`, got `{other}`"
+                "device: expected `cpu`, `cuda` or `auto`, got `{other}`"
             ))),
         }
     }
@@ -29,6 +32,7 @@ impl DeviceChoice {
         match self {
             Self::Cpu => Ok(Device::Cpu),
             Self::Cuda => open_cuda(),
+            Self::Auto => Ok(open_cuda().unwrap_or(Device::Cpu)),
         }
     }
 }

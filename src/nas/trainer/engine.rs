@@ -204,6 +204,7 @@ impl Worker {
             dataset: w.data.name.clone(),
             train_images: w.split.train.len(),
             val_images: w.split.val.len(),
+            device: crate::nas::device::describe(&w.device).into(),
         });
         for message in p.warnings {
             w.control.emit(Event::Warning { message });

@@ -107,6 +107,8 @@ pub enum Event {
         dataset: String,
         train_images: usize,
         val_images: usize,
+        /// The device the engine computes on (`cpu` or `cuda`), after `auto` was resolved.
+        device: String,
     },
     RoundStarted {
         round: usize,
