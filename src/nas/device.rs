@@ -80,6 +80,22 @@ pub fn tune_allocator() -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::DeviceChoice;
+
+    /// Without the `cuda` feature `auto` is the CPU, and `cuda` says how to get it.
+    #[test]
+    #[cfg(not(feature = "cuda"))]
+    fn auto_falls_back_to_the_cpu_and_cuda_explains_itself() {
+        let auto = DeviceChoice::parse("auto").unwrap().open().unwrap();
+        assert_eq!(super::describe(&auto), "cpu");
+        let err = DeviceChoice::parse("cuda").unwrap().open().unwrap_err();
+        assert!(err.to_string().contains("--features cuda"), "{err}");
+        assert!(DeviceChoice::parse("tpu")
+            .unwrap_err()
+            .to_string()
+            .contains("auto"));
+    }
+
     #[test]
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn glibc_takes_every_allocator_setting() {
