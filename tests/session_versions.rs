@@ -57,3 +57,24 @@ fn a_session_from_a_newer_version_is_refused_and_left_alone() {
     assert!(e.contains("session.json") && e.contains("newer"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), newer);
 }
+
+/// A damaged `template.json` is said in the warnings (the last round's template stands in).
+#[test]
+fn a_damaged_template_file_is_a_warning_and_the_last_rounds_template_stands_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    fixture_copy(&s);
+    let (session, _) = Session::open(&s).unwrap();
+    let expected = session.file.rounds.last().unwrap().template.clone();
+    std::fs::write(session.template_path(), "{ \"name\": ").unwrap();
+    let (session, warnings) = Session::open(&s).unwrap();
+    let said = warnings.join(" | ");
+    assert!(
+        said.contains("template.json") && said.contains("damaged"),
+        "{said}"
+    );
+    assert_eq!(
+        nas_navigator::nas::space::doc::TemplateDoc::from(&session.template().unwrap()),
+        expected
+    );
+}

@@ -200,6 +200,24 @@ impl Session {
         let (rows, problem) = candidates::read(&session.candidates_path());
         session.rows = rows;
         warnings.extend(problem.map(|e| e.to_string()));
+        let template = session.template_path();
+        if let (Err(e), Some(last)) = (
+            std::fs::read_to_string(&template)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    TemplateDoc::parse(&t)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }),
+            session.file.rounds.last(),
+        ) {
+            warnings.push(format!(
+                "{}: damaged ({e}); round {}'s template is used instead, and the next template \
+                 change overwrites the file",
+                template.display(),
+                last.round
+            ));
+        }
         Ok((session, warnings))
     }
 
