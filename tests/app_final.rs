@@ -49,7 +49,7 @@ fn update_until(app: &mut App, what: &str, done: impl Fn(&FinalView) -> bool) {
         if done(view) {
             return;
         }
-        if let FinalPhase::Failed(e) = &view.phase {
+        if let FinalPhase::Failed(e) = &view.run.phase {
             panic!("{what}: failed: {e}");
         }
         assert!(
@@ -63,7 +63,7 @@ fn update_until(app: &mut App, what: &str, done: impl Fn(&FinalView) -> bool) {
 fn steps_after(app: &mut App, wait: Duration) -> usize {
     std::thread::sleep(wait);
     app.update();
-    app.world().resource::<FinalView>().steps_seen
+    app.world().resource::<FinalView>().run.steps_seen
 }
 
 #[test]
@@ -91,33 +91,33 @@ fn a_picked_candidate_trains_pauses_stops_resumes_and_reports() {
     app.world_mut()
         .write_message(CandidateChosenForFinal(worst.clone()));
     app.world_mut().write_message(FinalRequested::Train);
-    update_until(&mut app, "first step", |v| v.steps_seen > 0);
+    update_until(&mut app, "first step", |v| v.run.steps_seen > 0);
     let view = app.world().resource::<FinalView>();
     assert_eq!(view.source, FinalSource::Picked);
-    assert_eq!(view.candidate.as_deref(), Some(worst.as_str()));
+    assert_eq!(view.run.candidate.as_deref(), Some(worst.as_str()));
 
     // Pause, once the thread confirms it: no step comes any more.
     app.world_mut().write_message(FinalRequested::Pause);
-    update_until(&mut app, "pause", |v| v.phase == FinalPhase::Paused);
+    update_until(&mut app, "pause", |v| v.run.phase == FinalPhase::Paused);
     let paused_at = steps_after(&mut app, Duration::ZERO);
     assert_eq!(steps_after(&mut app, Duration::from_millis(800)), paused_at);
     assert_eq!(
-        app.world().resource::<FinalView>().phase,
+        app.world().resource::<FinalView>().run.phase,
         FinalPhase::Paused
     );
 
     // Stop while paused, then Train again continues from the checkpoint.
     app.world_mut().write_message(FinalRequested::Stop);
-    update_until(&mut app, "stop", |v| v.phase == FinalPhase::Stopped);
+    update_until(&mut app, "stop", |v| v.run.phase == FinalPhase::Stopped);
     assert!(app.world().resource::<FinalView>().resume);
     app.world_mut().write_message(FinalRequested::Train);
-    update_until(&mut app, "training", |v| v.phase == FinalPhase::Done);
+    update_until(&mut app, "training", |v| v.run.phase == FinalPhase::Done);
 
     let view = app.world().resource::<FinalView>();
-    let report = view.report.as_ref().expect("a report");
+    let report = view.run.report.as_ref().expect("a report");
     assert_eq!(report.candidate, worst);
     assert_eq!(report.curve.len(), 3);
-    assert_eq!(view.curve.len(), 3);
+    assert_eq!(view.run.curve.len(), 3);
     assert!(report.test.images > 0 && report.test.accuracy > 0.0);
     for name in [
         "report.json",
@@ -127,7 +127,7 @@ fn a_picked_candidate_trains_pauses_stops_resumes_and_reports() {
     ] {
         assert!(dir.join("final").join(name).is_file(), "{name} missing");
         assert!(
-            view.files.iter().any(|f| f.ends_with(name)),
+            view.run.files.iter().any(|f| f.ends_with(name)),
             "{name} not listed"
         );
     }
@@ -136,7 +136,7 @@ fn a_picked_candidate_trains_pauses_stops_resumes_and_reports() {
     app.world_mut().resource_mut::<FinalView>().source = FinalSource::Compose;
     app.world_mut().write_message(FinalRequested::Export);
     update_until(&mut app, "export", |v| {
-        v.phase == FinalPhase::Done && !v.files.is_empty()
+        v.run.phase == FinalPhase::Done && !v.run.files.is_empty()
     });
     let shared = dir.join("final").join("shared-weights");
     for name in [
@@ -154,7 +154,7 @@ fn without_a_session_folder_the_view_says_why() {
     let mut app = app_on(None);
     app.world_mut().write_message(FinalRequested::Train);
     app.update();
-    match &app.world().resource::<FinalView>().phase {
+    match &app.world().resource::<FinalView>().run.phase {
         FinalPhase::Failed(e) => assert!(e.contains("session folder"), "{e}"),
         other => panic!("expected a failure, got {other:?}"),
     }

@@ -6,16 +6,13 @@ mod common;
 
 use std::process::Output;
 
-use common::{run, run_ok, TINY};
+use common::{assert_no_panic_text, run, run_ok, TINY};
 
 fn assert_clean_failure(out: &Output, needle: &str) {
     assert!(!out.status.success(), "should fail");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(needle), "stderr lacks `{needle}`: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
-        "{err}"
-    );
+    assert_no_panic_text(&err, "panicked");
     assert_eq!(
         err.trim().lines().count(),
         1,

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{run_ok, TINY};
+use common::{assert_no_panic_text, run_ok, TINY};
 use nas_navigator::nas::session::Session;
 
 /// Every file under `dir` with its bytes, sorted by path.
@@ -38,18 +38,6 @@ fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 /// Runs a bad invocation and checks the contract; `needle` must be in the error line.
-/// Rust's own panic output never reaches a user (`forbidden` is one more word to refuse).
-fn assert_no_panic_text(err: &str, forbidden: &str) {
-    for bad in [
-        forbidden,
-        "RUST_BACKTRACE",
-        "stack backtrace",
-        "internal failure",
-    ] {
-        assert!(!err.contains(bad), "`{bad}` on stderr: {err}");
-    }
-}
-
 fn refused(session: &Path, args: &[&str], env: &[(&str, &str)], needle: &str) {
     let before = snapshot(session);
     let out = run_env(args, env);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
-use super::final_view::{FinalPhase, FinalView, MAX_UPDATES_PER_FRAME};
+use super::final_view::{FinalPhase, FinalRun, FinalView, MAX_UPDATES_PER_FRAME};
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::NasError;
 use crate::nas::export::{self, ExportRequest};
@@ -83,9 +83,9 @@ pub(super) fn start_training(
         resume: view.resume,
         check_images: 8,
     };
-    *view = FinalView {
+    view.run = FinalRun {
         phase: FinalPhase::Training,
-        ..view.clone_settings()
+        ..FinalRun::default()
     };
     spawn(move |mut control, tx| {
         let mut report = |p: Progress| match p {
@@ -118,8 +118,8 @@ pub(super) fn start_export(
         device,
         check_images: 8,
     };
-    view.phase = FinalPhase::Exporting;
-    view.files.clear();
+    view.run.phase = FinalPhase::Exporting;
+    view.run.files.clear();
     spawn(move |_, tx| {
         let result = export::export(&req)
             .map(|r| r.files)

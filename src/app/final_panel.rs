@@ -83,14 +83,14 @@ fn buttons(ui: &mut egui::Ui, view: &FinalView, requests: &mut MessageWriter<Fin
         {
             requests.write(FinalRequested::Train);
         }
-        let training = matches!(view.phase, FinalPhase::Training);
+        let training = matches!(view.run.phase, FinalPhase::Training);
         if ui
             .add_enabled(training, egui::Button::new("Pause"))
             .clicked()
         {
             requests.write(FinalRequested::Pause);
         }
-        let paused = matches!(view.phase, FinalPhase::Paused);
+        let paused = matches!(view.run.phase, FinalPhase::Paused);
         if ui
             .add_enabled(paused, egui::Button::new("Resume"))
             .clicked()
@@ -115,20 +115,20 @@ fn buttons(ui: &mut egui::Ui, view: &FinalView, requests: &mut MessageWriter<Fin
 }
 
 fn progress(ui: &mut egui::Ui, view: &FinalView) {
-    if let Some(c) = &view.candidate {
+    if let Some(c) = &view.run.candidate {
         ui.monospace(c);
     }
-    if let Some(s) = &view.schedule {
+    if let Some(s) = &view.run.schedule {
         ui.label(format!(
             "{} epochs of {} steps (batch {}), {} training / {} validation images",
             s.epochs, s.steps_per_epoch, s.batch_size, s.train_images, s.val_images
         ));
-        let done = view.curve.len();
+        let done = view.run.curve.len();
         let bar = egui::ProgressBar::new(done as f32 / s.epochs.max(1) as f32)
             .text(format!("epoch {done} / {}", s.epochs));
         ui.add(bar);
     }
-    if let Some((epoch, step, steps, loss, acc)) = view.last_step {
+    if let Some((epoch, step, steps, loss, acc)) = view.run.last_step {
         let bar = egui::ProgressBar::new((step + 1) as f32 / steps.max(1) as f32).text(format!(
             "epoch {}: step {} / {steps}, loss {loss:.3}, batch accuracy {acc:.1}%",
             epoch + 1,
@@ -139,7 +139,7 @@ fn progress(ui: &mut egui::Ui, view: &FinalView) {
 }
 
 fn report(ui: &mut egui::Ui, view: &FinalView) {
-    if let Some(r) = &view.report {
+    if let Some(r) = &view.run.report {
         ui.heading(format!(
             "{} accuracy {:.2}% ({} / {})",
             r.test.split, r.test.accuracy, r.test.correct, r.test.images
@@ -166,7 +166,7 @@ fn report(ui: &mut egui::Ui, view: &FinalView) {
             }
         });
     }
-    for f in &view.files {
+    for f in &view.run.files {
         ui.small(f.display().to_string());
     }
 }
@@ -176,11 +176,12 @@ pub fn draw(ui: &mut egui::Ui, view: &mut FinalView, requests: &mut MessageWrite
     ui.heading("Final network");
     settings(ui, view);
     buttons(ui, view, requests);
-    let (text, colour) = phase_text(&view.phase);
+    let (text, colour) = phase_text(&view.run.phase);
     ui.colored_label(colour, text);
     ui.separator();
     progress(ui, view);
     let pairs: Vec<(f32, f32)> = view
+        .run
         .curve
         .iter()
         .map(|p| (p.train_accuracy, p.val_accuracy))

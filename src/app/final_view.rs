@@ -58,6 +58,13 @@ pub struct FinalView {
     pub resume: bool,
     /// Output folder; empty means `SESSION/final`.
     pub out_text: String,
+    /// What the current (or last) run produced; a new training starts it afresh.
+    pub run: FinalRun,
+}
+
+/// What one run of the thread produced so far.
+#[derive(Debug, Clone, Default)]
+pub struct FinalRun {
     pub phase: FinalPhase,
     pub candidate: Option<String>,
     pub schedule: Option<Schedule>,
@@ -80,14 +87,7 @@ impl Default for FinalView {
             lr: 0.05,
             resume: false,
             out_text: String::new(),
-            phase: FinalPhase::Idle,
-            candidate: None,
-            schedule: None,
-            last_step: None,
-            steps_seen: 0,
-            curve: Vec::new(),
-            report: None,
-            files: Vec::new(),
+            run: FinalRun::default(),
         }
     }
 }
@@ -102,7 +102,7 @@ impl FinalView {
     }
     pub fn busy(&self) -> bool {
         matches!(
-            self.phase,
+            self.run.phase,
             FinalPhase::Training | FinalPhase::Paused | FinalPhase::Testing | FinalPhase::Exporting
         )
     }
@@ -110,20 +110,6 @@ impl FinalView {
         match self.out_text.trim() {
             "" => session.join("final"),
             t => PathBuf::from(t),
-        }
-    }
-    /// The settings, with everything a run produced cleared.
-    pub(super) fn clone_settings(&self) -> FinalView {
-        FinalView {
-            source: self.source,
-            picked: self.picked.clone(),
-            epochs: self.epochs,
-            max_steps: self.max_steps,
-            adamw: self.adamw,
-            lr: self.lr,
-            resume: self.resume,
-            out_text: self.out_text.clone(),
-            ..FinalView::default()
         }
     }
 }
@@ -157,13 +143,13 @@ pub fn handle_final_requests(
             continue;
         }
         let Some(setup) = control.as_deref().map(|c| c.setup.clone()) else {
-            view.phase = FinalPhase::Failed("no engine session".into());
+            view.run.phase = FinalPhase::Failed("no engine session".into());
             continue;
         };
         let session = setup.session_dir.clone();
         match (request, session) {
             (FinalRequested::Train | FinalRequested::Export, None) => {
-                view.phase = FinalPhase::Failed(
+                view.run.phase = FinalPhase::Failed(
                     "the engine runs without a session folder: open or start one first".into(),
                 );
             }
@@ -200,8 +186,12 @@ pub fn drain_final_updates(mut view: ResMut<FinalView>, job: Option<Res<FinalJob
     let Some(job) = job else { return };
     for event in job.control_events.try_iter() {
         match event {
-            Event::Paused if view.phase == FinalPhase::Training => view.phase = FinalPhase::Paused,
-            Event::Resumed if view.phase == FinalPhase::Paused => view.phase = FinalPhase::Training,
+            Event::Paused if view.run.phase == FinalPhase::Training => {
+                view.run.phase = FinalPhase::Paused
+            }
+            Event::Resumed if view.run.phase == FinalPhase::Paused => {
+                view.run.phase = FinalPhase::Training
+            }
             _ => {}
         }
     }
@@ -210,21 +200,21 @@ pub fn drain_final_updates(mut view: ResMut<FinalView>, job: Option<Res<FinalJob
             FinalUpdate::Progress(p) => apply_progress(&mut view, p),
             FinalUpdate::Trained(Ok(done)) => {
                 let (report, files) = *done;
-                view.curve = report.curve.clone();
-                view.report = Some(report);
-                view.files = files;
-                view.phase = FinalPhase::Done;
+                view.run.curve = report.curve.clone();
+                view.run.report = Some(report);
+                view.run.files = files;
+                view.run.phase = FinalPhase::Done;
             }
             FinalUpdate::Stopped => {
-                view.phase = FinalPhase::Stopped;
+                view.run.phase = FinalPhase::Stopped;
                 view.resume = true;
             }
             FinalUpdate::Exported(Ok(files)) => {
-                view.files = files;
-                view.phase = FinalPhase::Done;
+                view.run.files = files;
+                view.run.phase = FinalPhase::Done;
             }
             FinalUpdate::Trained(Err(e)) | FinalUpdate::Exported(Err(e)) => {
-                view.phase = FinalPhase::Failed(e);
+                view.run.phase = FinalPhase::Failed(e);
             }
         }
     }
@@ -237,8 +227,8 @@ fn apply_progress(view: &mut FinalView, p: Progress) {
             schedule,
             ..
         } => {
-            view.candidate = Some(candidate);
-            view.schedule = Some(schedule);
+            view.run.candidate = Some(candidate);
+            view.run.schedule = Some(schedule);
         }
         Progress::Step {
             epoch,
@@ -248,11 +238,11 @@ fn apply_progress(view: &mut FinalView, p: Progress) {
             accuracy,
             ..
         } => {
-            view.last_step = Some((epoch, step, steps, loss, accuracy));
-            view.steps_seen += 1;
+            view.run.last_step = Some((epoch, step, steps, loss, accuracy));
+            view.run.steps_seen += 1;
         }
-        Progress::Epoch(point) => view.curve.push(point),
-        Progress::Testing { .. } => view.phase = FinalPhase::Testing,
+        Progress::Epoch(point) => view.run.curve.push(point),
+        Progress::Testing { .. } => view.run.phase = FinalPhase::Testing,
     }
 }
 

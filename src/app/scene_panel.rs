@@ -111,29 +111,29 @@ pub fn scene_overlay(
                         }
                     }
                 });
-                let keys = selected_keys(&selection, &nodes);
+                // The selection's keys and its best allowed candidate are worked out on a
+                // click, not every frame (a selection can hold 100,000 candidates).
+                let any = !selection.current.is_empty();
                 if ui
-                    .add_enabled(!keys.is_empty() && next.is_some(), egui::Button::new("Search around the selection"))
+                    .add_enabled(any && next.is_some(), egui::Button::new("Search around the selection"))
                     .on_hover_text("a round whose evolution starts from the selected candidates")
                     .clicked()
                 {
                     if let Some(next) = next.as_deref() {
                         let mut config = next.0.clone();
                         config.strategy = StrategyKind::evolution();
-                        config.around = keys;
+                        config.around = selected_keys(&selection, &nodes);
                         requests.write(CommandRequested(Command::RunRound(config)));
                     }
                 }
-                let best_picked = best_allowed(
-                    selection.current.iter().filter_map(|e| details.get(*e).ok()).map(|(n, a, _)| (n, a)),
-                    graph.as_deref(),
-                );
                 if ui
-                    .add_enabled(best_picked.is_some(), egui::Button::new("Final network from the selection"))
+                    .add_enabled(any, egui::Button::new("Final network from the selection"))
                     .on_hover_text("the selection's best candidate that the template still allows, to train stand-alone or export")
                     .clicked()
                 {
-                    if let Some(text) = best_picked {
+                    let scored = selection.current.iter().filter_map(|e| details.get(*e).ok());
+                    let best = best_allowed(scored.map(|(n, a, _)| (n, a)), graph.as_deref());
+                    if let Some(text) = best {
                         chosen.write(CandidateChosenForFinal(text));
                     }
                 }

@@ -260,8 +260,8 @@ pub fn drive_script(
                 final_requests.write(FinalRequested::Train);
                 return;
             }
-            match &final_view.phase {
-                FinalPhase::Done if final_view.report.is_some() => {
+            match &final_view.run.phase {
+                FinalPhase::Done if final_view.run.report.is_some() => {
                     script.go(Step::Shot(ShotKind::Final))
                 }
                 FinalPhase::Failed(e) => {

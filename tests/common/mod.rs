@@ -62,3 +62,15 @@ pub fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
         .to_scalar::<f32>()
         .unwrap()
 }
+
+/// Rust's own panic output never reaches a user (`forbidden` is one more word to refuse).
+pub fn assert_no_panic_text(err: &str, forbidden: &str) {
+    for bad in [
+        forbidden,
+        "RUST_BACKTRACE",
+        "stack backtrace",
+        "internal failure",
+    ] {
+        assert!(!err.contains(bad), "`{bad}` on stderr: {err}");
+    }
+}
