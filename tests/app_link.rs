@@ -25,6 +25,7 @@ fn scored(round: usize, index: usize, key: &str, accuracy: f32) -> Event {
         accuracy,
         params: 1000 + index as u64,
         flops: 2000,
+        signals: Default::default(),
     })
 }
 
@@ -286,6 +287,7 @@ fn sampled_paths_are_grey_until_scored_and_never_duplicated() {
         accuracy: 77.0,
         params: 10,
         flops: 20,
+        signals: Default::default(),
     }))
     .unwrap();
     app.update();
@@ -367,6 +369,7 @@ fn opening_a_session_restarts_the_engine_and_clears_the_views() {
         accuracy,
         params: 5,
         flops: 6,
+        signals: Default::default(),
     };
     app.insert_resource(RestoredRows(vec![
         row(&key, 1, 40.0),

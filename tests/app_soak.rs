@@ -105,6 +105,7 @@ fn a_hundred_thousand_scored_candidates_lose_nothing_and_memory_levels_off() {
                     accuracy: accuracy(round, i),
                     params: 1000,
                     flops: 2000,
+                    signals: Default::default(),
                 }));
             }
             send(Event::RoundFinished(RoundSummary {

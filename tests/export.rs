@@ -270,6 +270,7 @@ fn compose_takes_the_fittest_block_of_every_decision() {
                 accuracy: 50.0 + 10.0 * hits as f32,
                 params: 0,
                 flops: 0,
+                signals: Default::default(),
             });
     }
     session.save_candidates().unwrap();

@@ -25,7 +25,7 @@ use nas_navigator::nas::device::DeviceChoice;
 use nas_navigator::nas::ops::{OptimizerConfig, OptimizerKind};
 use nas_navigator::nas::search::strategy::StrategyKind;
 use nas_navigator::nas::space::TemplateSpec;
-use nas_navigator::nas::trainer::RoundConfig;
+use nas_navigator::nas::trainer::{RoundConfig, Sampling};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -203,6 +203,10 @@ pub struct TrainArgs {
     /// strategy. Use with `--epochs 0` to search around a selection without training.
     #[arg(long)]
     pub around: Option<PathBuf>,
+    /// Paths trained per step: working (uniform over candidates whose output depends on the
+    /// input) or uniform (every candidate, as rounds before this option did).
+    #[arg(long, default_value = "working")]
+    pub sampling: String,
 }
 
 impl TrainArgs {
@@ -238,7 +242,10 @@ impl TrainArgs {
                 .collect(),
             None => Vec::new(),
         };
+        let sampling =
+            Sampling::parse(&self.sampling).map_err(|e| anyhow::anyhow!("--sampling: {e}"))?;
         Ok(RoundConfig {
+            sampling,
             strategy,
             around,
             epochs: self.epochs,

@@ -90,9 +90,12 @@ pub fn score(args: ScoreArgs) -> Result<()> {
     let handle = Engine::detached_control();
     let mut worker = Worker::open(&setup, handle)?;
     let rows = worker.score_strings(&lines)?;
-    println!("candidate,accuracy");
-    for (c, acc) in rows {
-        println!("{c},{acc:.4}");
+    println!("candidate,accuracy,live_params,synflow,naswot");
+    for (c, acc, s) in rows {
+        println!(
+            "{c},{acc:.4},{},{:.4},{:.4}",
+            s.live_params, s.synflow, s.naswot
+        );
     }
     Ok(())
 }

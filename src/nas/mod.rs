@@ -11,6 +11,7 @@ pub mod memory;
 pub mod ops;
 pub mod search;
 pub mod session;
+pub mod signals;
 pub mod space;
 pub mod supernet;
 pub mod trainer;

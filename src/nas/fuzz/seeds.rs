@@ -126,6 +126,11 @@ pub(super) fn session_files() -> Vec<(String, Vec<u8>)> {
         accuracy: 42.5,
         params: 1000,
         flops: 20000,
+        signals: crate::nas::signals::Signals {
+            live_params: 900.0,
+            synflow: 12.5,
+            naswot: 140.25,
+        },
     };
     let bytes = [
         serde_json::to_vec_pretty(&file).unwrap_or_default(),

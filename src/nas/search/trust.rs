@@ -92,12 +92,70 @@ pub fn top_k_overlap(a: &[f64], b: &[f64], k: usize) -> f64 {
     ta.iter().filter(|i| tb.contains(i)).count() as f64 / k as f64
 }
 
+/// Bootstrap resamples behind every interval of this module.
+pub const RESAMPLES: usize = 1000;
+
+/// A 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
+impl std::fmt::Display for Interval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{:+.2}, {:+.2}]", self.low, self.high)
+    }
+}
+
+/// 95% percentile-bootstrap intervals of Kendall's tau and Spearman's rho: pairs (a[i],
+/// b[i]) resampled with replacement, `RESAMPLES` times from a fixed seed (the same inputs
+/// always give the same interval).
+pub fn bootstrap_intervals(a: &[f64], b: &[f64]) -> (Interval, Interval) {
+    use rand::{Rng, SeedableRng};
+    let n = a.len().min(b.len());
+    if n < 2 {
+        return (Interval::default(), Interval::default());
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x7a11);
+    let (mut taus, mut rhos) = (Vec::with_capacity(RESAMPLES), Vec::with_capacity(RESAMPLES));
+    let (mut ra, mut rb) = (vec![0.0; n], vec![0.0; n]);
+    for _ in 0..RESAMPLES {
+        for i in 0..n {
+            let k = rng.random_range(0..n);
+            ra[i] = a[k];
+            rb[i] = b[k];
+        }
+        taus.push(kendall_tau(&ra, &rb));
+        rhos.push(spearman(&ra, &rb));
+    }
+    (
+        percentile_interval(&mut taus),
+        percentile_interval(&mut rhos),
+    )
+}
+
+/// The 2.5th and 97.5th percentiles.
+fn percentile_interval(values: &mut [f64]) -> Interval {
+    values.sort_by(|x, y| x.total_cmp(y));
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    Interval {
+        low: at(0.025),
+        high: at(0.975),
+    }
+}
+
 /// The trust figures for one comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agreement {
     pub probes: usize,
     pub kendall_tau: f64,
+    /// 95% bootstrap interval of `kendall_tau`.
+    #[serde(default)]
+    pub kendall_interval: Interval,
     pub spearman: f64,
+    #[serde(default)]
+    pub spearman_interval: Interval,
     /// k is a quarter of the probes (at least 1).
     pub top_k: usize,
     pub top_k_overlap: f64,
@@ -107,10 +165,13 @@ impl Agreement {
     pub fn between(shared: &[f64], standalone: &[f64]) -> Self {
         let n = shared.len().min(standalone.len());
         let k = (n / 4).max(1);
+        let (kendall_interval, spearman_interval) = bootstrap_intervals(shared, standalone);
         Self {
             probes: n,
             kendall_tau: kendall_tau(shared, standalone),
+            kendall_interval,
             spearman: spearman(shared, standalone),
+            spearman_interval,
             top_k: k,
             top_k_overlap: top_k_overlap(shared, standalone, k),
         }

@@ -1,12 +1,18 @@
-//! `candidates.csv`: one row per scored candidate, `round,candidate,accuracy,params,flops`.
+//! `candidates.csv`: one row per scored candidate,
+//! `round,candidate,accuracy,params,flops,live_params,synflow,naswot`. Files written before
+//! the signal columns existed (the first five columns only) still open; their signals are
+//! unknown (NaN).
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::nas::error::NasError;
+use crate::nas::signals::Signals;
 
-pub const HEADER: &str = "round,candidate,accuracy,params,flops";
+pub const HEADER: &str = "round,candidate,accuracy,params,flops,live_params,synflow,naswot";
+/// The header of files written before the signal columns.
+pub const HEADER_V1: &str = "round,candidate,accuracy,params,flops";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateRow {
@@ -16,6 +22,8 @@ pub struct CandidateRow {
     pub accuracy: f32,
     pub params: u64,
     pub flops: u64,
+    #[serde(default)]
+    pub signals: Signals,
 }
 
 pub fn to_csv(rows: &[CandidateRow]) -> String {
@@ -24,12 +32,15 @@ pub fn to_csv(rows: &[CandidateRow]) -> String {
     out.push('\n');
     for r in rows {
         out.push_str(&format!(
-            "{},{},{:.4},{},{}\n",
+            "{},{},{:.4},{},{},{},{},{}\n",
             r.round,
             quote(&r.candidate),
             r.accuracy,
             r.params,
-            r.flops
+            r.flops,
+            r.signals.live_params,
+            r.signals.synflow,
+            r.signals.naswot
         ));
     }
     out
@@ -52,19 +63,20 @@ pub fn read(path: &Path) -> (Vec<CandidateRow>, Option<NasError>) {
     };
     let mut rows = Vec::new();
     let mut lines = text.lines();
-    match lines.next() {
+    let fields = match lines.next() {
         None => return (rows, None),
-        Some(h) if h.trim() == HEADER => {}
+        Some(h) if h.trim() == HEADER => 8,
+        Some(h) if h.trim() == HEADER_V1 => 5,
         Some(h) => {
             let why = format!("line 1: expected header `{HEADER}`, found `{h}`");
             return (rows, Some(NasError::file(path, why)));
         }
-    }
+    };
     for (i, line) in lines.enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        match parse_row(line) {
+        match parse_row(line, fields) {
             Ok(r) => rows.push(r),
             Err(why) => {
                 let e = NasError::file(path, format!("line {}: {why}", i + 2));
@@ -75,14 +87,13 @@ pub fn read(path: &Path) -> (Vec<CandidateRow>, Option<NasError>) {
     (rows, None)
 }
 
-fn parse_row(line: &str) -> Result<CandidateRow, String> {
+fn parse_row(line: &str, fields: usize) -> Result<CandidateRow, String> {
+    let expected = || format!("expected {fields} comma-separated fields");
     // The candidate field may be quoted; the numeric fields never are.
-    let (round, rest) = line
-        .split_once(',')
-        .ok_or("expected 5 comma-separated fields")?;
-    let mut tail: Vec<&str> = rest.rsplitn(4, ',').collect();
-    if tail.len() != 4 {
-        return Err("expected 5 comma-separated fields".into());
+    let (round, rest) = line.split_once(',').ok_or_else(expected)?;
+    let mut tail: Vec<&str> = rest.rsplitn(fields - 1, ',').collect();
+    if tail.len() != fields - 1 {
+        return Err(expected());
     }
     tail.reverse();
     let candidate = tail[0].trim();
@@ -99,6 +110,15 @@ fn parse_row(line: &str) -> Result<CandidateRow, String> {
             .parse::<f64>()
             .map_err(|_| format!("{what}: `{field}` is not a number"))
     };
+    let signals = if fields == 8 {
+        Signals {
+            live_params: num(tail[4], "live_params")?,
+            synflow: num(tail[5], "synflow")?,
+            naswot: num(tail[6], "naswot")?,
+        }
+    } else {
+        Signals::default()
+    };
     Ok(CandidateRow {
         round: round
             .trim()
@@ -108,5 +128,6 @@ fn parse_row(line: &str) -> Result<CandidateRow, String> {
         accuracy: num(tail[1], "accuracy")? as f32,
         params: num(tail[2], "params")? as u64,
         flops: num(tail[3], "flops")? as u64,
+        signals,
     })
 }

@@ -7,6 +7,7 @@ pub mod candidate;
 pub mod doc;
 pub mod edit;
 pub mod graph;
+pub mod live;
 pub mod templates;
 
 pub use block::{Block, BlockKind, Cost, Shape};

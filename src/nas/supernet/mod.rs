@@ -105,13 +105,27 @@ impl Supernet {
 
     /// Logits [N, classes] of `candidate` for images `x` [N, C, H, W].
     pub fn forward(&self, x: &Tensor, candidate: &Candidate, mode: BnMode) -> Result<Tensor> {
+        let values = self.forward_nodes(x, candidate, mode, mode == BnMode::Train)?;
+        self.output_of(values)
+    }
+
+    /// Every node's value for `candidate` (input and output included; a node missing is
+    /// exactly zero). `keep_graph` keeps the graph of operations for a backward pass even
+    /// outside training (the zero-cost signals take gradients with fixed batch-norm stats).
+    pub fn forward_nodes(
+        &self,
+        x: &Tensor,
+        candidate: &Candidate,
+        mode: BnMode,
+        keep_graph: bool,
+    ) -> Result<HashMap<NodeIndex, Tensor>> {
         let mut values = Values::new();
         values.insert(self.graph.input, x.clone());
         for step in &self.steps {
             let module = &self.modules[&step.edge][candidate.choices[step.decision]];
-            self.apply_step(&mut values, step, module, mode)?;
+            self.apply_step_keeping(&mut values, step, module, mode, keep_graph)?;
         }
-        self.output_of(values)
+        Ok(values)
     }
 
     /// Runs one step's chosen block on its input node and adds the result to its output
@@ -123,6 +137,17 @@ impl Supernet {
         step: &Step,
         module: &BlockModule,
         mode: BnMode,
+    ) -> Result<()> {
+        self.apply_step_keeping(values, step, module, mode, mode == BnMode::Train)
+    }
+
+    fn apply_step_keeping(
+        &self,
+        values: &mut Values,
+        step: &Step,
+        module: &BlockModule,
+        mode: BnMode,
+        keep_graph: bool,
     ) -> Result<()> {
         if module.is_zero() {
             return Ok(());
@@ -139,17 +164,13 @@ impl Supernet {
         };
         // Outside training no gradient is taken: a detached value lets the block's
         // intermediate tensors go now instead of living as long as the node's value.
-        let sum = if mode == BnMode::Train {
-            sum
-        } else {
-            sum.detach()
-        };
+        let sum = if keep_graph { sum } else { sum.detach() };
         values.insert(step.to, sum);
         Ok(())
     }
 
     /// The output node's value (zeros when every path to it chose `none`).
-    fn output_of(&self, mut values: Values) -> Result<Tensor> {
+    pub fn output_of(&self, mut values: Values) -> Result<Tensor> {
         match values.remove(&self.graph.output) {
             Some(v) => Ok(v),
             None => {

@@ -34,9 +34,38 @@ pub struct RoundConfig {
     /// its population from them, random search samples their neighbourhood).
     #[serde(default)]
     pub around: Vec<String>,
+    /// Which path each training step samples. Rounds saved before this option existed
+    /// trained `uniform`, and replay them so.
+    #[serde(default = "uniform")]
+    pub sampling: Sampling,
     /// Test hook: a fault to inject while training (see [`Fault`]); never saved.
     #[serde(skip)]
     pub fault: Option<Fault>,
+}
+
+/// How a training step picks its path through the supernet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sampling {
+    /// One block per decision, uniformly over the enabled blocks.
+    Uniform,
+    /// The same, redrawn until the path connects input and output (no step is spent on a
+    /// candidate whose output is constant).
+    Working,
+}
+
+impl Sampling {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "uniform" => Ok(Self::Uniform),
+            "working" => Ok(Self::Working),
+            other => Err(format!("expected uniform or working, got `{other}`")),
+        }
+    }
+}
+
+fn uniform() -> Sampling {
+    Sampling::Uniform
 }
 
 fn random() -> StrategyKind {
@@ -67,6 +96,7 @@ impl Default for RoundConfig {
             seed: 0,
             strategy: StrategyKind::Random,
             around: Vec::new(),
+            sampling: Sampling::Working,
             fault: None,
         }
     }

@@ -10,10 +10,11 @@ pub mod recover;
 pub mod replay;
 pub mod score;
 pub mod score_group;
+pub mod signals;
 pub mod standalone;
 pub mod train;
 
-pub use config::RoundConfig;
+pub use config::{RoundConfig, Sampling};
 pub use engine::{Engine, EngineHandle, EngineSetup};
 pub use fault::Fault;
 pub use protocol::{Command, Event};

@@ -80,6 +80,9 @@ pub struct ScoredCandidate {
     pub accuracy: f32,
     pub params: u64,
     pub flops: u64,
+    /// The cheap signals beside the shared-weight score (NaN where unknown).
+    #[serde(default)]
+    pub signals: crate::nas::signals::Signals,
 }
 
 /// The end of a round.

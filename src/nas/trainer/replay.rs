@@ -9,6 +9,7 @@ use super::engine::{Engine, EngineSetup, Worker};
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::{NasError, Result};
 use crate::nas::session::{CandidateRow, Session};
+use crate::nas::signals::Signals;
 
 /// How one replayed round compares with its record.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,12 @@ impl RoundCheck {
     }
 }
 
+/// Bit-identical signals (NaN equals NaN: both unknown).
+fn same_signals(a: &Signals, b: &Signals) -> bool {
+    let bits = |s: &Signals| [s.live_params, s.synflow, s.naswot].map(f64::to_bits);
+    bits(a) == bits(b)
+}
+
 fn compare(round: usize, recorded: &[&CandidateRow], replayed: &[&CandidateRow]) -> RoundCheck {
     let mut identical = 0;
     let mut max_abs_diff = 0.0f32;
@@ -38,6 +45,7 @@ fn compare(round: usize, recorded: &[&CandidateRow], replayed: &[&CandidateRow])
             if a.accuracy.to_bits() == b.accuracy.to_bits()
                 && a.params == b.params
                 && a.flops == b.flops
+                && same_signals(&a.signals, &b.signals)
             {
                 identical += 1;
             }

@@ -11,11 +11,13 @@ use candle_core::Tensor;
 use super::config::RoundConfig;
 use super::engine::Worker;
 use super::protocol::{Event, ScoredCandidate};
+use super::signals::signals_of;
 use crate::nas::data::make_batch;
 use crate::nas::error::Result;
 use crate::nas::ops::init::stream;
 use crate::nas::search::strategy::{Search, StrategyKind};
 use crate::nas::session::CandidateRow;
+use crate::nas::signals::Signals;
 use crate::nas::space::Candidate;
 use rand::RngCore;
 
@@ -109,7 +111,7 @@ impl Worker {
         let n = cfg.epoch_eval_candidates.max(1);
         let (mut l, mut a) = (0.0, 0.0);
         for _ in 0..n {
-            let c = Candidate::sample(&self.supernet.graph, &mut rng);
+            let c = Candidate::sample_working(&self.supernet.graph, &mut rng);
             let (loss, acc) = self.evaluate(&c, &batches)?;
             l += loss;
             a += acc;
@@ -141,6 +143,7 @@ impl Worker {
                     accuracy: r.accuracy,
                     params: r.params,
                     flops: r.flops,
+                    signals: r.signals,
                 });
             }
         }
@@ -159,6 +162,8 @@ impl Worker {
         let shapes = graph.infer_shapes()?;
         let mut last_flush = Instant::now();
         let mut scorer = self.prefix_sharing.then(|| batches.scorer(&self.supernet));
+        let zero_cost =
+            self.zero_cost(stream(cfg.seed, &format!("signals/round{round}")).next_u64())?;
         while out.len() < total {
             self.control.check()?;
             let room = (total - out.len())
@@ -176,6 +181,7 @@ impl Worker {
                 let index = out.len();
                 search.tell(candidate.clone(), accuracy);
                 let cost = candidate.cost_in(&graph, &shapes)?;
+                let signals = signals_of(&zero_cost, &candidate, &shapes)?;
                 let scored = ScoredCandidate {
                     round,
                     index,
@@ -185,6 +191,7 @@ impl Worker {
                     accuracy,
                     params: cost.params,
                     flops: cost.flops,
+                    signals,
                 };
                 if let Some(s) = self.session.as_mut() {
                     s.rows.push(CandidateRow {
@@ -193,6 +200,7 @@ impl Worker {
                         accuracy,
                         params: cost.params,
                         flops: cost.flops,
+                        signals,
                     });
                     if let Some(r) = s.last_round_mut() {
                         r.scored = index + 1;
@@ -212,8 +220,9 @@ impl Worker {
     }
 
     /// Scores candidate strings with the current weights, in order (BN re-calibration on,
-    /// with the last round's configuration or the defaults).
-    pub fn score_strings(&mut self, list: &[String]) -> Result<Vec<(String, f32)>> {
+    /// with the last round's configuration or the defaults), with their cheap signals (the
+    /// same as the last round computed for them).
+    pub fn score_strings(&mut self, list: &[String]) -> Result<Vec<(String, f32, Signals)>> {
         let graph = self.supernet.graph.clone();
         let candidates = list
             .iter()
@@ -223,12 +232,19 @@ impl Worker {
                 Ok(c)
             })
             .collect::<Result<Vec<_>>>()?;
-        let cfg = self
+        let (round, cfg) = self
             .session
             .as_ref()
-            .and_then(|s| s.file.rounds.last().map(|r| r.config.clone()))
+            .and_then(|s| s.file.rounds.last().map(|r| (r.round, r.config.clone())))
             .unwrap_or_default();
         let batches = self.score_batches(&cfg)?;
+        let zero_cost =
+            self.zero_cost(stream(cfg.seed, &format!("signals/round{round}")).next_u64())?;
+        let shapes = graph.infer_shapes()?;
+        let signals = candidates
+            .iter()
+            .map(|c| signals_of(&zero_cost, c, &shapes))
+            .collect::<Result<Vec<_>>>()?;
         let accuracies = if self.prefix_sharing {
             let mut scorer = batches.scorer(&self.supernet);
             score_group(&mut scorer, &mut self.control, &candidates, &batches)?
@@ -237,8 +253,9 @@ impl Worker {
         };
         Ok(list
             .iter()
-            .map(|t| t.trim().to_string())
             .zip(accuracies)
+            .zip(signals)
+            .map(|((t, a), s)| (t.trim().to_string(), a, s))
             .collect())
     }
 }

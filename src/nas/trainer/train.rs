@@ -6,7 +6,7 @@ use std::time::Instant;
 use candle_core::{DType, Tensor, D};
 use rand::seq::SliceRandom;
 
-use super::config::RoundConfig;
+use super::config::{RoundConfig, Sampling};
 use super::engine::Worker;
 use super::fault::Fault;
 use super::protocol::{EpochSummary, Event, RoundSummary, StepProgress};
@@ -168,7 +168,11 @@ impl Worker {
             let idx = &order[step * cfg.batch_size..((step + 1) * cfg.batch_size).min(order.len())];
             let aug = cfg.augment.then_some((&self.augment, &mut rng));
             let (x, y) = make_batch(&self.data.train, idx, &self.norm, aug, &self.device)?;
-            let candidate = Candidate::sample(&self.supernet.graph, &mut rng);
+            let graph = &self.supernet.graph;
+            let candidate = match cfg.sampling {
+                Sampling::Uniform => Candidate::sample(graph, &mut rng),
+                Sampling::Working => Candidate::sample_working(graph, &mut rng),
+            };
             let step_start = Instant::now();
             let logits = self.supernet.forward(&x, &candidate, BnMode::Train)?;
             let (loss, ok) = loss_and_correct(&logits, &y)?;
