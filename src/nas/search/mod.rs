@@ -5,6 +5,7 @@
 pub mod autopilot;
 pub mod layout;
 pub mod pareto;
+pub mod probes;
 pub mod stats;
 pub mod strategy;
 pub mod tabular;
