@@ -36,10 +36,19 @@ fn round_then_score_show_and_architecture() {
 
     let csv = std::fs::read_to_string(session.join("candidates.csv")).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("round,candidate,accuracy,params,flops"));
+    assert_eq!(
+        lines.next(),
+        Some("round,candidate,accuracy,params,flops,live_params,synflow,naswot")
+    );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 6);
-    assert!(rows.iter().all(|r| r.len() == 5 && r[0] == "1"));
+    assert!(rows.iter().all(|r| r.len() == 8 && r[0] == "1"));
+    // Every candidate has its cheap signals, finite (the chain has no `none` block).
+    for r in &rows {
+        for v in &r[5..] {
+            assert!(v.parse::<f64>().unwrap().is_finite(), "{r:?}");
+        }
+    }
 
     // score: the session's own candidates, reversed, give one row per line in that order and
     // the same accuracies as the round (same weights, same BN re-calibration).
@@ -55,11 +64,14 @@ fn round_then_score_show_and_architecture() {
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("candidate,accuracy"));
+    assert_eq!(
+        lines.next(),
+        Some("candidate,accuracy,live_params,synflow,naswot")
+    );
     let scored: Vec<(String, f32)> = lines
         .map(|l| {
-            let (c, a) = l.rsplit_once(',').unwrap();
-            (c.to_string(), a.parse().unwrap())
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].parse().unwrap())
         })
         .collect();
     assert_eq!(

@@ -108,7 +108,7 @@ fn a_round_streams_progress_scores_and_writes_the_session() {
     assert_eq!(session.rows.len(), 8);
     assert!(session.file.rounds[0].finished);
     let csv = std::fs::read_to_string(dir.path().join("candidates.csv")).unwrap();
-    assert!(csv.starts_with("round,candidate,accuracy,params,flops\n"));
+    assert!(csv.starts_with("round,candidate,accuracy,params,flops,live_params,synflow,naswot\n"));
     for (row, (cand, acc)) in session.rows.iter().zip(&scored) {
         assert_eq!(&row.candidate, cand);
         assert!((row.accuracy - acc).abs() < 1e-3);

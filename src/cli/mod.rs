@@ -14,6 +14,7 @@ mod screenshot;
 mod session_cmds;
 mod stats;
 mod tabular;
+mod trust_bench;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,9 @@ pub enum Cmd {
     Screenshot(screenshot::ScreenshotArgs),
     /// Compare search strategies on a table of true accuracies (e.g. NAS-Bench-201).
     Tabular(tabular::TabularArgs),
+    /// How well our scores rank NB201 cells against published truth: a round of the nb201
+    /// template, then Kendall tau and Spearman (95% intervals) for every signal.
+    TrustBench(Box<trust_bench::TrustBenchArgs>),
 }
 
 /// The app's options at their defaults, for a bare `nas-navigator`.
@@ -284,6 +288,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Cmd::Final(a)) => final_cmd::run(*a),
         Some(Cmd::Bench(a)) => bench::run(a),
         Some(Cmd::Tabular(a)) => tabular::run(a),
+        Some(Cmd::TrustBench(a)) => trust_bench::run(*a),
         Some(Cmd::App(a)) => app::run(*a),
         Some(Cmd::Screenshot(a)) => screenshot::run(a),
         None => app::run(AppDefaults::parse_from(["nas-navigator"]).app),

@@ -1,8 +1,8 @@
-//! `nas-navigator probe`: how far the shared-weight scores can be trusted. Picks a probe set
-//! spread over the last round's ranking, trains each probe stand-alone on a background
-//! engine thread, and reports Kendall's tau, Spearman's rho and top-k overlap between
-//! stand-alone accuracy and the shared-weight scores with and without BN re-calibration,
-//! updated as probes finish. Writes `probes.csv` into the session.
+//! `nas-navigator probe`: how far each score can be trusted on the session's own data. Draws
+//! a probe bank uniformly from the working candidates of the last round, trains each probe
+//! stand-alone on a background engine thread (a few twice, with another seed: the ceiling),
+//! and reports Kendall's tau and Spearman's rho with 95% bootstrap intervals, and top-k
+//! overlap, between stand-alone accuracy and every signal. Writes `probes.csv`.
 
 use std::path::PathBuf;
 
@@ -10,8 +10,11 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use nas_navigator::nas::device::DeviceChoice;
+use nas_navigator::nas::search::probes::{self, ProbeScore};
 use nas_navigator::nas::search::trust::Agreement;
 use nas_navigator::nas::session::{atomic, Session};
+use nas_navigator::nas::signals::fit::fit_on_probes;
+use nas_navigator::nas::signals::Signals;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::Candidate;
 use nas_navigator::nas::trainer::engine::Worker;
@@ -21,9 +24,16 @@ use nas_navigator::nas::trainer::{Command, Engine, EngineSetup, Event, RoundConf
 pub struct ProbeArgs {
     #[arg(long)]
     pub session: PathBuf,
-    /// Probes to train stand-alone.
-    #[arg(long, default_value_t = 20)]
+    /// Probes to train stand-alone, drawn uniformly from the working candidates scored
+    /// (60 or more for a headline figure).
+    #[arg(long, default_value_t = probes::HEADLINE_PROBES)]
     pub count: usize,
+    /// How many of the probes train a second time with another seed (the ceiling).
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    /// Seed of the draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     /// Epochs of each probe's stand-alone training.
     #[arg(long, default_value_t = 1)]
     pub epochs: usize,
@@ -62,24 +72,17 @@ pub fn run(args: ProbeArgs) -> Result<()> {
             record.round
         );
     }
-    let mut rows: Vec<_> = session.round_rows(record.round).cloned().collect();
-    rows.sort_by(|a, b| a.accuracy.total_cmp(&b.accuracy));
-    if rows.len() < args.count {
+    let rows: Vec<_> = session.round_rows(record.round).cloned().collect();
+    let scored: Vec<String> = rows.iter().map(|r| r.candidate.clone()).collect();
+    let picks = probes::draw(&graph, &scored, args.count, args.repeats, args.seed);
+    let unique = picks.len() - args.repeats.min(args.count).min(picks.len());
+    if unique < args.count {
         bail!(
-            "round {} scored {} candidates, fewer than --count {}",
+            "round {} scored {unique} distinct working candidates, fewer than --count {}",
             record.round,
-            rows.len(),
             args.count
         );
     }
-    // Evenly spaced over the ranking, worst to best.
-    let picks: Vec<String> = (0..args.count)
-        .map(|i| {
-            rows[i * (rows.len() - 1) / (args.count - 1)]
-                .candidate
-                .clone()
-        })
-        .collect();
     let device = DeviceChoice::parse(&args.device)?;
     let setup = EngineSetup::for_session(&session, device);
     // Shared-weight scores of the probes, with and without BN re-calibration.
@@ -87,12 +90,12 @@ pub fn run(args: ProbeArgs) -> Result<()> {
     let cfg = record.config.clone();
     let mut batches = worker.score_batches(&cfg)?;
     let mut shared_recal = Vec::new();
-    for p in &picks {
+    for p in &picks[..unique] {
         shared_recal.push(worker.evaluate(&Candidate::parse(&graph, p)?, &batches)?.1 as f64);
     }
     batches.calibration.clear();
     let mut shared_plain = Vec::new();
-    for p in &picks {
+    for p in &picks[..unique] {
         shared_plain.push(worker.evaluate(&Candidate::parse(&graph, p)?, &batches)?.1 as f64);
     }
     drop(worker);
@@ -111,34 +114,35 @@ pub fn run(args: ProbeArgs) -> Result<()> {
         candidates: picks.clone(),
         config: probe_cfg,
     });
-    let mut standalone = vec![f64::NAN; picks.len()];
-    let mut done = 0;
+    let signals: Vec<Signals> = picks[..unique]
+        .iter()
+        .map(|p| {
+            rows.iter()
+                .find(|r| r.candidate.trim() == p)
+                .map_or_else(Signals::default, |r| r.signals)
+        })
+        .collect();
+    let mut finished: Vec<(String, f32)> = Vec::new();
     eprintln!(
-        "{} probes, {} epoch(s) each; tau with / without BN re-calibration as they finish:",
-        picks.len(),
+        "{unique} probes drawn uniformly from the working candidates scored, {} of them trained twice (seed against seed); {} epoch(s) each",
+        picks.len() - unique,
         args.epochs
     );
-    while done < picks.len() {
+    while finished.len() < picks.len() {
         match engine.events.recv() {
             Ok(Event::ProbeFinished {
                 index,
+                candidate,
                 accuracy,
                 train_secs,
                 ..
             }) => {
-                standalone[index] = accuracy as f64;
-                done += 1;
-                let have: Vec<usize> = (0..picks.len())
-                    .filter(|&i| !standalone[i].is_nan())
-                    .collect();
-                let pick = |v: &[f64]| have.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-                let (a, b) = (
-                    Agreement::between(&pick(&shared_recal), &pick(&standalone)),
-                    Agreement::between(&pick(&shared_plain), &pick(&standalone)),
-                );
+                finished.push((candidate, accuracy));
+                let shared = shared_recal[index % unique.max(1)];
                 eprintln!(
-                    "probe {done}/{}: stand-alone {accuracy:.2}% (shared {:.2}%) in {train_secs:.0} s | tau {:+.3} / {:+.3}",
-                    picks.len(), shared_recal[index], a.kendall_tau, b.kendall_tau
+                    "probe {}/{}: stand-alone {accuracy:.2}% (shared {shared:.2}%) in {train_secs:.0} s",
+                    finished.len(),
+                    picks.len(),
                 );
             }
             Ok(Event::Error { message }) => bail!("{message}"),
@@ -147,27 +151,74 @@ pub fn run(args: ProbeArgs) -> Result<()> {
         }
     }
     engine.shutdown();
-    let mut csv = String::from("candidate,shared_recalibrated,shared_plain,standalone\n");
-    for i in 0..picks.len() {
+    let (first, seed_pairs) = probes::split_repeats(&finished);
+    let scores: Vec<ProbeScore> = first
+        .iter()
+        .map(|(c, acc)| {
+            let i = picks.iter().position(|p| p == c).unwrap_or(0);
+            ProbeScore {
+                candidate: c.clone(),
+                standalone: *acc,
+                shared: shared_recal[i] as f32,
+                signals: signals[i],
+            }
+        })
+        .collect();
+    let mut csv = String::from(
+        "candidate,run,standalone,shared_recalibrated,shared_plain,live_params,synflow,naswot\n",
+    );
+    let mut runs: std::collections::HashMap<&str, usize> = Default::default();
+    for (c, acc) in &finished {
+        let run = runs.entry(c.as_str()).or_insert(0);
+        *run += 1;
+        let i = picks.iter().position(|p| p == c).unwrap_or(0);
+        let s = signals[i];
         csv.push_str(&format!(
-            "{},{:.4},{:.4},{:.4}\n",
-            picks[i], shared_recal[i], shared_plain[i], standalone[i]
+            "{c},{run},{acc:.4},{:.4},{:.4},{},{},{}\n",
+            shared_recal[i], shared_plain[i], s.live_params, s.synflow, s.naswot
         ));
     }
     atomic::write(&args.session.join("probes.csv"), csv.as_bytes())?;
+    let (by_signal, ceiling) = probes::trust_by_signal(&scores, &seed_pairs);
+    let standalone: Vec<f64> = scores.iter().map(|p| f64::from(p.standalone)).collect();
+    let plain = Agreement::between(&shared_plain, &standalone);
     println!(
-        "{:<28} {:>8} {:>9} {:>10}",
-        "shared-weight scores", "tau", "spearman", "top-k"
+        "{:<38} {:>7} {:<16} {:>8} {:<16} {:>6}",
+        "against stand-alone accuracy", "tau", "95% interval", "rho", "95% interval", "top-k"
     );
-    for (label, shared) in [
-        ("with BN re-calibration", &shared_recal),
-        ("without", &shared_plain),
-    ] {
-        let a = Agreement::between(shared, &standalone);
+    let line = |label: &str, a: &Agreement| {
         println!(
-            "{label:<28} {:>+8.3} {:>+9.3} {:>5.2} (k={})",
-            a.kendall_tau, a.spearman, a.top_k_overlap, a.top_k
-        );
+            "{label:<38} {:>+7.3} {:<16} {:>+8.3} {:<16} {:>6.2}",
+            a.kendall_tau,
+            a.kendall_interval.to_string(),
+            a.spearman,
+            a.spearman_interval.to_string(),
+            a.top_k_overlap
+        )
+    };
+    for (kind, a) in &by_signal {
+        line(kind.label(), a);
+    }
+    line("shared weights, no BN re-calibration", &plain);
+    match &ceiling {
+        Some(a) => line(&format!("ceiling: seed vs seed ({} probes)", a.probes), a),
+        None => println!("ceiling: fewer than 3 probes trained twice (--repeats)"),
+    }
+    match fit_on_probes(&scores) {
+        Some(fit) => {
+            let w = fit.weights.0;
+            println!(
+                "combined, weights fitted on {} probes (shared {}, live params {}, synflow {}, NASWOT {}): tau {:+.3} there",
+                fit.fitted_on, w[0], w[1], w[2], w[3], fit.fit_tau
+            );
+            line("  fitted weights, held-out probes", &fit.held_out);
+            line(
+                "  equal weights, held-out probes",
+                &fit.held_out_equal_weights,
+            );
+            atomic::write_json(&args.session.join("combined-weights.json"), &fit)?;
+        }
+        None => println!("combined weights: 8 or more probes are needed to fit them"),
     }
     println!(
         "probes written to {}",

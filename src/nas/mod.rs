@@ -15,5 +15,6 @@ pub mod signals;
 pub mod space;
 pub mod supernet;
 pub mod trainer;
+pub mod yardstick;
 
 pub use error::{NasError, Result};

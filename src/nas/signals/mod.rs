@@ -2,11 +2,12 @@
 //! path and the zero-cost signals synflow and NASWOT, each computed without training; and a
 //! combined score, the mean of the signals' ranks, whose parts stay visible.
 
+pub mod fit;
 pub mod zero_cost;
 
 use serde::{Deserialize, Serialize};
 
-use crate::nas::search::trust::ranks;
+pub use fit::{weighted, Weights};
 pub use zero_cost::ZeroCost;
 
 /// A candidate's cheap signals; NaN where unknown (sessions written before they existed).
@@ -103,36 +104,6 @@ impl SignalKind {
         if self != SignalKind::Combined {
             return rows.iter().map(|(a, s)| self.single(*a, s)).collect();
         }
-        combined(rows, &SignalKind::ALL[..4])
+        fit::weighted(rows, &fit::Weights::default())
     }
-}
-
-/// The mean of the parts' ranks (each scaled to 0..1) per candidate; a part unknown for
-/// every candidate is left out, a candidate missing a known part gets its mean of the rest.
-pub fn combined(rows: &[(f32, Signals)], parts: &[SignalKind]) -> Vec<f64> {
-    let n = rows.len();
-    let mut sum = vec![0.0; n];
-    let mut count = vec![0usize; n];
-    for part in parts {
-        let v: Vec<f64> = rows.iter().map(|(a, s)| part.single(*a, s)).collect();
-        if v.iter().all(|x| x.is_nan()) {
-            continue;
-        }
-        // NaN ranks last among the known values but is skipped below.
-        let filled: Vec<f64> = v
-            .iter()
-            .map(|x| if x.is_nan() { f64::NEG_INFINITY } else { *x })
-            .collect();
-        let r = ranks(&filled);
-        for i in 0..n {
-            if !v[i].is_nan() {
-                sum[i] += (r[i] - 1.0) / (n.max(2) - 1) as f64;
-                count[i] += 1;
-            }
-        }
-    }
-    sum.iter()
-        .zip(&count)
-        .map(|(s, &c)| if c == 0 { f64::NAN } else { s / c as f64 })
-        .collect()
 }
