@@ -175,6 +175,10 @@ impl EngineArgs {
 pub struct TrainArgs {
     #[arg(long, default_value_t = 2)]
     pub epochs: usize,
+    /// Train for about this many minutes instead of --epochs: a short timing pass measures
+    /// this machine's speed and the round records the epochs and steps it gives.
+    #[arg(long)]
+    pub minutes: Option<f64>,
     /// Candidates to score after training (all, if the space is smaller).
     #[arg(long, default_value_t = 500)]
     pub candidates: usize,
@@ -211,6 +215,12 @@ pub struct TrainArgs {
     /// input) or uniform (every candidate, as rounds before this option did).
     #[arg(long, default_value = "working")]
     pub sampling: String,
+    /// No weight decay on batch-norm weights and biases.
+    #[arg(long)]
+    pub no_decay_norm_bias: bool,
+    /// Clip each step's global gradient norm to this.
+    #[arg(long)]
+    pub max_grad_norm: Option<f64>,
 }
 
 impl TrainArgs {
@@ -248,7 +258,20 @@ impl TrainArgs {
         };
         let sampling =
             Sampling::parse(&self.sampling).map_err(|e| anyhow::anyhow!("--sampling: {e}"))?;
+        if let Some(m) = self.minutes {
+            if !(m > 0.0 && m.is_finite()) {
+                bail!("--minutes must be a positive number, got {m}");
+            }
+        }
+        if let Some(n) = self.max_grad_norm {
+            if !(n > 0.0 && n.is_finite()) {
+                bail!("--max-grad-norm must be a positive number, got {n}");
+            }
+        }
         Ok(RoundConfig {
+            decay_norm_and_bias: !self.no_decay_norm_bias,
+            max_grad_norm: self.max_grad_norm,
+            minutes: self.minutes,
             sampling,
             strategy,
             around,

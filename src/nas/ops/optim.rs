@@ -63,11 +63,31 @@ impl Optimizer {
 
     /// One update at learning rate `lr` of every parameter that has a gradient.
     pub fn step(&mut self, params: &[(String, Var)], grads: &GradStore, lr: f64) -> Result<usize> {
-        let wd = self.config.weight_decay;
+        self.step_with(params, grads, lr, &StepOptions::default())
+    }
+
+    /// A step with weight decay only where `options` allow it and gradients scaled by
+    /// `options.grad_scale` (gradient clipping).
+    pub fn step_with(
+        &mut self,
+        params: &[(String, Var)],
+        grads: &GradStore,
+        lr: f64,
+        options: &StepOptions,
+    ) -> Result<usize> {
         let mut updated = 0;
         for (name, var) in params {
             let Some(grad) = grads.get(var) else { continue };
-            let grad = grad.detach();
+            let wd = if options.decay_norm_and_bias || !is_norm_or_bias(name) {
+                self.config.weight_decay
+            } else {
+                0.0
+            };
+            let grad = if options.grad_scale == 1.0 {
+                grad.detach()
+            } else {
+                (grad.detach() * options.grad_scale)?
+            };
             let p = var.as_detached_tensor();
             updated += 1;
             match self.config.kind {
@@ -130,6 +150,46 @@ impl Optimizer {
 }
 
 /// Cosine annealing from `base` to 0 over `total` steps, after `warmup` linear steps.
+/// How one optimiser step treats its parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepOptions {
+    /// Weight decay on batch-norm weights and on biases too (the classic, simplest rule).
+    pub decay_norm_and_bias: bool,
+    /// Factor on every gradient (below 1 when the global norm is clipped).
+    pub grad_scale: f64,
+}
+
+impl Default for StepOptions {
+    fn default() -> Self {
+        Self {
+            decay_norm_and_bias: true,
+            grad_scale: 1.0,
+        }
+    }
+}
+
+/// Batch-norm weights and every bias (by the safetensors key schema of the supernet).
+pub fn is_norm_or_bias(name: &str) -> bool {
+    name.ends_with(".bias") || name.contains(".bn.")
+}
+
+/// The factor that brings the global L2 norm of the gradients of `params` down to
+/// `max_norm` (1 when it is below).
+pub fn clip_scale(params: &[(String, Var)], grads: &GradStore, max_norm: f64) -> Result<f64> {
+    let mut sum = 0.0f64;
+    for (_, var) in params {
+        if let Some(g) = grads.get(var) {
+            sum += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+        }
+    }
+    let norm = sum.sqrt();
+    Ok(if norm > max_norm && norm.is_finite() {
+        max_norm / norm
+    } else {
+        1.0
+    })
+}
+
 pub fn cosine_lr(base: f64, step: usize, total: usize, warmup: usize) -> f64 {
     if step < warmup {
         return base * (step + 1) as f64 / warmup as f64;

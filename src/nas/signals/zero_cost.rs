@@ -54,6 +54,10 @@ impl ZeroCost {
     /// their initial statistics, i.e. the identity). A candidate with no live path scores
     /// -inf. Computed in f32: a very deep template can overflow to +inf.
     pub fn synflow(&self, candidate: &Candidate) -> Result<f64> {
+        // Without a live path the output is the head's bias alone, not a network.
+        if !candidate.is_working(&self.abs.graph) {
+            return Ok(f64::NEG_INFINITY);
+        }
         let values = self
             .abs
             .forward_nodes(&self.ones, candidate, BnMode::Eval, true)?;

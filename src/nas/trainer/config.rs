@@ -38,6 +38,19 @@ pub struct RoundConfig {
     /// trained `uniform`, and replay them so.
     #[serde(default = "uniform")]
     pub sampling: Sampling,
+    /// Weight decay on batch-norm weights and biases as well (rounds before this option did).
+    #[serde(default = "yes")]
+    pub decay_norm_and_bias: bool,
+    /// Clip the global gradient norm of each step to this (rounds before this option: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_grad_norm: Option<f64>,
+    /// A training budget in minutes, turned into `epochs` and `max_steps_per_epoch` when the
+    /// round starts (see `budget.rs`); never saved unresolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<f64>,
+    /// The budget a resolved round was asked for (its record; replays use the epochs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_minutes: Option<f64>,
     /// Test hook: a fault to inject while training (see [`Fault`]); never saved.
     #[serde(skip)]
     pub fault: Option<Fault>,
@@ -62,6 +75,10 @@ impl Sampling {
             other => Err(format!("expected uniform or working, got `{other}`")),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn uniform() -> Sampling {
@@ -97,6 +114,10 @@ impl Default for RoundConfig {
             strategy: StrategyKind::Random,
             around: Vec::new(),
             sampling: Sampling::Working,
+            decay_norm_and_bias: true,
+            max_grad_norm: None,
+            minutes: None,
+            asked_minutes: None,
             fault: None,
         }
     }

@@ -1,6 +1,7 @@
 //! The trainer: a thread that owns the supernet and the data, takes commands and streams
 //! events over bounded channels (see [`protocol`]).
 
+pub mod budget;
 pub mod config;
 pub mod control;
 pub mod engine;

@@ -12,6 +12,7 @@ use super::fault::Fault;
 use super::protocol::{EpochSummary, Event, RoundSummary, StepProgress};
 use crate::nas::data::make_batch;
 use crate::nas::error::{NasError, Result};
+use crate::nas::ops::optim::{clip_scale, StepOptions};
 use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
 use crate::nas::session::RoundRecord;
 use crate::nas::space::doc::TemplateDoc;
@@ -111,6 +112,17 @@ impl Worker {
         requested: RoundConfig,
     ) -> Result<(usize, RoundConfig, usize, usize)> {
         let template = TemplateDoc::from(&self.supernet.graph);
+        let resumes = self
+            .session
+            .as_ref()
+            .and_then(|s| s.file.rounds.last())
+            .is_some_and(|r| !r.finished);
+        // A resumed round keeps its own (resolved) settings; a new one resolves its budget.
+        let requested = if resumes {
+            requested
+        } else {
+            self.resolve_budget(requested)?
+        };
         let Some(session) = self.session.as_mut() else {
             return Ok((1, requested, 0, 0));
         };
@@ -194,8 +206,15 @@ impl Worker {
                 cfg.warmup_steps,
             );
             let params = self.supernet.params(Some(&candidate));
+            let options = StepOptions {
+                decay_norm_and_bias: cfg.decay_norm_and_bias,
+                grad_scale: match cfg.max_grad_norm {
+                    Some(max) => clip_scale(&params, &grads, max)?,
+                    None => 1.0,
+                },
+            };
             if let Some(opt) = &mut self.optimizer {
-                opt.step(&params, &grads, lr)?;
+                opt.step_with(&params, &grads, lr, &options)?;
             }
             loss_sum += loss_value as f64 * idx.len() as f64;
             correct += ok;
