@@ -118,8 +118,20 @@ fn naswot_matches_a_direct_computation() {
     let net = Supernet::new(g.clone(), 3, &Device::Cpu).unwrap();
     let values = net.forward_nodes(&x, &c, BnMode::Calibrate, false).unwrap();
     let mut codes: Vec<Vec<bool>> = vec![Vec::new(); 12];
+    let rectified = c.rectified_nodes(&g);
+    // ReLU-first convs read node 0 (the stem's output), node 1 and node 2 of the first cell;
+    // the input and the logits are never a ReLU's.
+    let names: std::collections::BTreeSet<&str> = rectified
+        .iter()
+        .map(|&n| g.graph[n].name.as_str())
+        .collect();
+    assert!(names.contains("stem") && names.contains("s1c0.n1") && names.contains("s1c0.n2"));
+    assert!(
+        !names.contains("input") && !names.contains("logits"),
+        "{names:?}"
+    );
     for (node, v) in &values {
-        if *node == g.input || *node == g.output {
+        if !rectified.contains(node) {
             continue;
         }
         let rows: Vec<Vec<f32>> = v.flatten_from(1).unwrap().to_vec2().unwrap();

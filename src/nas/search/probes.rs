@@ -51,9 +51,13 @@ pub struct ProbeScore {
     pub signals: Signals,
 }
 
-/// The first stand-alone result of each candidate, and its second-seed result if any.
-pub fn split_repeats(finished: &[(String, f32)]) -> (Vec<(String, f32)>, Vec<(f32, f32)>) {
-    let mut first: Vec<(String, f32)> = Vec::new();
+/// Stand-alone results: (candidate, accuracy %).
+pub type Results = Vec<(String, f32)>;
+
+/// The first stand-alone result of each candidate, and the (first, second seed) accuracy
+/// pairs of those trained twice.
+pub fn split_repeats(finished: &[(String, f32)]) -> (Results, Vec<(f32, f32)>) {
+    let mut first: Results = Vec::new();
     let mut at: HashMap<&str, usize> = HashMap::new();
     let mut pairs = Vec::new();
     for (c, acc) in finished {

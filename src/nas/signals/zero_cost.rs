@@ -77,18 +77,19 @@ impl ZeroCost {
     }
 
     /// NASWOT: ln|det K| of the batch's activation-pattern kernel, K[i][j] = the number of
-    /// units on which images i and j agree in sign. The units are the values of every inner
-    /// node of the candidate (every node the next block's ReLU or pooling reads), with batch
-    /// statistics in the batch norms. Identical patterns for two images give -inf.
+    /// ReLU units on which images i and j agree. The units are the values of the nodes a ReLU
+    /// of the candidate's live path reads or writes (`Candidate::rectified_nodes`), with batch
+    /// statistics in the batch norms. No unit, or identical patterns for two images, give
+    /// -inf.
     pub fn naswot(&self, candidate: &Candidate) -> Result<f64> {
         let values: HashMap<_, _> =
             self.plain
                 .forward_nodes(&self.batch, candidate, BnMode::Calibrate, false)?;
         let b = self.batch.dim(0)?;
         let mut kernel = Tensor::zeros((b, b), DType::F32, self.batch.device())?;
-        let graph = &self.plain.graph;
+        let rectified = candidate.rectified_nodes(&self.plain.graph);
         for (node, value) in &values {
-            if *node == graph.input || *node == graph.output {
+            if !rectified.contains(node) {
                 continue;
             }
             let codes = value.flatten_from(1)?.gt(0.0)?.to_dtype(DType::F32)?;

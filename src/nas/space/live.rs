@@ -81,6 +81,41 @@ impl Candidate {
         c
     }
 
+    /// Nodes whose sign pattern is a ReLU's on the live path: the node is read by a block that
+    /// starts with a ReLU (a ReLU-first conv, a residual block), or is written by a block that
+    /// ends with one (conv or separable conv with ReLU after). NASWOT's units.
+    pub fn rectified_nodes(&self, g: &SuperGraph) -> HashSet<NodeIndex> {
+        let mut out = HashSet::new();
+        for e in self.live_edges(g) {
+            let (Some((from, to)), Ok(d)) = (g.graph.edge_endpoints(e), g.edge_decision(e)) else {
+                continue;
+            };
+            let Some(block) = self
+                .choices
+                .get(d)
+                .and_then(|&b| g.decisions[d].blocks.get(b))
+            else {
+                continue;
+            };
+            match &block.kind {
+                BlockKind::Conv(c) if c.relu && c.relu_first => {
+                    out.insert(from);
+                }
+                BlockKind::Residual(_) => {
+                    out.insert(from);
+                }
+                BlockKind::Conv(c) if c.relu => {
+                    out.insert(to);
+                }
+                BlockKind::SepConv(c) if c.relu => {
+                    out.insert(to);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Parameters and FLOPs of the blocks on the live path only.
     pub fn live_cost_in(&self, g: &SuperGraph, report: &ShapeReport) -> Result<Cost, SpaceError> {
         let live = self.live_edges(g);

@@ -8,13 +8,12 @@ use std::time::Instant;
 
 use rand::seq::SliceRandom;
 
-use super::config::{RoundConfig, Sampling};
+use super::config::RoundConfig;
 use super::engine::Worker;
 use super::train::loss_and_correct;
 use crate::nas::data::make_batch;
 use crate::nas::error::Result;
 use crate::nas::ops::{init::stream, BnMode};
-use crate::nas::space::Candidate;
 
 /// Steps timed to measure the speed (the first two are not counted: warm-up).
 const TIMED_STEPS: usize = 12;
@@ -31,11 +30,7 @@ impl Worker {
             let aug = cfg.augment.then_some((&self.augment, &mut rng));
             let start = Instant::now();
             let (x, y) = make_batch(&self.data.train, idx, &self.norm, aug, &self.device)?;
-            let graph = &self.supernet.graph;
-            let c = match cfg.sampling {
-                Sampling::Uniform => Candidate::sample(graph, &mut rng),
-                Sampling::Working => Candidate::sample_working(graph, &mut rng),
-            };
+            let c = cfg.sampling.draw(&self.supernet.graph, &mut rng);
             // Batch statistics without touching the running ones; the gradient is dropped.
             let values = self
                 .supernet

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::fault::Fault;
 use crate::nas::ops::{OptimizerConfig, OptimizerKind};
 use crate::nas::search::strategy::StrategyKind;
+use crate::nas::space::{Candidate, SuperGraph};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundConfig {
@@ -68,6 +69,14 @@ pub enum Sampling {
 }
 
 impl Sampling {
+    /// One path through `graph`, drawn this way.
+    pub fn draw(self, graph: &SuperGraph, rng: &mut impl rand::Rng) -> Candidate {
+        match self {
+            Sampling::Uniform => Candidate::sample(graph, rng),
+            Sampling::Working => Candidate::sample_working(graph, rng),
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
         match text {
             "uniform" => Ok(Self::Uniform),

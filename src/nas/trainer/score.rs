@@ -111,7 +111,7 @@ impl Worker {
         let n = cfg.epoch_eval_candidates.max(1);
         let (mut l, mut a) = (0.0, 0.0);
         for _ in 0..n {
-            let c = Candidate::sample_working(&self.supernet.graph, &mut rng);
+            let c = cfg.sampling.draw(&self.supernet.graph, &mut rng);
             let (loss, acc) = self.evaluate(&c, &batches)?;
             l += loss;
             a += acc;

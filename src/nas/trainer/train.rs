@@ -6,7 +6,7 @@ use std::time::Instant;
 use candle_core::{DType, Tensor, D};
 use rand::seq::SliceRandom;
 
-use super::config::{RoundConfig, Sampling};
+use super::config::RoundConfig;
 use super::engine::Worker;
 use super::fault::Fault;
 use super::protocol::{EpochSummary, Event, RoundSummary, StepProgress};
@@ -16,7 +16,6 @@ use crate::nas::ops::optim::{clip_scale, StepOptions};
 use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
 use crate::nas::session::RoundRecord;
 use crate::nas::space::doc::TemplateDoc;
-use crate::nas::space::Candidate;
 
 /// Cross-entropy loss and the number of correct predictions.
 pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, usize)> {
@@ -180,11 +179,7 @@ impl Worker {
             let idx = &order[step * cfg.batch_size..((step + 1) * cfg.batch_size).min(order.len())];
             let aug = cfg.augment.then_some((&self.augment, &mut rng));
             let (x, y) = make_batch(&self.data.train, idx, &self.norm, aug, &self.device)?;
-            let graph = &self.supernet.graph;
-            let candidate = match cfg.sampling {
-                Sampling::Uniform => Candidate::sample(graph, &mut rng),
-                Sampling::Working => Candidate::sample_working(graph, &mut rng),
-            };
+            let candidate = cfg.sampling.draw(&self.supernet.graph, &mut rng);
             let step_start = Instant::now();
             let logits = self.supernet.forward(&x, &candidate, BnMode::Train)?;
             let (loss, ok) = loss_and_correct(&logits, &y)?;
