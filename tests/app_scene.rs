@@ -99,8 +99,8 @@ fn selection_app(points: &[Vec3]) -> (App, Vec<Entity>) {
     app.insert_resource(SceneIndex {
         entities: entities.clone(),
         world: points.to_vec(),
-        accuracy_range: None,
         generation: 1,
+        ..Default::default()
     });
     app.insert_resource(view());
     (app, entities)

@@ -1,6 +1,7 @@
 //! The block view: one point per block, x = fitness, y = frequency, with their 95%
-//! intervals as bars; statistics recomputed (at most once a second) from the candidate
-//! entities of the newest round. Two-way highlighting: the block selected in the Lego view
+//! intervals as bars; statistics recomputed (at most once a second, and when the chosen
+//! signal changes) from the candidate entities of the newest round, ranked by the chosen
+//! signal (shared-weight accuracy by default; the statistics work on ranks). Two-way highlighting: the block selected in the Lego view
 //! (or clicked here) is ringed, and so are the blocks of the candidate under the mouse in
 //! the scene; the scene in turn dims the candidates that do not use the selected block.
 
@@ -9,27 +10,57 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::candidates::{Accuracy, CandidateNode, CandidateUpdated, ScoredInRound};
+use super::candidates::{
+    Accuracy, CandidateNode, CandidateSignals, CandidateUpdated, ScoredInRound,
+};
 use super::lego::LegoState;
 use super::scatter::{RoundFilter, TemplateGraph};
 use super::selection::Hovered;
+use super::signal_choice::ChosenSignal;
 use crate::nas::search::stats::{compute, Statistics};
+use crate::nas::signals::{SignalKind, Signals};
 use crate::nas::space::Candidate;
 
 #[derive(Resource, Default)]
 pub struct BlockStatsView {
     pub round: usize,
+    /// The signal that ranked the candidates.
+    pub signal: SignalKind,
     pub stats: Option<Statistics>,
     dirty: bool,
     last: Option<Instant>,
+}
+
+/// The candidates of `round` that fit the template, with the value of `kind` (computed
+/// within the round, so the combined rank is the round's); unknown values are left out.
+pub fn ranked_by(
+    kind: SignalKind,
+    round: usize,
+    decisions: usize,
+    candidates: impl Iterator<Item = (Vec<usize>, Option<f32>, Signals, usize)>,
+) -> Vec<(Candidate, f32)> {
+    let (mut choices, mut rows) = (Vec::new(), Vec::new());
+    for (c, acc, signals, r) in candidates {
+        if let (true, Some(a)) = (r == round && c.len() == decisions, acc) {
+            choices.push(c);
+            rows.push((a, signals));
+        }
+    }
+    choices
+        .into_iter()
+        .zip(kind.values(&rows))
+        .filter(|(_, v)| !v.is_nan())
+        .map(|(choices, v)| (Candidate { choices }, v as f32))
+        .collect()
 }
 
 fn refresh_stats(
     mut view: ResMut<BlockStatsView>,
     mut updated: MessageReader<CandidateUpdated>,
     graph: Option<Res<TemplateGraph>>,
-    candidates: Query<(&CandidateNode, &Accuracy, &ScoredInRound)>,
+    candidates: Query<(&CandidateNode, &Accuracy, &CandidateSignals, &ScoredInRound)>,
     filter: Res<RoundFilter>,
+    chosen: Res<ChosenSignal>,
 ) {
     if updated.read().count() > 0 || filter.is_changed() {
         view.dirty = true;
@@ -38,28 +69,20 @@ fn refresh_stats(
         .last
         .is_none_or(|t| t.elapsed() > Duration::from_secs(1));
     let Some(graph) = graph else { return };
-    if !view.dirty || !due {
+    if !(chosen.0 != view.signal || (view.dirty && due)) {
         return;
     }
     // The newest round, or the round the History view (or presentation mode) shows.
-    let newest = candidates.iter().map(|(_, _, r)| r.0).max().unwrap_or(0);
+    let newest = candidates.iter().map(|c| c.3 .0).max().unwrap_or(0);
     let round = filter.0.map_or(newest, |r| r.min(newest));
-    let scored: Vec<(Candidate, f32)> = candidates
+    let rows = candidates
         .iter()
-        .filter(|(n, a, r)| {
-            r.0 == round && a.0.is_some() && n.choices.len() == graph.0.decisions.len()
-        })
-        .map(|(n, a, _)| {
-            (
-                Candidate {
-                    choices: n.choices.clone(),
-                },
-                a.0.unwrap_or(0.0),
-            )
-        })
-        .collect();
+        .filter(|c| c.3 .0 == round)
+        .map(|(n, a, s, r)| (n.choices.clone(), a.0, s.0, r.0));
+    let scored = ranked_by(chosen.0, round, graph.0.decisions.len(), rows);
     view.stats = (scored.len() >= 2).then(|| compute(&graph.0, &scored, 0));
     view.round = round;
+    view.signal = chosen.0;
     view.dirty = false;
     view.last = Some(Instant::now());
 }
@@ -122,7 +145,11 @@ pub fn draw(
     height: f32,
     focus: &BlockFocus,
 ) -> Option<(String, String)> {
-    ui.heading(format!("Blocks (round {})", view.round));
+    ui.heading(format!(
+        "Blocks (round {}, ranked by {})",
+        view.round,
+        view.signal.label()
+    ));
     let (rect, painter, response) = super::panels::chart_frame(ui, height);
     let response = response.interact(egui::Sense::click());
     let (Some(stats), Some(graph)) = (&view.stats, graph) else {

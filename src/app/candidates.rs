@@ -1,5 +1,5 @@
 //! Candidates as entities: every sampled or scored candidate becomes one entity with
-//! plain-data components (its choices, accuracy, cost, round). A path trained by the supernet
+//! plain-data components (its choices, accuracy, cheap signals, cost, round). A path trained by the supernet
 //! appears as a sampled candidate (accuracy unknown); scoring fills its accuracy in, and a
 //! candidate scored again in a later round updates its entity instead of adding another.
 //! The template the engine works on is kept here too, as plain data.
@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 
 use super::trainer_link::EngineEventReceived;
+use crate::nas::signals::Signals;
 use crate::nas::space::{Candidate, SuperGraph};
 use crate::nas::trainer::Event;
 
@@ -18,6 +19,7 @@ pub struct TemplateGraph(pub SuperGraph);
 
 /// A sampled architecture: its canonical string and one block index per decision.
 #[derive(Component, Debug, Clone, PartialEq)]
+#[require(CandidateSignals, SignalValue)]
 pub struct CandidateNode {
     pub key: String,
     pub choices: Vec<usize>,
@@ -26,6 +28,17 @@ pub struct CandidateNode {
 /// Validation accuracy in percent (`None`: sampled, not scored yet).
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct Accuracy(pub Option<f32>);
+
+/// The cheap signals the engine computed when it scored the candidate (NaN: unknown, e.g.
+/// sampled only, or restored from a session written before signals existed).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+pub struct CandidateSignals(pub Signals);
+
+/// The value of the signal chosen to rank candidates (see `signal_choice`), higher is
+/// better; `None` when not scored or unknown. Recomputed in one batch when the choice or the
+/// candidates change.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+pub struct SignalValue(pub Option<f64>);
 
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cost {
@@ -126,24 +139,32 @@ pub fn apply_scored_candidates(
     mut commands: Commands,
     mut events: MessageReader<EngineEventReceived>,
     mut index: ResMut<CandidateIndex>,
-    mut existing: Query<(&mut Accuracy, &mut ScoredInRound, &mut CandidateNode)>,
+    mut existing: Query<(
+        &mut Accuracy,
+        &mut ScoredInRound,
+        &mut CandidateNode,
+        &mut CandidateSignals,
+    )>,
     mut updated: MessageWriter<CandidateUpdated>,
 ) {
     for EngineEventReceived(event) in events.read() {
         let Event::Scored(s) = event else { continue };
         match index.0.get(&s.candidate) {
             Some(&entity) => {
-                if let Ok((mut acc, mut round, mut node)) = existing.get_mut(entity) {
+                if let Ok((mut acc, mut round, mut node, mut signals)) = existing.get_mut(entity) {
                     acc.0 = Some(s.accuracy);
                     round.0 = s.round;
+                    signals.0 = s.signals;
                     if node.choices != s.choices {
                         node.choices = s.choices.clone();
                     }
                 } else {
                     // Spawned earlier this frame: its components arrive with the commands.
-                    commands
-                        .entity(entity)
-                        .insert((Accuracy(Some(s.accuracy)), ScoredInRound(s.round)));
+                    commands.entity(entity).insert((
+                        Accuracy(Some(s.accuracy)),
+                        ScoredInRound(s.round),
+                        CandidateSignals(s.signals),
+                    ));
                 }
                 updated.write(CandidateUpdated(entity));
             }
@@ -155,6 +176,7 @@ pub fn apply_scored_candidates(
                             choices: s.choices.clone(),
                         },
                         Accuracy(Some(s.accuracy)),
+                        CandidateSignals(s.signals),
                         Cost {
                             params: s.params,
                             flops: s.flops,

@@ -1,19 +1,25 @@
 //! Charts: training vs validation accuracy per epoch (live), the Pareto front of accuracy
-//! against parameters over the scored candidates, and the trust figures: probes trained
-//! stand-alone against their shared-weight scores, with Kendall's tau.
+//! against parameters over the scored candidates, and the trust chart (`trust_chart`) with
+//! the button that draws probes uniformly from the working scored candidates.
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost};
+use super::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
 use super::panels::chart_frame;
 use super::run_state::RunState;
 use super::trainer_link::CommandRequested;
 use super::NextRound;
 use crate::nas::search::pareto::pareto_front;
+use crate::nas::search::probes::HEADLINE_PROBES;
 use crate::nas::trainer::Command;
 
-pub use super::trust_chart::{collect_probes, probe_choice, trust, ProbeResults};
+pub use super::trust_chart::{
+    collect_probes, draw_probes, trust, ProbeResults, TrustChartPlugin, TrustFigures,
+};
+
+/// Probes of a draw listed again, to train with a second seed (the ceiling).
+pub const PROBE_REPEATS: usize = 5;
 
 pub(crate) const TRAIN_COLOUR: egui::Color32 = egui::Color32::from_rgb(70, 130, 230);
 pub(crate) const VAL_COLOUR: egui::Color32 = egui::Color32::from_rgb(230, 120, 40);
@@ -198,9 +204,9 @@ pub fn draw_all(
     ui: &mut egui::Ui,
     state: &RunState,
     candidates: &Query<(&CandidateNode, &Accuracy, &Cost)>,
-    index: &CandidateIndex,
+    figures: &TrustFigures,
     probes: &mut ProbeResults,
-    next: Option<&NextRound>,
+    (next, graph): (Option<&NextRound>, Option<&TemplateGraph>),
     requests: &mut MessageWriter<CommandRequested>,
     height: f32,
 ) {
@@ -215,27 +221,21 @@ pub fn draw_all(
         .collect();
     pareto(ui, &points, height);
     ui.separator();
-    let pairs: Vec<(f32, f32)> = probes
-        .finished
-        .iter()
-        .filter_map(|(key, standalone)| {
-            let e = index.0.get(key)?;
-            let (_, a, _) = candidates.get(*e).ok()?;
-            Some((*standalone, a.0?))
-        })
-        .collect();
-    trust(ui, &pairs, height);
+    trust(ui, figures, height);
     let busy = probes.finished.len() < probes.requested;
+    let count = HEADLINE_PROBES.min(points.len());
     ui.horizontal(|ui| {
+        let label = format!("Run {count} probes (+{PROBE_REPEATS} repeats)");
         if ui
-            .add_enabled(
-                !busy && points.len() >= 4,
-                egui::Button::new("Run 6 probes"),
-            )
+            .add_enabled(!busy && count >= 4, egui::Button::new(label))
+            .on_hover_text("candidates drawn uniformly from the working scored ones, trained stand-alone; the first few train twice, with another seed")
             .clicked()
         {
-            if let Some(next) = next {
-                let keys = probe_choice(candidates, 6);
+            if let (Some(next), Some(graph)) = (next, graph) {
+                let seed = probes.finished.len() as u64;
+                let scored = candidates.iter().filter(|c| c.1 .0.is_some());
+                let scored = scored.map(|c| c.0.key.clone()).collect();
+                let keys = draw_probes(&graph.0, scored, count, PROBE_REPEATS, seed);
                 probes.requested = probes.finished.len() + keys.len();
                 requests.write(CommandRequested(Command::Probe {
                     candidates: keys,
@@ -257,7 +257,6 @@ pub struct ChartsPlugin;
 
 impl Plugin for ChartsPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<ProbeResults>()
-            .add_systems(Update, collect_probes);
+        app.add_plugins(TrustChartPlugin);
     }
 }

@@ -2,7 +2,8 @@
 //! to the engine only through the trainer link's bounded channels; tensors never enter the
 //! ECS. One plugin (or helper module) per feature:
 //! - engine side: [`trainer_link`] (channels <-> messages, drained with a time budget),
-//!   [`candidates`] (one entity per sampled or scored candidate), [`run_state`],
+//!   [`candidates`] (one entity per sampled or scored candidate), [`signal_choice`] (the
+//!   signal that ranks them in the views), [`run_state`],
 //!   [`sessions`] (open, save, restore);
 //! - the scene: [`layout_worker`] (2D/3D layouts off the frame), [`scatter`] and
 //!   [`colour_scale`] (what each point shows), [`points`] (instanced drawing with our
@@ -40,6 +41,7 @@ pub mod script;
 pub mod selection;
 pub mod sessions;
 pub mod shot_check;
+pub mod signal_choice;
 pub mod toolbar;
 pub mod trainer_link;
 pub mod trust_chart;
@@ -58,6 +60,7 @@ impl Plugin for EnginePlugins {
             candidates::CandidatesPlugin,
             run_state::RunStatePlugin,
             selection::SelectionPlugin,
+            signal_choice::SignalChoicePlugin,
         ));
     }
 }

@@ -9,7 +9,7 @@ use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 use super::block_plot::{self, BlockFocus, BlockStatsView};
 use super::camera::SceneRect;
 use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost};
-use super::charts::{self, ProbeResults};
+use super::charts::{self, ProbeResults, TrustFigures};
 use super::final_panel;
 use super::final_view::{FinalRequested, FinalView};
 use super::history_view::{self, HistoryView};
@@ -72,6 +72,7 @@ pub struct PanelData<'w, 's> {
     graph: Option<Res<'w, TemplateGraph>>,
     candidates: Query<'w, 's, (&'static CandidateNode, &'static Accuracy, &'static Cost)>,
     probes: ResMut<'w, ProbeResults>,
+    trust: Res<'w, TrustFigures>,
     focus: Res<'w, BlockFocus>,
     session: Option<ResMut<'w, SessionControl>>,
     open: MessageWriter<'w, SessionOpenRequested>,
@@ -250,9 +251,9 @@ pub fn panels_ui(
                         ui,
                         &data.state,
                         &data.candidates,
-                        &data.index,
+                        &data.trust,
                         &mut data.probes,
-                        data.next.as_deref(),
+                        (data.next.as_deref(), graph),
                         &mut requests,
                         height,
                     );

@@ -1,7 +1,8 @@
 //! The search-space scene: every candidate entity gets a 2D and a 3D position from the
 //! layout thread (new candidates never move old ones; a template edit re-fits and aligns),
-//! and all points are drawn as one instanced `PointCloud`. Colour: accuracy on a 10-step
-//! blue-to-red scale between the worst and best scored; grey: sampled, not scored yet. The
+//! and all points are drawn as one instanced `PointCloud`. Colour: the chosen signal (see
+//! `signal_choice`; shared-weight accuracy by default) on a 10-step blue-to-red scale between
+//! the worst and best shown; grey: sampled, not scored yet, or the signal unknown. The
 //! selection gets a white rim; a block selected in the Lego view dims the candidates that do
 //! not use it; presentation mode can limit the points to the rounds up to one.
 
@@ -9,15 +10,17 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
-use super::candidates::{Accuracy, CandidateNode, CandidateUpdated, ScoredInRound};
+use super::candidates::{CandidateNode, CandidateUpdated, ScoredInRound, SignalValue};
 use super::layout_worker::{LayoutJob, LayoutWorker};
 use super::lego::LegoState;
 use super::points::{PointCloud, PointInstance};
 use super::selection::Selection;
+use super::signal_choice::SignalValues;
+use crate::nas::signals::SignalKind;
 use crate::nas::space::Candidate;
 
 pub use super::candidates::TemplateGraph;
-pub use super::colour_scale::{accuracy_colour, scale_step_colour, NOT_SCORED};
+pub use super::colour_scale::{accuracy_colour, scale_step_colour, signal_colour, NOT_SCORED};
 use super::scene_frame::{show_frame, spawn_scene_objects};
 
 /// Where a candidate sits, in layout units: `flat` for the 2D scene (z = 0), `space` for 3D.
@@ -44,8 +47,10 @@ pub struct SceneIndex {
     pub entities: Vec<Entity>,
     /// Scene coordinates of each point (as drawn).
     pub world: Vec<Vec3>,
-    /// Accuracy range of the colour scale (`None` until something is scored).
-    pub accuracy_range: Option<(f32, f32)>,
+    /// The signal the colours show and its range over the points shown (`None` until
+    /// something is scored with a known value).
+    pub colour_signal: SignalKind,
+    pub colour_range: Option<(f64, f64)>,
     /// Bumped whenever the points are rebuilt.
     pub generation: u64,
 }
@@ -169,9 +174,11 @@ fn watch_highlights(
     lego: Option<Res<LegoState>>,
     dims: Res<SceneDims>,
     filter: Res<RoundFilter>,
+    values: Res<SignalValues>,
     mut scatter: ResMut<Scatter>,
 ) {
     if selection.is_changed()
+        || values.is_changed()
         || dims.is_changed()
         || filter.is_changed()
         || lego.is_some_and(|l| l.is_changed())
@@ -186,7 +193,7 @@ fn rebuild_points(
     points: Query<(
         Entity,
         &ScatterPosition,
-        &Accuracy,
+        &SignalValue,
         &CandidateNode,
         &ScoredInRound,
     )>,
@@ -195,6 +202,7 @@ fn rebuild_points(
     graph: Option<Res<TemplateGraph>>,
     dims: Res<SceneDims>,
     filter: Res<RoundFilter>,
+    values: Res<SignalValues>,
     mut index: ResMut<SceneIndex>,
     mut clouds: Query<&mut PointCloud>,
 ) {
@@ -234,18 +242,18 @@ fn rebuild_points(
     let half_span = ((max - min) * 0.5).max_element().max(1e-6);
     let range = shown
         .iter()
-        .filter_map(|p| p.2 .0)
-        .fold(None, |r: Option<(f32, f32)>, a| {
+        .filter_map(|p| p.2 .0.filter(|v| v.is_finite()))
+        .fold(None, |r: Option<(f64, f64)>, a| {
             Some(r.map_or((a, a), |(l, h)| (l.min(a), h.max(a))))
         });
     let (lo, hi) = range.unwrap_or((0.0, 0.0));
     let mut instances = Vec::with_capacity(shown.len());
     index.entities.clear();
     index.world.clear();
-    for (entity, pos, acc, node, _) in &shown {
+    for (entity, pos, value, node, _) in &shown {
         let world = (pick(pos) - centre) / half_span * SCENE_HALF_EXTENT;
         let selected = selection.current.contains(entity);
-        let [r, g, b, a] = accuracy_colour(acc.0, lo, hi);
+        let [r, g, b, a] = signal_colour(value.0, lo, hi);
         let mut linear = LinearRgba::from(Color::srgba(r, g, b, a)).to_f32_array();
         if focus.is_some_and(|(d, blk)| node.choices.get(d) != Some(&blk)) {
             for c in &mut linear[..3] {
@@ -263,7 +271,8 @@ fn rebuild_points(
         index.entities.push(*entity);
         index.world.push(world);
     }
-    index.accuracy_range = range;
+    index.colour_signal = values.kind;
+    index.colour_range = range;
     index.generation += 1;
     for mut cloud in &mut clouds {
         cloud.replace(instances.clone());

@@ -1,20 +1,23 @@
 //! The scene's controls and overlays, drawn with egui over the free part of the window:
 //! 2D/3D switch, the selection tool, set operations, "search around the selection", the
-//! colour legend, the hovered candidate's card and the box or lasso being drawn.
+//! signal that colours the points and its legend, the hovered candidate's card and the box
+//! or lasso being drawn.
 
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts};
 
 use super::camera::{Orbit, SceneRect};
-use super::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
+use super::candidates::{Accuracy, CandidateNode, Cost, SignalValue, TemplateGraph};
 use super::final_view::{best_allowed, CandidateChosenForFinal};
 use super::panels::ViewMode;
 use super::scatter::{scale_step_colour, SceneDims, SceneIndex};
 use super::scene_input::{Drag, SceneTool};
 use super::selection::{selected_keys, Hovered, Selection, SelectionRequested, SetOp};
+use super::signal_choice::{format_value, ChosenSignal};
 use super::trainer_link::CommandRequested;
 use super::NextRound;
 use crate::nas::search::strategy::StrategyKind;
+use crate::nas::signals::SignalKind;
 use crate::nas::trainer::Command;
 
 /// Rectangles of the overlays drawn over the scene this frame (min corner and size, logical
@@ -31,20 +34,49 @@ fn srgb32(c: [f32; 4]) -> egui::Color32 {
 }
 
 fn legend(ui: &mut egui::Ui, index: &SceneIndex) {
+    let kind = index.colour_signal;
     ui.horizontal(|ui| {
-        let (lo, hi) = index.accuracy_range.unwrap_or((0.0, 0.0));
-        ui.label(format!("{lo:.1}%"));
+        ui.label(format!("{}:", kind.label()));
+        let (lo, hi) = index.colour_range.unwrap_or((0.0, 0.0));
+        ui.label(format_value(kind, lo));
         for step in 0..10 {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 12.0), egui::Sense::hover());
             ui.painter()
                 .rect_filled(rect, 0.0, srgb32(scale_step_colour(step)));
         }
-        ui.label(format!("{hi:.1}%"));
+        ui.label(format_value(kind, hi));
         let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 12.0), egui::Sense::hover());
         ui.painter()
             .rect_filled(rect, 0.0, srgb32([0.55, 0.55, 0.55, 1.0]));
-        ui.label("not scored");
+        ui.label(if kind == SignalKind::SharedWeight {
+            "not scored"
+        } else {
+            "not scored or unknown"
+        });
     });
+}
+
+/// The signal that colours the points (and ranks blocks and suggestions): another one when
+/// the analyst picked it.
+fn signal_selector(ui: &mut egui::Ui, current: SignalKind) -> Option<SignalKind> {
+    let mut kind = current;
+    egui::ComboBox::from_label("colour by")
+        .selected_text(kind.label())
+        .show_ui(ui, |ui| {
+            for k in SignalKind::ALL {
+                ui.selectable_value(&mut kind, k, k.label());
+            }
+        })
+        .response
+        .on_hover_text("the signal that colours the points and ranks the blocks and suggestions");
+    (kind != current).then_some(kind)
+}
+
+/// The chosen signal and each candidate's value of it.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct SignalView<'w, 's> {
+    chosen: ResMut<'w, ChosenSignal>,
+    values: Query<'w, 's, &'static SignalValue>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -64,10 +96,11 @@ pub fn scene_overlay(
     mut orbit: ResMut<Orbit>,
     mut requests: MessageWriter<CommandRequested>,
     mut overlays: ResMut<SceneOverlays>,
-    (mut selecting, mut chosen, graph): (
+    (mut selecting, mut chosen, graph, mut signal): (
         MessageWriter<SelectionRequested>,
         MessageWriter<CandidateChosenForFinal>,
         Option<Res<TemplateGraph>>,
+        SignalView,
     ),
 ) -> Result {
     overlays.0.clear();
@@ -91,6 +124,11 @@ pub fn scene_overlay(
                     ui.selectable_value(&mut *tool, SceneTool::Lasso, "Lasso");
                     if ui.button("Fit").clicked() {
                         *orbit = Orbit { tour_speed: orbit.tour_speed, ..default() };
+                    }
+                    ui.separator();
+                    // Written only on a change: the choice's change starts a recolouring.
+                    if let Some(kind) = signal_selector(ui, signal.chosen.0) {
+                        signal.chosen.0 = kind;
                     }
                 });
                 ui.horizontal(|ui| {
@@ -152,7 +190,8 @@ pub fn scene_overlay(
             Vec2::new(r.width(), r.height()) * zoom,
         ));
     }
-    if let Some((node, acc, cost)) = hovered.0.and_then(|e| details.get(e).ok()) {
+    let card = hovered.0.and_then(|e| Some((e, details.get(e).ok()?)));
+    if let Some((entity, (node, acc, cost))) = card {
         if let Some(p) = ctx.pointer_hover_pos() {
             egui::Area::new("scene_hover".into())
                 .fixed_pos(p + egui::vec2(14.0, 14.0))
@@ -164,6 +203,11 @@ pub fn scene_overlay(
                             Some(a) => format!("accuracy {a:.2}%"),
                             None => "sampled, not scored yet".into(),
                         });
+                        let kind = index.colour_signal;
+                        let value = signal.values.get(entity).ok().and_then(|v| v.0);
+                        if let (false, Some(v)) = (kind == SignalKind::SharedWeight, value) {
+                            ui.label(format!("{}: {}", kind.label(), format_value(kind, v)));
+                        }
                         ui.label(format!(
                             "{} parameters, {:.2} MFLOPs",
                             cost.params,

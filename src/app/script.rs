@@ -1,5 +1,6 @@
-//! The scripted session behind `nas-navigator screenshot`: train a little, probe, wait for the
-//! points to be placed, select with a box and a lasso, photograph the 2D and 3D scene, edit a
+//! The scripted session behind `nas-navigator screenshot`: train a little, probe (a uniform
+//! draw, a few trained twice), wait for the points to be placed, select with a box and a
+//! lasso, photograph the 2D scene by accuracy and the 3D scene by the combined signal, edit a
 //! block, photograph the Lego, block, chart and history views, train the selection's best
 //! candidate stand-alone and photograph the final-network view, then check every picture and exit (with
 //! an error naming the first view that failed). It drives the app through the same messages
@@ -12,7 +13,7 @@ use bevy::prelude::*;
 
 use super::block_plot::BlockStatsView;
 use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
-use super::charts::{probe_choice, ProbeResults};
+use super::charts::{draw_probes, ProbeResults};
 use super::final_view::{
     best_allowed, CandidateChosenForFinal, FinalPhase, FinalRequested, FinalView,
 };
@@ -23,8 +24,10 @@ use super::run_state::{Phase, RunState};
 use super::scatter::{SceneDims, SceneIndex};
 use super::selection::{PickShape, SceneView, Selection, SelectionRequested, SetOp};
 use super::shot_check::{check_shot, ShotKind};
+use super::signal_choice::ChosenSignal;
 use super::trainer_link::CommandRequested;
 use crate::nas::search::autopilot::EditAuthor;
+use crate::nas::signals::SignalKind;
 use crate::nas::space::edit::Edit;
 use crate::nas::trainer::{Command, RoundConfig};
 
@@ -53,7 +56,13 @@ pub struct ScriptedSession {
     step_started: Instant,
     frames: u32,
     captured: bool,
+    probes_wanted: usize,
 }
+
+/// Probes of the scripted session, and how many of them train a second time (at least 3:
+/// the trust chart then shows the seed-against-seed ceiling).
+const SCRIPT_PROBES: usize = 5;
+const SCRIPT_REPEATS: usize = 3;
 
 impl ScriptedSession {
     pub fn new(out: PathBuf, round: RoundConfig, probe: RoundConfig, timeout: Duration) -> Self {
@@ -67,6 +76,7 @@ impl ScriptedSession {
             step_started: Instant::now(),
             frames: 0,
             captured: false,
+            probes_wanted: 0,
         }
     }
 
@@ -143,6 +153,7 @@ pub fn drive_script(
     mut dims: ResMut<SceneDims>,
     mut lego: ResMut<LegoState>,
     mut shots: ResMut<Screenshots>,
+    mut signal: ResMut<ChosenSignal>,
     mut requests: MessageWriter<CommandRequested>,
     mut selecting: MessageWriter<SelectionRequested>,
     mut exit: MessageWriter<AppExit>,
@@ -174,14 +185,22 @@ pub fn drive_script(
             script.go(Step::Training);
         }
         Step::Training if seen.state.phase == Phase::Idle && !seen.state.rounds.is_empty() => {
-            let ranked = probe_choice(&seen.scored, 4);
+            let Some(graph) = seen.graph.as_deref() else {
+                return;
+            };
+            let scored = seen.scored.iter().filter(|c| c.1 .0.is_some());
+            let scored = scored.map(|c| c.0.key.clone()).collect();
+            let drawn = draw_probes(&graph.0, scored, SCRIPT_PROBES, SCRIPT_REPEATS, 0);
+            script.probes_wanted = drawn.len();
             requests.write(CommandRequested(Command::Probe {
-                candidates: ranked,
+                candidates: drawn,
                 config: script.probe.clone(),
             }));
             script.go(Step::Probing);
         }
-        Step::Probing if seen.probes.finished.len() >= 4 => script.go(Step::Placing),
+        Step::Probing if seen.probes.finished.len() >= script.probes_wanted => {
+            script.go(Step::Placing)
+        }
         Step::Placing
             if seen.index.entities.len() >= seen.candidates.0.len()
                 && seen.blocks.stats.is_some()
@@ -283,6 +302,10 @@ pub fn drive_script(
             };
             mode.set_if_neq(view);
             dims.set_if_neq(want_dims);
+            // From the 3D scene on, the views rank by the combined signal.
+            if kind == ShotKind::Scene3d {
+                signal.set_if_neq(ChosenSignal(SignalKind::Combined));
+            }
             let path = script.out.join(kind.file_name());
             if !script.captured && script.settled(20, 1.5) {
                 capture(&mut commands, &mut shots, &path);

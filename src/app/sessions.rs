@@ -12,9 +12,10 @@ use bevy::prelude::*;
 
 use super::block_plot::BlockStatsView;
 use super::candidates::{
-    Accuracy, CandidateIndex, CandidateNode, CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
+    Accuracy, CandidateIndex, CandidateNode, CandidateSignals, CandidateUpdated, Cost,
+    ScoredInRound, TemplateGraph,
 };
-use super::charts::ProbeResults;
+use super::charts::{ProbeResults, TrustFigures};
 use super::layout_worker::LayoutWorker;
 use super::run_state::RunState;
 use super::scatter::{Scatter, SceneIndex};
@@ -128,7 +129,11 @@ pub fn restore_rows(
             skipped += 1;
             continue;
         };
-        let parts = (Accuracy(Some(row.accuracy)), ScoredInRound(row.round));
+        let parts = (
+            Accuracy(Some(row.accuracy)),
+            ScoredInRound(row.round),
+            CandidateSignals(row.signals),
+        );
         let entity = match index.0.get(&row.candidate) {
             Some(&e) => {
                 commands.entity(e).insert(parts);
@@ -220,6 +225,7 @@ pub fn open_sessions(world: &mut World) {
     world.insert_resource(Selection::default());
     world.insert_resource(Hovered::default());
     world.insert_resource(ProbeResults::default());
+    world.insert_resource(TrustFigures::default());
     world.insert_resource(BlockStatsView::default());
     world.remove_resource::<TemplateGraph>();
     if world.contains_resource::<SceneIndex>() {
