@@ -6,6 +6,7 @@ use candle_core::{DType, Device, Tensor};
 
 use nas_navigator::nas::ops::BnMode;
 use nas_navigator::nas::session::candidates::{read, to_csv, CandidateRow};
+use nas_navigator::nas::signals::fit::consensus;
 use nas_navigator::nas::signals::{weighted, SignalKind, Signals, Weights, ZeroCost};
 use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
 use nas_navigator::nas::supernet::Supernet;
@@ -194,6 +195,25 @@ fn combined_is_the_mean_rank_of_the_known_signals() {
         vec![0.75, 0.5, 0.25]
     );
     assert_eq!(only_shared, vec![0.0, 0.5, 1.0]);
+    // Three signals agree, the shared-weight score contradicts them: consensus weighs it 0,
+    // and the combined score is the mean rank of the other three.
+    let agreeing: Vec<(f32, Signals)> = (0..6)
+        .map(|i| {
+            let x = i as f64;
+            (100.0 - i as f32, s(x, 2.0 * x + 1.0, x * x))
+        })
+        .collect();
+    let w = consensus(&agreeing);
+    assert_eq!(w.0[0], 0.0);
+    assert!(
+        w.0[1..].iter().all(|&x| (x - 1.0 / 3.0).abs() < 1e-9),
+        "{w:?}"
+    );
+    let c = SignalKind::Combined.values(&agreeing);
+    assert_eq!(c, weighted(&agreeing, &Weights([0.0, 1.0, 1.0, 1.0])));
+    for (i, v) in c.iter().enumerate() {
+        assert!((v - i as f64 / 5.0).abs() < 1e-12, "{c:?}");
+    }
     assert_eq!(SignalKind::parse("synflow"), Ok(SignalKind::Synflow));
     assert!(SignalKind::parse("accuracy").is_err());
 }

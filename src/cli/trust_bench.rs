@@ -168,6 +168,9 @@ pub fn run(args: TrustBenchArgs) -> Result<()> {
         })
         .collect::<Result<_>>()?;
     table.push(measure("all_params", &all_params, &truth_values));
+    let equal = nas_navigator::nas::signals::weighted(&rows, &Default::default());
+    table.push(measure("combined_equal", &equal, &truth_values));
+    let weights = nas_navigator::nas::signals::fit::consensus(&rows);
 
     let report = Report {
         round: record.round,
@@ -177,6 +180,11 @@ pub fn run(args: TrustBenchArgs) -> Result<()> {
         rows: table,
     };
     print_table(&report);
+    let w = weights.0;
+    println!(
+        "combined: consensus weights shared {:.2}, live params {:.2}, synflow {:.2}, NASWOT {:.2}; combined_equal: all 1",
+        w[0], w[1], w[2], w[3]
+    );
     let mut csv = String::from("cell,truth,shared,live_params,synflow,naswot\n");
     for ((cell, t), (_, a, s)) in drawn.iter().zip(&scored) {
         let _ = writeln!(

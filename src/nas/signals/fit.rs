@@ -1,12 +1,13 @@
-//! Weights of the combined score fitted on the probe bank of the session's own data (never
-//! on published tables): a weighted mean of the signals' ranks, the weights chosen on one
-//! half of the probes (by Kendall tau against stand-alone accuracy) and judged on the other.
+//! Weights of the combined score, a weighted mean of the signals' ranks: by default from the
+//! signals' agreement with one another (no truth needed), or fitted on the probe bank of the
+//! session's own data (never on published tables), chosen on one half of the probes by
+//! Kendall tau against stand-alone accuracy and judged on the other half.
 
 use serde::{Deserialize, Serialize};
 
 use super::{SignalKind, Signals};
 use crate::nas::search::probes::ProbeScore;
-use crate::nas::search::trust::{kendall_tau, ranks, Agreement};
+use crate::nas::search::trust::{kendall_tau, ranks, spearman, Agreement};
 
 /// The signals a combination weighs, in the order of `Weights`.
 pub const PARTS: [SignalKind; 4] = [
@@ -52,6 +53,38 @@ pub fn weighted(rows: &[(f32, Signals)], w: &Weights) -> Vec<f64> {
         .zip(&total)
         .map(|(s, &t)| if t == 0.0 { f64::NAN } else { s / t })
         .collect()
+}
+
+/// Weights from the signals' agreement with one another, without any truth: each part
+/// weighs the mean Spearman correlation of its values with the other known parts over
+/// `rows`, clipped at 0 (a signal the others contradict counts for nothing). Equal weights
+/// when no part agrees with any other or fewer than 3 rows.
+pub fn consensus(rows: &[(f32, Signals)]) -> Weights {
+    let columns: Vec<Option<Vec<f64>>> = PARTS
+        .iter()
+        .map(|p| {
+            let v: Vec<f64> = rows.iter().map(|(a, s)| p.single(*a, s)).collect();
+            (rows.len() >= 3 && v.iter().all(|x| !x.is_nan())).then_some(v)
+        })
+        .collect();
+    let mut w = [0.0; 4];
+    for (k, wk) in w.iter_mut().enumerate() {
+        let Some(a) = &columns[k] else { continue };
+        let others: Vec<f64> = columns
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .filter_map(|(_, c)| c.as_ref().map(|b| spearman(a, b)))
+            .collect();
+        if !others.is_empty() {
+            *wk = (others.iter().sum::<f64>() / others.len() as f64).max(0.0);
+        }
+    }
+    if w.iter().all(|x| *x == 0.0) {
+        Weights::default()
+    } else {
+        Weights(w)
+    }
 }
 
 /// What fitting found: the weights, tau on the probes they were fitted on, and the

@@ -1,6 +1,6 @@
 //! Signals of a candidate beside its shared-weight score: the parameter count of its live
 //! path and the zero-cost signals synflow and NASWOT, each computed without training; and a
-//! combined score, the mean of the signals' ranks, whose parts stay visible.
+//! combined score, a weighted mean of the signals' ranks, whose parts stay visible.
 
 pub mod fit;
 pub mod zero_cost;
@@ -41,7 +41,8 @@ pub enum SignalKind {
     LiveParams,
     Synflow,
     Naswot,
-    /// The mean of the ranks of the four signals above.
+    /// The mean of the ranks of the four signals above, each weighted by its agreement with
+    /// the others.
     Combined,
 }
 
@@ -72,7 +73,7 @@ impl SignalKind {
             SignalKind::LiveParams => "parameters of the live path",
             SignalKind::Synflow => "synflow (ln)",
             SignalKind::Naswot => "NASWOT",
-            SignalKind::Combined => "combined (mean rank)",
+            SignalKind::Combined => "combined (weighted mean rank)",
         }
     }
 
@@ -98,12 +99,13 @@ impl SignalKind {
     }
 
     /// This signal for each of a set of candidates (accuracy %, signals); higher is better.
-    /// `Combined` depends on the whole set: the mean over the known signals of each
-    /// candidate's rank, scaled to 0..1.
+    /// `Combined` depends on the whole set: the weighted mean of each candidate's ranks
+    /// (scaled to 0..1) by the four signals, weighted by their agreement with one another
+    /// ([`fit::consensus`]).
     pub fn values(self, rows: &[(f32, Signals)]) -> Vec<f64> {
         if self != SignalKind::Combined {
             return rows.iter().map(|(a, s)| self.single(*a, s)).collect();
         }
-        fit::weighted(rows, &fit::Weights::default())
+        fit::weighted(rows, &fit::consensus(rows))
     }
 }
