@@ -25,10 +25,15 @@ pub struct SignalValues {
     pub generation: u64,
     dirty: bool,
     last: Option<Instant>,
+    /// Candidates in the last batch: the wait between batches grows with them.
+    last_count: usize,
 }
 
-/// At most one batch per this interval while candidates stream in (a new choice is immediate).
+/// At most one batch per this interval while candidates stream in (a new choice is immediate),
+/// plus `PER_CANDIDATE` for each candidate of the last batch (100,000 wait about 2 s), so the
+/// share of frames spent on batches stays small however large the search grows.
 const BATCH_INTERVAL: Duration = Duration::from_millis(200);
+const PER_CANDIDATE: Duration = Duration::from_micros(20);
 
 /// `value` of `kind` as the interface shows it: accuracy in percent, parameters as a count,
 /// the rest with three decimals.
@@ -58,7 +63,8 @@ pub fn refresh_signal_values(
     if updated.read().count() > 0 {
         values.dirty = true;
     }
-    let due = values.last.is_none_or(|t| t.elapsed() > BATCH_INTERVAL);
+    let wait = BATCH_INTERVAL + PER_CANDIDATE * values.last_count as u32;
+    let due = values.last.is_none_or(|t| t.elapsed() > wait);
     if !(chosen.0 != values.kind || (values.dirty && due)) {
         return;
     }
@@ -85,6 +91,7 @@ pub fn refresh_signal_values(
         }
     }
     values.kind = kind;
+    values.last_count = rows.len();
     values.range = range;
     values.generation += 1;
     values.dirty = false;

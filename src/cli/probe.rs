@@ -87,7 +87,11 @@ pub fn run(args: ProbeArgs) -> Result<()> {
     let setup = EngineSetup::for_session(&session, device);
     // Shared-weight scores of the probes, with and without BN re-calibration.
     let worker = Worker::open(&setup, Engine::detached_control())?;
-    let cfg = record.config.clone();
+    // Probes and their shared-weight scores use the whole validation split.
+    let cfg = RoundConfig {
+        score_images: 0,
+        ..record.config.clone()
+    };
     let mut batches = worker.score_batches(&cfg)?;
     let mut shared_recal = Vec::new();
     for p in &picks[..unique] {
