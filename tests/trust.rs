@@ -84,32 +84,49 @@ fn probe_command_trains_stand_alone_and_writes_probes_csv() {
         s,
         "--count",
         "4",
+        "--repeats",
+        "2",
         "--epochs",
         "1",
         "--max-steps",
         "4",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("with BN re-calibration") && text.contains("without"),
-        "{text}"
-    );
+    for label in [
+        "shared-weight accuracy",
+        "parameters of the live path",
+        "synflow",
+        "NASWOT",
+        "combined",
+        "no BN re-calibration",
+        "ceiling",
+    ] {
+        assert!(text.contains(label), "no `{label}` in {text}");
+    }
     let csv = std::fs::read_to_string(dir.path().join("s/probes.csv")).unwrap();
-    let rows: Vec<Vec<f64>> = csv
-        .lines()
-        .skip(1)
-        .map(|l| {
-            l.rsplitn(4, ',')
-                .take(3)
-                .map(|v| v.parse().unwrap())
-                .collect()
-        })
-        .collect();
-    assert_eq!(rows.len(), 4);
-    assert!(
-        rows.iter().flatten().all(|v| (0.0..=100.0).contains(v)),
-        "{csv}"
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "candidate,run,standalone,shared_recalibrated,shared_plain,live_params,synflow,naswot"
+        )
     );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // 4 probes, the first 2 trained a second time.
+    assert_eq!(rows.len(), 6);
+    let runs: Vec<&str> = rows.iter().map(|r| r[1]).collect();
+    assert_eq!(runs, ["1", "1", "1", "1", "2", "2"]);
+    assert_eq!((rows[4][0], rows[5][0]), (rows[0][0], rows[1][0]));
+    let scored = std::fs::read_to_string(dir.path().join("s/candidates.csv")).unwrap();
+    let distinct: std::collections::HashSet<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(distinct.len(), 4);
+    assert!(distinct.iter().all(|c| scored.contains(c)), "{csv}");
+    for r in &rows {
+        for v in &r[2..5] {
+            let v: f64 = v.parse().unwrap();
+            assert!((0.0..=100.0).contains(&v), "{csv}");
+        }
+    }
     // The probe must not have touched the session's rounds.
     let session: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("s/session.json")).unwrap())

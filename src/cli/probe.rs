@@ -52,14 +52,7 @@ pub fn run(args: ProbeArgs) -> Result<()> {
         bail!("--count must be at least 2 to compare rankings");
     }
     let (session, _) = Session::open(&args.session)?;
-    let Some(record) = session
-        .file
-        .rounds
-        .iter()
-        .rev()
-        .find(|r| r.finished)
-        .cloned()
-    else {
+    let Some(record) = session.last_finished_round().cloned() else {
         bail!(
             "{}: no finished round to probe",
             Session::session_path(&args.session).display()

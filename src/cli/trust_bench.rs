@@ -110,11 +110,7 @@ pub fn run(args: TrustBenchArgs) -> Result<()> {
 
     let (session, _) = Session::open(&args.session)?;
     let record = session
-        .file
-        .rounds
-        .iter()
-        .rev()
-        .find(|r| r.finished)
+        .last_finished_round()
         .cloned()
         .context("no finished round in the session")?;
     let setup = EngineSetup::for_session(&session, engine.device()?);

@@ -254,6 +254,11 @@ impl Session {
         self.rows.iter().filter(move |r| r.round == round)
     }
 
+    /// The newest round that finished.
+    pub fn last_finished_round(&self) -> Option<&RoundRecord> {
+        self.file.rounds.iter().rev().find(|r| r.finished)
+    }
+
     pub fn last_round_mut(&mut self) -> Option<&mut RoundRecord> {
         self.file.rounds.last_mut()
     }
