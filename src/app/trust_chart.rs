@@ -209,12 +209,21 @@ pub fn trust(ui: &mut egui::Ui, figures: &TrustFigures, height: f32) {
             "run probes to compare with stand-alone training",
         );
     }
-    table(ui, figures);
-    ui.small(
-        "Kendall tau of each signal's ranking against the probes' stand-alone accuracy; the \
-         interval is a 95% bootstrap over the probes. The ceiling is seed against seed: the \
-         same probes trained twice, as far as any signal can be expected to agree.",
-    );
+    // The table and its plot side by side, so both fit the view at once.
+    ui.columns(2, |cols| {
+        table(&mut cols[0], figures);
+        cols[0].small(
+            "Kendall tau of each signal's ranking against the probes' stand-alone accuracy; \
+             the interval is a 95% bootstrap over the probes. The ceiling is seed against \
+             seed: the same probes trained twice, as far as any signal can be expected to \
+             agree.",
+        );
+        probe_plot(&mut cols[1], figures, height);
+    });
+}
+
+/// Stand-alone accuracy against the chosen signal, one point per probe; hover for its card.
+fn probe_plot(ui: &mut egui::Ui, figures: &TrustFigures, height: f32) {
     let kind = figures.signal;
     let (agree, disagree): (Vec<usize>, Vec<usize>) =
         (0..figures.points.len()).partition(|&i| !figures.points[i].disagrees);
