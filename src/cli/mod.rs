@@ -211,9 +211,9 @@ pub struct TrainArgs {
     /// strategy. Use with `--epochs 0` to search around a selection without training.
     #[arg(long)]
     pub around: Option<PathBuf>,
-    /// Paths trained per step: working (uniform over candidates whose output depends on the
-    /// input) or uniform (every candidate, as rounds before this option did).
-    #[arg(long, default_value = "working")]
+    /// Paths trained per step: uniform (every candidate) or working (uniform over the
+    /// candidates whose output depends on the input; measured no better on the yardstick).
+    #[arg(long, default_value = "uniform")]
     pub sampling: String,
     /// No weight decay on batch-norm weights and biases.
     #[arg(long)]

@@ -122,7 +122,7 @@ impl Default for RoundConfig {
             seed: 0,
             strategy: StrategyKind::Random,
             around: Vec::new(),
-            sampling: Sampling::Working,
+            sampling: Sampling::Uniform,
             decay_norm_and_bias: true,
             max_grad_norm: None,
             minutes: None,
