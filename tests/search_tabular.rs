@@ -11,14 +11,6 @@ use nas_navigator::nas::search::strategy::{Search, StrategyKind};
 use nas_navigator::nas::search::tabular::{nb201_graph, run_tabular, BudgetResult, Table};
 use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
 
-const NB201_CIFAR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/nb201/nb201_cifar_200epochs.csv"
-);
-const NB201_12: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/nb201/nb201_12epochs.csv"
-);
 const BEST: &str = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|";
 
 fn kinds() -> [StrategyKind; 3] {
@@ -252,27 +244,22 @@ fn table_errors_name_file_line_and_column() {
     assert_eq!((t.scores["|a~0|+(1)@b#"], t.optimum), (-1.0, 2.5));
 }
 
-fn nb201_file(path: &str) -> &Path {
-    let p = Path::new(path);
-    assert!(
-        p.exists(),
-        "missing {path}: the NAS-Bench-201 tables must sit in ../shared/data/nb201 beside the repository"
-    );
-    p
-}
-
 #[test]
 fn real_nb201_table_loads_and_random_search_finds_the_optimum() {
+    // The vendored NB201 table (assets/yardstick), written out as the plain CSV `tabular` reads.
+    let vendored = nas_navigator::nas::yardstick::TruthTable::nb201_cifar10().unwrap();
+    let mut csv = String::from("cell,cifar10_test_200ep\n");
+    for (cell, acc) in &vendored.cells {
+        csv.push_str(&format!("{cell},{acc}\n"));
+    }
+    let f = write_table(&csv);
     let g = nb201_graph();
-    let path = nb201_file(NB201_CIFAR);
-    let t = Table::load(path, "ArchitectureString", "CIFAR10TestAccuracy200Epochs").unwrap();
+    let t = Table::load(f.path(), "cell", "cifar10_test_200ep").unwrap();
     assert_eq!(t.scores.len(), 15_625);
     assert!((t.optimum - 94.3733).abs() < 1e-3, "{}", t.optimum);
     assert_eq!(t.scores[BEST], t.optimum);
     let bests = run_tabular(&g, &t, &StrategyKind::Random, 15_625, 1).unwrap();
     assert_eq!(bests, vec![t.optimum]);
-    let t12 = Table::load(nb201_file(NB201_12), "cellstr", "cifar10-val").unwrap();
-    assert_eq!(t12.scores.len(), 15_625);
 }
 
 #[test]
