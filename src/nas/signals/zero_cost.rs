@@ -1,6 +1,6 @@
 //! Zero-cost signals of a candidate, computed at initialisation with the engine's own ops on
 //! a throwaway supernet (never the trained one): synflow (Tanaka et al. 2020; Abdelfattah et
-//! al. 2021) and NASWOT (Mellor et al. 2021). Milliseconds per candidate on the CPU.
+//! al. 2021) and NASWOT (Mellor et al. 2021). Tens of milliseconds per candidate on the CPU.
 
 use std::collections::HashMap;
 
