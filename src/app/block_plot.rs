@@ -77,7 +77,6 @@ fn refresh_stats(
     let round = filter.0.map_or(newest, |r| r.min(newest));
     let rows = candidates
         .iter()
-        .filter(|c| c.3 .0 == round)
         .map(|(n, a, s, r)| (n.choices.clone(), a.0, s.0, r.0));
     let scored = ranked_by(chosen.0, round, graph.0.decisions.len(), rows);
     view.stats = (scored.len() >= 2).then(|| compute(&graph.0, &scored, 0));

@@ -16,12 +16,12 @@ use crate::nas::signals::SignalKind;
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ChosenSignal(pub SignalKind);
 
-/// The outcome of the last batch: which signal the `SignalValue`s hold, the range of their
-/// finite values, and a generation bumped on every batch (views watch it to redraw).
+/// The outcome of the last batch: which signal the `SignalValue`s hold and a generation
+/// bumped on every batch (views watch it to redraw; the scene takes the range of what it
+/// shows).
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
 pub struct SignalValues {
     pub kind: SignalKind,
-    pub range: Option<(f64, f64)>,
     pub generation: u64,
     dirty: bool,
     last: Option<Instant>,
@@ -81,18 +81,13 @@ pub fn refresh_signal_values(
             }
         }
     }
-    let mut range: Option<(f64, f64)> = None;
     for (entity, v) in scored.into_iter().zip(kind.values(&rows)) {
-        if v.is_finite() {
-            range = Some(range.map_or((v, v), |(l, h)| (l.min(v), h.max(v))));
-        }
         if let Ok((_, _, _, mut value)) = candidates.get_mut(entity) {
             value.set_if_neq(SignalValue((!v.is_nan()).then_some(v)));
         }
     }
     values.kind = kind;
     values.last_count = rows.len();
-    values.range = range;
     values.generation += 1;
     values.dirty = false;
     values.last = Some(Instant::now());

@@ -156,11 +156,12 @@ pub fn run(args: TrustBenchArgs) -> Result<()> {
         .into_iter()
         .map(|k| measure(k.key(), &k.values(&rows), &truth_values))
         .collect();
+    let report = graph.infer_shapes()?;
     let all_params: Vec<f64> = cells
         .iter()
         .map(|c| {
             let cand = nas_navigator::nas::space::Candidate::parse(&graph, c)?;
-            Ok(cand.cost(&graph)?.params as f64)
+            Ok(cand.cost_in(&graph, &report)?.params as f64)
         })
         .collect::<Result<_>>()?;
     table.push(measure("all_params", &all_params, &truth_values));

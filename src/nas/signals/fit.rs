@@ -98,15 +98,20 @@ pub struct Fit {
     pub held_out_equal_weights: Agreement,
 }
 
+/// The probes' (shared score, signals) rows and their stand-alone accuracies.
+fn rows_of(probes: &[&ProbeScore]) -> (Vec<(f32, Signals)>, Vec<f64>) {
+    let rows = probes.iter().map(|p| (p.shared, p.signals)).collect();
+    let standalone = probes.iter().map(|p| f64::from(p.standalone)).collect();
+    (rows, standalone)
+}
+
 fn tau_of(probes: &[&ProbeScore], w: &Weights) -> f64 {
-    let rows: Vec<(f32, Signals)> = probes.iter().map(|p| (p.shared, p.signals)).collect();
-    let standalone: Vec<f64> = probes.iter().map(|p| f64::from(p.standalone)).collect();
+    let (rows, standalone) = rows_of(probes);
     kendall_tau(&weighted(&rows, w), &standalone)
 }
 
 fn agreement(probes: &[&ProbeScore], w: &Weights) -> Agreement {
-    let rows: Vec<(f32, Signals)> = probes.iter().map(|p| (p.shared, p.signals)).collect();
-    let standalone: Vec<f64> = probes.iter().map(|p| f64::from(p.standalone)).collect();
+    let (rows, standalone) = rows_of(probes);
     Agreement::between(&weighted(&rows, w), &standalone)
 }
 

@@ -111,24 +111,11 @@ impl Worker {
         requested: RoundConfig,
     ) -> Result<(usize, RoundConfig, usize, usize)> {
         let template = TemplateDoc::from(&self.supernet.graph);
-        let resumes = self
-            .session
-            .as_ref()
-            .and_then(|s| s.file.rounds.last())
-            .is_some_and(|r| !r.finished);
-        // A resumed round keeps its own (resolved) settings; a new one resolves its budget.
-        let requested = if resumes {
-            requested
-        } else {
-            self.resolve_budget(requested)?
-        };
-        let Some(session) = self.session.as_mut() else {
-            return Ok((1, requested, 0, 0));
-        };
-        if let Some(last) = session.file.rounds.last() {
-            if !last.finished {
+        if let Some(session) = self.session.as_ref() {
+            if let Some(last) = session.file.rounds.last().filter(|r| !r.finished) {
                 let done = session.round_rows(last.round).count();
-                // The round resumes with its own settings; only the test hook is the caller's.
+                // The round resumes with its own (resolved) settings; only the test hook is
+                // the caller's.
                 let cfg = RoundConfig {
                     fault: requested.fault,
                     ..last.config.clone()
@@ -136,6 +123,11 @@ impl Worker {
                 return Ok((last.round, cfg, last.epochs_done, done));
             }
         }
+        // A new round turns its time budget, if any, into recorded epochs.
+        let requested = self.resolve_budget(requested)?;
+        let Some(session) = self.session.as_mut() else {
+            return Ok((1, requested, 0, 0));
+        };
         let round = session.file.rounds.len() + 1;
         let parent = session
             .file
