@@ -17,14 +17,6 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// Peak resident set size in MiB, from /proc/self/status (Linux only).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = match std::env::args().nth(1) {
         Some(arg) => arg.parse()?,
@@ -53,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     println!(
         "peak RSS with the candidates only: {:.0} MiB",
-        peak_rss_mib().unwrap_or(f64::NAN)
+        nas_navigator::nas::memory::peak_rss_mib().unwrap_or(f64::NAN)
     );
     println!(
         "layout bench: {n} distinct candidates of chain-s7 ({space} in the space), \
@@ -80,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 dims,
                 fit_s,
                 extend_s,
-                peak_rss_mib().unwrap_or(f64::NAN),
+                nas_navigator::nas::memory::peak_rss_mib().unwrap_or(f64::NAN),
                 if finite { "" } else { "  NON-FINITE POINTS" }
             );
         }

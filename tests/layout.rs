@@ -4,6 +4,7 @@
 use nas_navigator::nas::search::layout::{
     layout, layout_with, one_hot, procrustes_align, LayoutConfig, LayoutMethod, StableLayout,
 };
+use nas_navigator::nas::search::trust::spearman;
 use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -113,32 +114,6 @@ fn assert_separated(points: &[[f32; 3]], label: &[usize], what: &str) {
     }
     let (intra, inter) = intra_inter(points, label);
     assert!(intra < inter, "{what}: intra {intra} >= inter {inter}");
-}
-
-fn ranks(x: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-    let mut r = vec![0.0; x.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && x[order[j + 1]] == x[order[i]] {
-            j += 1;
-        }
-        (i..=j).for_each(|t| r[order[t]] = (i + j) as f64 / 2.0);
-        i = j + 1;
-    }
-    r
-}
-
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = ra.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
 }
 
 fn pairwise(points: &[[f32; 3]]) -> Vec<f64> {

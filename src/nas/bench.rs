@@ -66,21 +66,6 @@ pub struct BenchResult {
     pub peak_rss_mb: f64,
 }
 
-/// Peak resident memory of this process (Linux `VmHWM`), in MB.
-pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse::<f64>().ok())
-            })
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
 /// Runs the benchmark on `device`.
 pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
     let (c, h, w) = cfg.input;
@@ -179,6 +164,6 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         score_one_by_one_candidates_per_s: cfg.score_candidates as f64 / alone_secs,
         score_one_by_one_images_per_s: (cfg.score_candidates * images_per_candidate) as f64
             / alone_secs,
-        peak_rss_mb: peak_rss_mb(),
+        peak_rss_mb: crate::nas::memory::peak_rss_mib().unwrap_or(0.0),
     })
 }

@@ -11,6 +11,15 @@ pub fn available_bytes() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
+/// Peak resident memory of this process in MiB (Linux `VmHWM`); `None` where that cannot
+/// be read.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 /// `bytes` in GiB/MiB/KiB for messages.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];

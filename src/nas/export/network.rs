@@ -98,15 +98,8 @@ impl Network {
 /// The template with only `c`'s block in each decision (enabled, not locked), rebuilt from
 /// its document form so it is exactly what `architecture.json` holds.
 pub fn chosen_template(g: &SuperGraph, c: &Candidate) -> Result<SuperGraph> {
-    c.check_allowed(g)?;
-    let mut doc = TemplateDoc::from(g);
-    for (d, &choice) in doc.decisions.iter_mut().zip(&c.choices) {
-        let mut block = d.blocks[choice].clone();
-        block.enabled = true;
-        block.locked = false;
-        d.blocks = vec![block];
-    }
-    let graph = doc.into_graph()?;
+    let (alone, _) = c.alone(g)?;
+    let graph = TemplateDoc::from(&alone).into_graph()?;
     check_torch_names(&graph)?;
     Ok(graph)
 }

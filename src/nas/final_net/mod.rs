@@ -13,21 +13,20 @@ pub mod plot;
 pub mod report;
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 
-use crate::nas::data::{self, make_batch, Augment, ImageSet, Normalisation};
+use crate::nas::data::{self, Augment, ImageSet, Normalisation};
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::{NasError, Result};
 use crate::nas::export::{self, network, ExportDoc, NormDoc};
 use crate::nas::ops::batchnorm::BN_EPS;
-use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer, OptimizerConfig};
+use crate::nas::ops::{Optimizer, OptimizerConfig};
 use crate::nas::session::{atomic, history, Session};
 use crate::nas::space::Candidate;
 use crate::nas::supernet::Supernet;
 use crate::nas::trainer::control::Control;
-use crate::nas::trainer::train::loss_and_correct;
+use crate::nas::trainer::epoch::{run_epoch, EpochHooks, EpochPlan, StepReport, TrainImages};
 use checkpoint::CheckpointState;
 use eval::{evaluate, percent, test_result};
 pub use report::{ClassResult, EpochPoint, FinalReport, Schedule, TestResult};
@@ -167,59 +166,47 @@ pub fn run(
         resumed_after_epoch,
     });
 
-    let total = schedule.epochs * steps;
-    let params = net.params(Some(&only));
-    let bs = req.batch_size;
+    let images = TrainImages {
+        images: &data.train,
+        train: &split.train,
+        norm: &norm,
+        augment: req.augment.then_some(&augment),
+        device: &device,
+        classes,
+    };
     for epoch in state.epochs_done..schedule.epochs {
-        let start = Instant::now();
-        let mut rng = stream(req.seed, &format!("final/epoch{epoch}"));
-        let mut order = split.train.clone();
-        order.shuffle(&mut rng);
-        let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0f64, 0u64, 0u64, 0.0);
-        for step in 0..steps {
-            control.check()?;
-            let idx = &order[step * bs..((step + 1) * bs).min(order.len())];
-            let aug = req.augment.then_some((&augment, &mut rng));
-            let (x, y) = make_batch(&data.train, idx, &norm, aug, &device)?;
-            let logits = net.forward(&x, &only, BnMode::Train)?;
-            let (loss, ok) = loss_and_correct(&logits, &y)?;
-            let value = loss.to_scalar::<f32>()?;
-            if !value.is_finite() {
-                return Err(NasError::Diverged(format!(
-                    "loss is {value} at epoch {}, step {}; try a lower --lr",
-                    epoch + 1,
-                    step + 1
-                )));
-            }
-            let grads = loss.backward()?;
-            lr = cosine_lr(
-                req.optimizer.lr,
-                epoch * steps + step,
-                total,
-                schedule.warmup_steps,
-            );
-            opt.step(&params, &grads, lr)?;
-            loss_sum += value as f64 * idx.len() as f64;
-            correct += ok as u64;
-            seen += idx.len() as u64;
-            progress(Progress::Step {
-                epoch,
-                step,
-                steps,
-                loss: value,
-                accuracy: percent(ok as u64, idx.len() as u64),
-                lr,
-            });
-        }
-        let secs = start.elapsed().as_secs_f64();
+        let plan = EpochPlan {
+            seed: req.seed,
+            stream: format!("final/epoch{epoch}"),
+            epoch,
+            steps,
+            batch_size: req.batch_size,
+            base_lr: req.optimizer.lr,
+            total_steps: schedule.epochs * steps,
+            warmup_steps: schedule.warmup_steps,
+            decay_norm_and_bias: true,
+            max_grad_norm: None,
+            fault: None,
+            place: String::new(),
+            advice: "try a lower --lr",
+        };
+        let mut hooks = FinalHooks {
+            control: &mut *control,
+            progress: &mut *progress,
+            epoch,
+            steps,
+        };
+        let mut path = |_: &mut ChaCha8Rng| only.clone();
+        let totals = run_epoch(&net, &mut opt, &images, &plan, &mut path, &mut hooks)?;
+        let secs = totals.duration_secs;
         let val = evaluate(&net, &only, &data.train, &split.val, &norm, classes)?;
         let point = EpochPoint {
             epoch: epoch + 1,
-            train_loss: (loss_sum / seen.max(1) as f64) as f32,
-            train_accuracy: percent(correct, seen),
+            train_loss: totals.mean_loss(),
+            train_accuracy: percent(totals.correct as u64, totals.seen as u64),
             val_loss: val.loss as f32,
             val_accuracy: percent(val.correct, val.seen),
-            lr,
+            lr: totals.last_lr,
             secs,
         };
         state.epochs_done = epoch + 1;
@@ -288,6 +275,31 @@ pub fn run(
     })?;
     let _ = std::fs::remove_dir_all(&ckpt);
     Ok(FinalOutcome { report, files })
+}
+
+/// Between the final network's steps: stop and pause, and the step's progress.
+struct FinalHooks<'a> {
+    control: &'a mut Control,
+    progress: &'a mut dyn FnMut(Progress),
+    epoch: usize,
+    steps: usize,
+}
+
+impl EpochHooks for FinalHooks<'_> {
+    fn before_step(&mut self, _optimizer: &Optimizer) -> Result<()> {
+        self.control.check()
+    }
+
+    fn after_step(&mut self, r: &StepReport) {
+        (self.progress)(Progress::Step {
+            epoch: self.epoch,
+            step: r.step,
+            steps: self.steps,
+            loss: r.loss,
+            accuracy: percent(r.correct as u64, r.images as u64),
+            lr: r.lr,
+        });
+    }
 }
 
 fn write_report(dir: &Path, report: &FinalReport) -> Result<()> {

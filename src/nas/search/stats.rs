@@ -67,28 +67,18 @@ pub struct Statistics {
 pub const BOOTSTRAP_RESAMPLES: usize = 200;
 pub const MIN_PAIR_COUNT: usize = 5;
 
-/// Rank scores in [0, 1] (ties get their mean rank).
+/// Rank scores in [0, 1] (ties get their mean rank): the average ranks of
+/// [`super::trust::ranks`], scaled.
 pub fn rank_scores(values: &[f32]) -> Vec<f32> {
     let n = values.len();
     if n < 2 {
         return vec![0.5; n];
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0f32; n];
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && values[order[j + 1]] == values[order[i]] {
-            j += 1;
-        }
-        let mean_rank = (i + j) as f32 / 2.0;
-        for &k in &order[i..=j] {
-            ranks[k] = mean_rank / (n - 1) as f32;
-        }
-        i = j + 1;
-    }
-    ranks
+    let wide: Vec<f64> = values.iter().map(|&v| v as f64).collect();
+    super::trust::ranks(&wide)
+        .into_iter()
+        .map(|r| ((r - 1.0) / (n - 1) as f64) as f32)
+        .collect()
 }
 
 fn mean(xs: impl Iterator<Item = f32>) -> f32 {

@@ -136,6 +136,25 @@ impl Candidate {
         Ok(())
     }
 
+    /// The network of this candidate alone: every decision keeps only its chosen block
+    /// (enabled, unlocked), so the candidate in it chooses block 0 everywhere. Used by the
+    /// trust probes, the final network and the export.
+    pub fn alone(&self, g: &SuperGraph) -> Result<(SuperGraph, Candidate), SpaceError> {
+        self.check_allowed(g)?;
+        let mut only = g.clone();
+        for (d, &choice) in only.decisions.iter_mut().zip(&self.choices) {
+            let mut block = d.blocks[choice].clone();
+            block.enabled = true;
+            block.locked = false;
+            d.blocks = vec![block];
+        }
+        only.validate()?;
+        let zeros = Candidate {
+            choices: vec![0; only.decisions.len()],
+        };
+        Ok((only, zeros))
+    }
+
     /// Uniform single-path sampling over enabled blocks; locked blocks are always taken.
     pub fn sample(g: &SuperGraph, rng: &mut impl Rng) -> Self {
         let choices = g

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use candle_core::Device;
 use crossbeam_channel::{bounded, Receiver, Sender};
 
+use super::checkpoint::save_checkpoint;
 use super::control::Control;
 use super::protocol::{Command, Event};
 use super::recover::{load_optimizer, panic_text};
@@ -106,8 +107,6 @@ pub struct Worker {
     pub control: Control,
     pub seed: u64,
     pub device: Device,
-    /// Whether training steps are reported (off while probes train).
-    pub emit_steps: bool,
     /// Whether candidates are scored in groups sharing prefix computation (the default)
     /// rather than one by one; the scores are the same either way.
     pub prefix_sharing: bool,
@@ -194,7 +193,6 @@ impl Worker {
             control,
             seed: p.split.seed,
             device: p.device,
-            emit_steps: true,
             prefix_sharing: true,
         };
         w.control.emit(Event::Ready {
@@ -427,24 +425,12 @@ impl Worker {
 
     /// Saves weights, optimiser state and the session files.
     pub fn checkpoint(&mut self) -> Result<()> {
-        self.control.checkpoint_requested = false;
-        let Some(s) = &self.session else {
-            return Ok(());
-        };
-        self.supernet.save(&s.weights_path())?;
-        if let Some(opt) = &self.optimizer {
-            let path = s.optimizer_path();
-            let tmp = crate::nas::session::atomic::temp_path(&path);
-            candle_core::safetensors::save(&opt.state_tensors()?, &tmp)
-                .map_err(|e| NasError::file(&tmp, e.to_string()))?;
-            crate::nas::session::atomic::commit(&tmp, &path)?;
-        }
-        s.save_candidates()?;
-        s.save_file()?;
-        self.control.emit(Event::CheckpointSaved {
-            path: s.dir.display().to_string(),
-        });
-        Ok(())
+        save_checkpoint(
+            self.session.as_ref(),
+            &self.supernet,
+            self.optimizer.as_ref(),
+            &mut self.control,
+        )
     }
 }
 

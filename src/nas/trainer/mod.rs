@@ -2,9 +2,11 @@
 //! events over bounded channels (see [`protocol`]).
 
 pub mod budget;
+pub mod checkpoint;
 pub mod config;
 pub mod control;
 pub mod engine;
+pub mod epoch;
 pub mod fault;
 pub mod protocol;
 pub mod recover;

@@ -56,7 +56,6 @@ impl Worker {
     /// Puts back the state of the last checkpoint: the session as saved, the weights and
     /// optimiser state as saved (without a session, the weights start afresh).
     pub fn recover(&mut self) -> Result<()> {
-        self.emit_steps = true;
         self.control.checkpoint_requested = false;
         let graph = self.supernet.graph.clone();
         let supernet = Supernet::new(graph, self.seed, &self.device)?;

@@ -4,10 +4,9 @@
 //! share the computation of their common prefix (see [`super::score_group`]); the scores
 //! equal those of scoring one by one (`Worker::prefix_sharing = false`).
 
-use std::time::Instant;
-
 use candle_core::Tensor;
 
+use super::checkpoint::ScoreFlush;
 use super::config::RoundConfig;
 use super::engine::Worker;
 use super::protocol::{Event, ScoredCandidate};
@@ -160,7 +159,7 @@ impl Worker {
             .collect();
         let mut search = self.round_search(cfg, round, &history)?;
         let shapes = graph.infer_shapes()?;
-        let mut last_flush = Instant::now();
+        let mut flush = ScoreFlush::new();
         let mut scorer = self.prefix_sharing.then(|| batches.scorer(&self.supernet));
         let zero_cost =
             self.zero_cost(stream(cfg.seed, &format!("signals/round{round}")).next_u64())?;
@@ -205,12 +204,7 @@ impl Worker {
                     if let Some(r) = s.last_round_mut() {
                         r.scored = index + 1;
                     }
-                    if last_flush.elapsed().as_secs_f64() > 5.0 || self.control.checkpoint_requested
-                    {
-                        s.save_candidates()?;
-                        s.save_file()?;
-                        last_flush = Instant::now();
-                    }
+                    flush.after_score(s, &mut self.control)?;
                 }
                 self.control.emit(Event::Scored(scored.clone()));
                 out.push(scored);

@@ -1,40 +1,28 @@
 //! Stand-alone training of single candidates (the trust probes): the template reduced to the
 //! chosen block per decision, fresh weights, trained with the round's schedule, scored on the
-//! same validation images as the shared-weight scores.
+//! same validation images as the shared-weight scores. A probe trains its own network and
+//! optimiser: the session's supernet is never replaced, so a Save while probes train writes
+//! the session's own weights, and a failing probe leaves them as they were.
 
 use std::time::Instant;
 
+use rand_chacha::ChaCha8Rng;
+
+use super::checkpoint::save_if_requested;
 use super::config::RoundConfig;
+use super::control::Control;
 use super::engine::Worker;
+use super::epoch::{run_epoch, EpochHooks, EpochPlan, StepReport, TrainImages};
 use super::protocol::Event;
+use super::score::evaluate_one;
 use crate::nas::error::Result;
 use crate::nas::ops::Optimizer;
+use crate::nas::session::Session;
 use crate::nas::space::{Candidate, SuperGraph};
 use crate::nas::supernet::Supernet;
 
-/// The network of one candidate alone: every decision keeps only its chosen block.
-pub fn standalone_graph(
-    graph: &SuperGraph,
-    candidate: &Candidate,
-) -> Result<(SuperGraph, Candidate)> {
-    candidate.check_allowed(graph)?;
-    let mut g = graph.clone();
-    for (d, &choice) in g.decisions.iter_mut().zip(&candidate.choices) {
-        let mut block = d.blocks[choice].clone();
-        block.enabled = true;
-        block.locked = false;
-        d.blocks = vec![block];
-    }
-    g.validate()?;
-    let only = Candidate {
-        choices: vec![0; g.decisions.len()],
-    };
-    Ok((g, only))
-}
-
 impl Worker {
-    /// Trains each candidate stand-alone and reports its accuracy as it finishes. The
-    /// supernet, its optimiser and the step reporting are restored afterwards, even on error.
+    /// Trains each candidate stand-alone and reports its accuracy as it finishes.
     pub fn run_probes(&mut self, list: &[String], cfg: &RoundConfig) -> Result<Vec<f32>> {
         let graph = self.supernet.graph.clone();
         let candidates = list
@@ -64,29 +52,74 @@ impl Worker {
         cfg: &RoundConfig,
         index: usize,
     ) -> Result<f32> {
-        let (g, only) = standalone_graph(graph, c)?;
+        let (g, only) = c.alone(graph)?;
         let seed = cfg.seed.wrapping_add(1 + index as u64);
         let net = Supernet::new(g, seed, &self.device)?;
-        let saved_net = std::mem::replace(&mut self.supernet, net);
-        let saved_opt = self.optimizer.replace(Optimizer::new(cfg.optimizer));
-        let saved_emit = std::mem::replace(&mut self.emit_steps, false);
+        let mut optimizer = Optimizer::new(cfg.optimizer);
         let probe_cfg = RoundConfig {
             epoch_eval_candidates: 1,
             seed,
             ..cfg.clone()
         };
-        let result = (|| {
-            for epoch in 0..probe_cfg.epochs {
-                self.train_epoch(0, epoch, &probe_cfg)?;
-            }
-            // A stand-alone network keeps its own running statistics: no re-calibration.
-            let mut batches = self.score_batches(&probe_cfg)?;
-            batches.calibration.clear();
-            Ok(self.evaluate(&only, &batches)?.1)
-        })();
-        self.supernet = saved_net;
-        self.optimizer = saved_opt;
-        self.emit_steps = saved_emit;
-        result
+        let steps = self.steps_per_epoch(&probe_cfg);
+        for epoch in 0..probe_cfg.epochs {
+            let plan = EpochPlan::of_round(&probe_cfg, 0, epoch, steps);
+            let Worker {
+                data,
+                split,
+                norm,
+                augment,
+                supernet,
+                optimizer: session_optimizer,
+                session,
+                control,
+                device,
+                ..
+            } = &mut *self;
+            let images = TrainImages {
+                images: &data.train,
+                train: &split.train,
+                norm,
+                augment: probe_cfg.augment.then_some(&*augment),
+                device,
+                classes: data.classes(),
+            };
+            let mut hooks = ProbeHooks {
+                control,
+                session: session.as_ref(),
+                session_supernet: supernet,
+                session_optimizer: session_optimizer.as_ref(),
+            };
+            // Sampled as a round samples; with one block per decision the path never varies.
+            let mut path = |rng: &mut ChaCha8Rng| probe_cfg.sampling.draw(&net.graph, rng);
+            run_epoch(&net, &mut optimizer, &images, &plan, &mut path, &mut hooks)?;
+        }
+        // A stand-alone network keeps its own running statistics: no re-calibration.
+        let mut batches = self.score_batches(&probe_cfg)?;
+        batches.calibration.clear();
+        Ok(evaluate_one(&net, &only, &batches)?.1)
     }
+}
+
+/// Between a probe's steps: commands, and a pending Save, which writes the session's own
+/// supernet and optimiser (never the probe's); probe steps are not reported.
+struct ProbeHooks<'a> {
+    control: &'a mut Control,
+    session: Option<&'a Session>,
+    session_supernet: &'a Supernet,
+    session_optimizer: Option<&'a Optimizer>,
+}
+
+impl EpochHooks for ProbeHooks<'_> {
+    fn before_step(&mut self, _probe_optimizer: &Optimizer) -> Result<()> {
+        self.control.check()?;
+        save_if_requested(
+            self.session,
+            self.session_supernet,
+            self.session_optimizer,
+            self.control,
+        )
+    }
+
+    fn after_step(&mut self, _report: &StepReport) {}
 }

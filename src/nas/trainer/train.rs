@@ -4,18 +4,19 @@
 use std::time::Instant;
 
 use candle_core::{DType, Tensor, D};
-use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 
+use super::checkpoint::save_if_requested;
 use super::config::RoundConfig;
+use super::control::Control;
 use super::engine::Worker;
-use super::fault::Fault;
+use super::epoch::{run_epoch, EpochHooks, EpochPlan, StepReport, TrainImages};
 use super::protocol::{EpochSummary, Event, RoundSummary, StepProgress};
-use crate::nas::data::make_batch;
-use crate::nas::error::{NasError, Result};
-use crate::nas::ops::optim::{clip_scale, StepOptions};
-use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
-use crate::nas::session::RoundRecord;
+use crate::nas::error::Result;
+use crate::nas::ops::Optimizer;
+use crate::nas::session::{RoundRecord, Session};
 use crate::nas::space::doc::TemplateDoc;
+use crate::nas::supernet::Supernet;
 
 /// Cross-entropy loss and the number of correct predictions.
 pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, usize)> {
@@ -38,7 +39,7 @@ pub fn diverged(loss: f32, classes: usize) -> bool {
 }
 
 impl Worker {
-    fn steps_per_epoch(&self, cfg: &RoundConfig) -> usize {
+    pub(crate) fn steps_per_epoch(&self, cfg: &RoundConfig) -> usize {
         let full = self.split.train.len() / cfg.batch_size.max(1);
         let full = full.max(1);
         if cfg.max_steps_per_epoch > 0 {
@@ -158,81 +159,81 @@ impl Worker {
         cfg: &RoundConfig,
     ) -> Result<EpochSummary> {
         let steps = self.steps_per_epoch(cfg);
-        let mut rng = stream(cfg.seed, &format!("train/round{round}/epoch{epoch}"));
-        let mut order = self.split.train.clone();
-        order.shuffle(&mut rng);
-        let start = Instant::now();
-        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        for step in 0..steps {
-            self.control.check()?;
-            if self.control.checkpoint_requested {
-                self.checkpoint()?;
-            }
-            let idx = &order[step * cfg.batch_size..((step + 1) * cfg.batch_size).min(order.len())];
-            let aug = cfg.augment.then_some((&self.augment, &mut rng));
-            let (x, y) = make_batch(&self.data.train, idx, &self.norm, aug, &self.device)?;
-            let candidate = cfg.sampling.draw(&self.supernet.graph, &mut rng);
-            let step_start = Instant::now();
-            let logits = self.supernet.forward(&x, &candidate, BnMode::Train)?;
-            let (loss, ok) = loss_and_correct(&logits, &y)?;
-            let loss_value = loss.to_scalar::<f32>()?;
-            let loss_value = Fault::apply(cfg.fault, epoch * steps + step, loss_value);
-            if diverged(loss_value, self.data.classes()) {
-                return Err(NasError::Diverged(format!(
-                    "loss is {loss_value} at round {round}, epoch {}, step {}; the last good checkpoint is kept",
-                    epoch + 1,
-                    step + 1
-                )));
-            }
-            let grads = loss.backward()?;
-            let global = epoch * steps + step;
-            let lr = cosine_lr(
-                cfg.optimizer.lr,
-                global,
-                cfg.epochs * steps,
-                cfg.warmup_steps,
-            );
-            let params = self.supernet.params(Some(&candidate));
-            let options = StepOptions {
-                decay_norm_and_bias: cfg.decay_norm_and_bias,
-                grad_scale: match cfg.max_grad_norm {
-                    Some(max) => clip_scale(&params, &grads, max)?,
-                    None => 1.0,
-                },
-            };
-            if let Some(opt) = &mut self.optimizer {
-                opt.step_with(&params, &grads, lr, &options)?;
-            }
-            loss_sum += loss_value as f64 * idx.len() as f64;
-            correct += ok;
-            seen += idx.len();
-            let secs = step_start.elapsed().as_secs_f64().max(1e-9);
-            if !self.emit_steps {
-                continue;
-            }
-            self.control.emit(Event::Step(StepProgress {
-                round,
-                epoch,
-                step,
-                steps_per_epoch: steps,
-                loss: loss_value,
-                accuracy: 100.0 * ok as f32 / idx.len() as f32,
-                lr,
-                images_per_s: idx.len() as f64 / secs,
-                sampled: candidate.choices.clone(),
-            }));
-        }
-        let duration_secs = start.elapsed().as_secs_f64();
+        let plan = EpochPlan::of_round(cfg, round, epoch, steps);
+        let Worker {
+            data,
+            split,
+            norm,
+            augment,
+            supernet,
+            optimizer,
+            session,
+            control,
+            device,
+            ..
+        } = self;
+        let images = TrainImages {
+            images: &data.train,
+            train: &split.train,
+            norm,
+            augment: cfg.augment.then_some(&*augment),
+            device,
+            classes: data.classes(),
+        };
+        let optimizer = optimizer.get_or_insert_with(|| Optimizer::new(cfg.optimizer));
+        let net: &Supernet = supernet;
+        let mut hooks = RoundHooks {
+            control,
+            session: session.as_ref(),
+            supernet: net,
+            round,
+            epoch,
+            steps,
+        };
+        let mut path = |rng: &mut ChaCha8Rng| cfg.sampling.draw(&net.graph, rng);
+        let totals = run_epoch(net, optimizer, &images, &plan, &mut path, &mut hooks)?;
         let (val_loss, val_accuracy) = self.epoch_validation(round, cfg)?;
         Ok(EpochSummary {
             round,
             epoch,
-            train_loss: (loss_sum / seen.max(1) as f64) as f32,
-            train_accuracy: 100.0 * correct as f32 / seen.max(1) as f32,
+            train_loss: totals.mean_loss(),
+            train_accuracy: totals.accuracy(),
             val_loss,
             val_accuracy,
-            duration_secs,
-            steps_per_s: steps as f64 / duration_secs.max(1e-9),
+            duration_secs: totals.duration_secs,
+            steps_per_s: steps as f64 / totals.duration_secs.max(1e-9),
         })
+    }
+}
+
+/// Between a round's steps: commands, a pending Save (of the supernet being trained), and
+/// the step's progress.
+struct RoundHooks<'a> {
+    control: &'a mut Control,
+    session: Option<&'a Session>,
+    supernet: &'a Supernet,
+    round: usize,
+    epoch: usize,
+    steps: usize,
+}
+
+impl EpochHooks for RoundHooks<'_> {
+    fn before_step(&mut self, optimizer: &Optimizer) -> Result<()> {
+        self.control.check()?;
+        save_if_requested(self.session, self.supernet, Some(optimizer), self.control)
+    }
+
+    fn after_step(&mut self, r: &StepReport) {
+        self.control.emit(Event::Step(StepProgress {
+            round: self.round,
+            epoch: self.epoch,
+            step: r.step,
+            steps_per_epoch: self.steps,
+            loss: r.loss,
+            accuracy: 100.0 * r.correct as f32 / r.images.max(1) as f32,
+            lr: r.lr,
+            images_per_s: r.images as f64 / r.secs,
+            sampled: r.choices.clone(),
+        }));
     }
 }

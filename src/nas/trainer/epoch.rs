@@ -1,0 +1,183 @@
+//! One epoch of training, the single copy shared by the supernet's rounds, the trust probes
+//! and the final network: shuffle, batch, forward the path, stop on divergence, backward,
+//! one optimiser step; what happens between steps (commands, saves, progress) is the
+//! caller's, through [`EpochHooks`].
+
+use std::time::Instant;
+
+use candle_core::Device;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::config::RoundConfig;
+use super::fault::Fault;
+use super::train::{diverged, loss_and_correct};
+use crate::nas::data::{make_batch, Augment, ImageSet, Normalisation};
+use crate::nas::error::{NasError, Result};
+use crate::nas::ops::optim::{clip_scale, StepOptions};
+use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
+use crate::nas::space::Candidate;
+use crate::nas::supernet::Supernet;
+
+/// The images an epoch trains on.
+pub struct TrainImages<'a> {
+    pub images: &'a ImageSet,
+    /// Indices into `images` of the training split.
+    pub train: &'a [usize],
+    pub norm: &'a Normalisation,
+    /// Augmentation (flips and shifts), when the schedule asks for it.
+    pub augment: Option<&'a Augment>,
+    pub device: &'a Device,
+    pub classes: usize,
+}
+
+/// One epoch's place in its schedule.
+#[derive(Debug, Clone)]
+pub struct EpochPlan {
+    pub seed: u64,
+    /// The name of the epoch's random stream (shuffle, augmentation, sampled paths).
+    pub stream: String,
+    pub epoch: usize,
+    pub steps: usize,
+    pub batch_size: usize,
+    pub base_lr: f64,
+    pub total_steps: usize,
+    pub warmup_steps: usize,
+    pub decay_norm_and_bias: bool,
+    pub max_grad_norm: Option<f64>,
+    /// A test hook: a panic or a NaN loss at one step of the schedule.
+    pub fault: Option<Fault>,
+    /// Where the work is, for a divergence message ("round 2, " or empty).
+    pub place: String,
+    /// What a divergence message advises.
+    pub advice: &'static str,
+}
+
+impl EpochPlan {
+    /// Epoch `epoch` of a round's schedule (`steps` per epoch), on the round's stream.
+    pub fn of_round(cfg: &RoundConfig, round: usize, epoch: usize, steps: usize) -> Self {
+        Self {
+            seed: cfg.seed,
+            stream: format!("train/round{round}/epoch{epoch}"),
+            epoch,
+            steps,
+            batch_size: cfg.batch_size.max(1),
+            base_lr: cfg.optimizer.lr,
+            total_steps: cfg.epochs * steps,
+            warmup_steps: cfg.warmup_steps,
+            decay_norm_and_bias: cfg.decay_norm_and_bias,
+            max_grad_norm: cfg.max_grad_norm,
+            fault: cfg.fault,
+            place: format!("round {round}, "),
+            advice: "the last good checkpoint is kept",
+        }
+    }
+}
+
+/// One finished step.
+#[derive(Debug, Clone)]
+pub struct StepReport {
+    pub step: usize,
+    pub loss: f32,
+    pub correct: usize,
+    pub images: usize,
+    pub lr: f64,
+    pub secs: f64,
+    /// The path trained at this step.
+    pub choices: Vec<usize>,
+}
+
+/// Sums over an epoch's steps.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EpochTotals {
+    pub loss_sum: f64,
+    pub correct: usize,
+    pub seen: usize,
+    pub last_lr: f64,
+    pub duration_secs: f64,
+}
+
+impl EpochTotals {
+    pub fn mean_loss(&self) -> f32 {
+        (self.loss_sum / self.seen.max(1) as f64) as f32
+    }
+
+    /// Training accuracy in percent.
+    pub fn accuracy(&self) -> f32 {
+        100.0 * self.correct as f32 / self.seen.max(1) as f32
+    }
+}
+
+/// What the caller does around each step.
+pub trait EpochHooks {
+    /// Before each step: commands, pauses, pending saves; an error ends the epoch.
+    /// `optimizer` is the one being trained (its state, for a save).
+    fn before_step(&mut self, optimizer: &Optimizer) -> Result<()>;
+    /// After each step.
+    fn after_step(&mut self, report: &StepReport);
+}
+
+/// Trains `net` for one epoch of `plan`: at each step `path` names the blocks to train
+/// (drawn from the epoch's stream after the batch's augmentation).
+pub fn run_epoch(
+    net: &Supernet,
+    optimizer: &mut Optimizer,
+    data: &TrainImages,
+    plan: &EpochPlan,
+    path: &mut dyn FnMut(&mut ChaCha8Rng) -> Candidate,
+    hooks: &mut dyn EpochHooks,
+) -> Result<EpochTotals> {
+    let mut rng = stream(plan.seed, &plan.stream);
+    let mut order = data.train.to_vec();
+    order.shuffle(&mut rng);
+    let start = Instant::now();
+    let mut totals = EpochTotals::default();
+    let bs = plan.batch_size;
+    for step in 0..plan.steps {
+        hooks.before_step(optimizer)?;
+        let idx = &order[(step * bs).min(order.len())..((step + 1) * bs).min(order.len())];
+        let aug = data.augment.map(|a| (a, &mut rng));
+        let (x, y) = make_batch(data.images, idx, data.norm, aug, data.device)?;
+        let candidate = path(&mut rng);
+        let step_start = Instant::now();
+        let logits = net.forward(&x, &candidate, BnMode::Train)?;
+        let (loss, correct) = loss_and_correct(&logits, &y)?;
+        let global = plan.epoch * plan.steps + step;
+        let value = Fault::apply(plan.fault, global, loss.to_scalar::<f32>()?);
+        if diverged(value, data.classes) {
+            return Err(NasError::Diverged(format!(
+                "loss is {value} at {}epoch {}, step {}; {}",
+                plan.place,
+                plan.epoch + 1,
+                step + 1,
+                plan.advice
+            )));
+        }
+        let grads = loss.backward()?;
+        let lr = cosine_lr(plan.base_lr, global, plan.total_steps, plan.warmup_steps);
+        let params = net.params(Some(&candidate));
+        let options = StepOptions {
+            decay_norm_and_bias: plan.decay_norm_and_bias,
+            grad_scale: match plan.max_grad_norm {
+                Some(max) => clip_scale(&params, &grads, max)?,
+                None => 1.0,
+            },
+        };
+        optimizer.step_with(&params, &grads, lr, &options)?;
+        totals.loss_sum += value as f64 * idx.len() as f64;
+        totals.correct += correct;
+        totals.seen += idx.len();
+        totals.last_lr = lr;
+        hooks.after_step(&StepReport {
+            step,
+            loss: value,
+            correct,
+            images: idx.len(),
+            lr,
+            secs: step_start.elapsed().as_secs_f64().max(1e-9),
+            choices: candidate.choices,
+        });
+    }
+    totals.duration_secs = start.elapsed().as_secs_f64();
+    Ok(totals)
+}
