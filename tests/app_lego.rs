@@ -7,8 +7,8 @@ use bevy::prelude::*;
 use nas_navigator::app::lego::{
     add_node_action, apply_action, connect_edit, BlockNode, LegoAction, LegoPlugin, LegoState,
 };
+use nas_navigator::app::link::CommandRequested;
 use nas_navigator::app::scatter::TemplateGraph;
-use nas_navigator::app::trainer_link::CommandRequested;
 use nas_navigator::nas::search::autopilot::EditAuthor;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::edit::Edit;

@@ -7,8 +7,8 @@ use crossbeam_channel::bounded;
 use nas_navigator::app::candidates::{
     Accuracy, CandidateIndex, CandidateNode, Cost, ScoredInRound,
 };
+use nas_navigator::app::link::{CommandRequested, DrainBudget, EngineLink, LinkStats};
 use nas_navigator::app::run_state::{Phase, RunState};
-use nas_navigator::app::trainer_link::{CommandRequested, DrainBudget, EngineLink, LinkStats};
 use nas_navigator::app::EnginePlugins;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::TemplateSpec;

@@ -10,12 +10,12 @@ use nas_navigator::app::block_plot::{BlockPlotPlugin, BlockStatsView};
 use nas_navigator::app::candidates::CandidateIndex;
 use nas_navigator::app::charts::{TrustChartPlugin, TrustFigures};
 use nas_navigator::app::lego::LegoState;
+use nas_navigator::app::link::EngineLink;
 use nas_navigator::app::points::PointCloud;
 use nas_navigator::app::scatter::{
     scale_step_colour, RoundFilter, ScatterPlugin, SceneIndex, NOT_SCORED,
 };
 use nas_navigator::app::signal_choice::ChosenSignal;
-use nas_navigator::app::trainer_link::EngineLink;
 use nas_navigator::app::EnginePlugins;
 use nas_navigator::nas::search::probes::{split_repeats, trust_by_signal, ProbeScore};
 use nas_navigator::nas::signals::{SignalKind, Signals};

@@ -6,9 +6,9 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use super::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
+use super::link::CommandRequested;
 use super::panels::chart_frame;
 use super::run_state::RunState;
-use super::trainer_link::CommandRequested;
 use super::NextRound;
 use crate::nas::search::pareto::pareto_front;
 use crate::nas::search::probes::HEADLINE_PROBES;

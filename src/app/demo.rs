@@ -17,8 +17,8 @@ use super::camera::Orbit;
 use super::candidates::{
     Accuracy, CandidateIndex, CandidateNode, CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
 };
+use super::link::EngineLink;
 use super::scatter::{ScatterPosition, SceneDims};
-use super::trainer_link::EngineLink;
 use crate::nas::space::TemplateSpec;
 use crate::nas::trainer::{Command, Event};
 

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
+use super::link::{CommandRequested, EngineEventReceived};
 use super::scatter::RoundFilter;
 use super::sessions::SessionControl;
-use super::trainer_link::{CommandRequested, EngineEventReceived};
 use crate::nas::session::history::{diff, tree, TreeRow};
 use crate::nas::session::Session;
 use crate::nas::trainer::{Command, Event};

@@ -1,7 +1,7 @@
 //! The desktop app (feature `app`): a Bevy view and steering wheel over the engine. It talks
 //! to the engine only through the trainer link's bounded channels; tensors never enter the
 //! ECS. One plugin (or helper module) per feature:
-//! - engine side: [`trainer_link`] (channels <-> messages, drained with a time budget),
+//! - engine side: [`link`] (channels <-> messages, drained with a time budget),
 //!   [`candidates`] (one entity per sampled or scored candidate), [`signal_choice`] (the
 //!   signal that ranks them in the views), [`run_state`],
 //!   [`sessions`] (open, save, restore);
@@ -28,6 +28,7 @@ pub mod final_view;
 pub mod history_view;
 pub mod layout_worker;
 pub mod lego;
+pub mod link;
 pub mod panels;
 pub mod pick;
 pub mod points;
@@ -43,7 +44,6 @@ pub mod sessions;
 pub mod shot_check;
 pub mod signal_choice;
 pub mod toolbar;
-pub mod trainer_link;
 pub mod trust_chart;
 
 use bevy::prelude::*;
@@ -56,7 +56,7 @@ pub struct EnginePlugins;
 impl Plugin for EnginePlugins {
     fn build(&self, app: &mut App) {
         app.add_plugins((
-            trainer_link::TrainerLinkPlugin,
+            link::TrainerLinkPlugin,
             candidates::CandidatesPlugin,
             run_state::RunStatePlugin,
             selection::SelectionPlugin,
@@ -85,7 +85,7 @@ pub fn run_with(
     let curves = sessions::RestoredCurves::of(setup.session_dir.as_deref());
     let handle = Engine::spawn(setup);
     let mut app = base_app(main_window());
-    app.insert_resource(trainer_link::EngineLink::from_handle(handle))
+    app.insert_resource(link::EngineLink::from_handle(handle))
         .insert_resource(control)
         .insert_resource(restored)
         .insert_resource(curves)

@@ -14,12 +14,12 @@ use super::final_panel;
 use super::final_view::{FinalRequested, FinalView};
 use super::history_view::{self, HistoryView};
 use super::lego::{self, LegoState};
+use super::link::{CommandRequested, LinkStats};
 use super::presentation::{round_filter_label, Presentation};
 use super::run_state::RunState;
 use super::scatter::{RoundFilter, TemplateGraph};
 use super::sessions::{SessionControl, SessionOpenRequested};
 use super::toolbar::{round_settings, run_controls, session_row, RoundSwitches};
-use super::trainer_link::{CommandRequested, LinkStats};
 use super::NextRound;
 use crate::nas::search::autopilot::EditAuthor;
 

@@ -3,7 +3,7 @@
 
 use bevy::prelude::*;
 
-use super::trainer_link::EngineEventReceived;
+use super::link::EngineEventReceived;
 use crate::nas::trainer::protocol::{EpochSummary, RoundSummary};
 use crate::nas::trainer::Event;
 

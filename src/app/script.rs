@@ -18,6 +18,7 @@ use super::final_view::{
     best_allowed, CandidateChosenForFinal, FinalPhase, FinalRequested, FinalView,
 };
 use super::lego::{self, LegoState};
+use super::link::CommandRequested;
 use super::panels::ViewMode;
 use super::presentation::{capture, Screenshots};
 use super::run_state::{Phase, RunState};
@@ -25,7 +26,6 @@ use super::scatter::{SceneDims, SceneIndex};
 use super::selection::{PickShape, SceneView, Selection, SelectionRequested, SetOp};
 use super::shot_check::{check_shot, ShotKind};
 use super::signal_choice::ChosenSignal;
-use super::trainer_link::CommandRequested;
 use crate::nas::search::autopilot::EditAuthor;
 use crate::nas::signals::SignalKind;
 use crate::nas::space::edit::Edit;

@@ -17,10 +17,10 @@ use super::candidates::{
 };
 use super::charts::{ProbeResults, TrustFigures};
 use super::layout_worker::LayoutWorker;
+use super::link::{EngineLink, LinkStats};
 use super::run_state::RunState;
 use super::scatter::{Scatter, SceneIndex};
 use super::selection::{Hovered, Selection};
-use super::trainer_link::{EngineLink, LinkStats};
 use crate::nas::data::DatasetSpec;
 use crate::nas::session::{CandidateRow, Session};
 use crate::nas::space::Candidate;
@@ -260,7 +260,7 @@ impl Plugin for SessionsPlugin {
             .init_resource::<RestoredCurves>()
             .add_systems(
                 PreUpdate,
-                open_sessions.before(super::trainer_link::drain_engine_events),
+                open_sessions.before(super::link::drain_engine_events),
             )
             .add_systems(
                 Update,

@@ -5,9 +5,9 @@
 use bevy::prelude::*;
 use bevy_egui::egui;
 
+use super::link::CommandRequested;
 use super::run_state::{Phase, RunState};
 use super::sessions::{SessionControl, SessionOpenRequested};
-use super::trainer_link::CommandRequested;
 use super::NextRound;
 use crate::nas::ops::optim::OptimizerKind;
 use crate::nas::search::strategy::StrategyKind;

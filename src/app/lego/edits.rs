@@ -5,7 +5,7 @@
 use bevy::prelude::*;
 
 use super::{LegoAction, LegoState};
-use crate::app::trainer_link::CommandRequested;
+use crate::app::link::CommandRequested;
 use crate::nas::search::autopilot::EditAuthor;
 use crate::nas::session::EditRecord;
 use crate::nas::space::block::{ConvSpec, ResidualSpec};
