@@ -170,7 +170,7 @@ fn a_flooded_channel_is_drained_in_slices_without_loss_or_repeats() {
 
 #[test]
 fn the_colour_scale_has_ten_steps_from_blue_to_red_and_grey_for_unscored() {
-    use nas_navigator::app::scatter::accuracy_colour;
+    use nas_navigator::app::widgets::colour_scale::accuracy_colour;
     let grey = accuracy_colour(None, 0.0, 100.0);
     assert_eq!(grey[0], grey[1]);
     assert_eq!(grey[1], grey[2]);

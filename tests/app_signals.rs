@@ -12,10 +12,9 @@ use nas_navigator::app::charts::{TrustChartPlugin, TrustFigures};
 use nas_navigator::app::lego::LegoState;
 use nas_navigator::app::link::EngineLink;
 use nas_navigator::app::points::PointCloud;
-use nas_navigator::app::scatter::{
-    scale_step_colour, RoundFilter, ScatterPlugin, SceneIndex, NOT_SCORED,
-};
+use nas_navigator::app::scatter::{RoundFilter, ScatterPlugin, SceneIndex};
 use nas_navigator::app::signal_choice::ChosenSignal;
+use nas_navigator::app::widgets::colour_scale::{scale_step_colour, NOT_SCORED};
 use nas_navigator::app::EnginePlugins;
 use nas_navigator::nas::search::probes::{split_repeats, trust_by_signal, ProbeScore};
 use nas_navigator::nas::signals::{SignalKind, Signals};

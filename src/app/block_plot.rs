@@ -17,6 +17,8 @@ use super::lego::LegoState;
 use super::scatter::{RoundFilter, TemplateGraph};
 use super::selection::Hovered;
 use super::signal_choice::ChosenSignal;
+use super::widgets::chart::chart_frame;
+use super::widgets::palette::kind_colour;
 use crate::nas::search::stats::{compute, Statistics};
 use crate::nas::signals::{SignalKind, Signals};
 use crate::nas::space::Candidate;
@@ -149,7 +151,7 @@ pub fn draw(
         view.round,
         view.signal.label()
     ));
-    let (rect, painter, response) = super::panels::chart_frame(ui, height);
+    let (rect, painter, response) = chart_frame(ui, height);
     let response = response.interact(egui::Sense::click());
     let (Some(stats), Some(graph)) = (&view.stats, graph) else {
         painter.text(
@@ -231,20 +233,6 @@ pub fn draw(
         response.on_hover_text(text);
     }
     clicked
-}
-
-/// One colour per block kind, shared with the Lego view.
-pub fn kind_colour(kind: &str) -> egui::Color32 {
-    match kind {
-        "conv" => egui::Color32::from_rgb(80, 150, 240),
-        "sep_conv" => egui::Color32::from_rgb(120, 200, 230),
-        "max_pool" => egui::Color32::from_rgb(240, 160, 60),
-        "avg_pool" => egui::Color32::from_rgb(230, 200, 80),
-        "identity" => egui::Color32::from_rgb(140, 210, 120),
-        "zero" => egui::Color32::from_rgb(150, 150, 150),
-        "dense" => egui::Color32::from_rgb(200, 120, 220),
-        _ => egui::Color32::from_rgb(230, 110, 110),
-    }
 }
 
 pub struct BlockPlotPlugin;

@@ -7,8 +7,9 @@ use bevy_egui::egui;
 
 use super::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
 use super::link::CommandRequested;
-use super::panels::chart_frame;
 use super::run_state::RunState;
+use super::widgets::chart::{accuracy_pairs, chart_frame, empty};
+use super::widgets::palette::{TRAIN_COLOUR, VAL_COLOUR};
 use super::NextRound;
 use crate::nas::search::pareto::pareto_front;
 use crate::nas::search::probes::HEADLINE_PROBES;
@@ -20,19 +21,6 @@ pub use super::trust_chart::{
 
 /// Probes of a draw listed again, to train with a second seed (the ceiling).
 pub const PROBE_REPEATS: usize = 5;
-
-pub(crate) const TRAIN_COLOUR: egui::Color32 = egui::Color32::from_rgb(70, 130, 230);
-pub(crate) const VAL_COLOUR: egui::Color32 = egui::Color32::from_rgb(230, 120, 40);
-
-pub(crate) fn empty(painter: &egui::Painter, rect: egui::Rect, text: &str) {
-    painter.text(
-        rect.center(),
-        egui::Align2::CENTER_CENTER,
-        text,
-        egui::FontId::default(),
-        egui::Color32::GRAY,
-    );
-}
 
 /// Training vs validation accuracy per epoch, as two polylines.
 pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) {
@@ -51,43 +39,6 @@ pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) {
             r.median_accuracy.unwrap_or(f32::NAN)
         ));
     }
-}
-
-/// (training, validation) accuracy in percent per epoch as two polylines, with a legend.
-pub fn accuracy_pairs(ui: &mut egui::Ui, pairs: &[(f32, f32)], height: f32) {
-    let (rect, painter, _) = chart_frame(ui, height);
-    let n = pairs.len();
-    if n == 0 {
-        return empty(&painter, rect, "no epoch yet");
-    }
-    let point = |i: usize, acc: f32| {
-        let x = rect.left() + rect.width() * (i as f32 + 0.5) / n as f32;
-        egui::pos2(
-            x,
-            rect.bottom() - rect.height() * (acc / 100.0).clamp(0.0, 1.0),
-        )
-    };
-    let train: Vec<egui::Pos2> = pairs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| point(i, p.0))
-        .collect();
-    let val: Vec<egui::Pos2> = pairs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| point(i, p.1))
-        .collect();
-    for (line, colour) in [(train, TRAIN_COLOUR), (val, VAL_COLOUR)] {
-        for p in &line {
-            painter.circle_filled(*p, 3.0, colour);
-        }
-        painter.add(egui::Shape::line(line, egui::Stroke::new(2.0, colour)));
-    }
-    ui.horizontal(|ui| {
-        ui.colored_label(TRAIN_COLOUR, "training");
-        ui.colored_label(VAL_COLOUR, "validation");
-        ui.label("(0-100 %)");
-    });
 }
 
 /// Loss: training per step (live, grey), and training vs validation per epoch.

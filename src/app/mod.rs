@@ -6,7 +6,7 @@
 //!   signal that ranks them in the views), [`run_state`],
 //!   [`sessions`] (open, save, restore);
 //! - the scene: [`layout_worker`] (2D/3D layouts off the frame), [`scatter`] and
-//!   [`colour_scale`] (what each point shows), [`points`] (instanced drawing with our
+//!   [`widgets::colour_scale`] (what each point shows), [`points`] (instanced drawing with our
 //!   shader), [`scene_frame`], [`camera`], [`scene_input`], [`pick`] (the picking grid),
 //!   [`selection`] (set operations), [`scene_panel`] (controls, legend, hover);
 //! - the other views: [`lego`] (the super-graph editor), [`block_plot`], [`charts`] and
@@ -20,7 +20,6 @@ pub mod block_plot;
 pub mod camera;
 pub mod candidates;
 pub mod charts;
-pub mod colour_scale;
 pub mod demo;
 pub mod final_job;
 pub mod final_panel;
@@ -45,6 +44,7 @@ pub mod shot_check;
 pub mod signal_choice;
 pub mod toolbar;
 pub mod trust_chart;
+pub mod widgets;
 
 use bevy::prelude::*;
 

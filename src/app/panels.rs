@@ -46,22 +46,6 @@ pub fn root_ui(ctx: &egui::Context) -> egui::Ui {
     )
 }
 
-/// A framed chart area the width of `ui`: its rect, a painter clipped to it, its response.
-pub fn chart_frame(ui: &mut egui::Ui, height: f32) -> (egui::Rect, egui::Painter, egui::Response) {
-    let (rect, response) = ui.allocate_exact_size(
-        egui::vec2(ui.available_width(), height),
-        egui::Sense::hover(),
-    );
-    let painter = ui.painter_at(rect);
-    painter.rect_stroke(
-        rect,
-        0.0,
-        egui::Stroke::new(1.0, egui::Color32::GRAY),
-        egui::StrokeKind::Inside,
-    );
-    (rect, painter, response)
-}
-
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct PanelData<'w, 's> {
     state: Res<'w, RunState>,

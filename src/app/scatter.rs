@@ -20,8 +20,8 @@ use crate::nas::signals::SignalKind;
 use crate::nas::space::Candidate;
 
 pub use super::candidates::TemplateGraph;
-pub use super::colour_scale::{accuracy_colour, scale_step_colour, signal_colour, NOT_SCORED};
 use super::scene_frame::{show_frame, spawn_scene_objects};
+use super::widgets::colour_scale::signal_colour;
 
 /// Where a candidate sits, in layout units: `flat` for the 2D scene (z = 0), `space` for 3D.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]

@@ -11,10 +11,12 @@ use super::candidates::{Accuracy, CandidateNode, Cost, SignalValue, TemplateGrap
 use super::final_view::{best_allowed, CandidateChosenForFinal};
 use super::link::CommandRequested;
 use super::panels::ViewMode;
-use super::scatter::{scale_step_colour, SceneDims, SceneIndex};
+use super::scatter::{SceneDims, SceneIndex};
 use super::scene_input::{Drag, SceneTool};
 use super::selection::{selected_keys, Hovered, Selection, SelectionRequested, SetOp};
-use super::signal_choice::{format_value, ChosenSignal};
+use super::signal_choice::ChosenSignal;
+use super::widgets::colour_scale::scale_step_colour;
+use super::widgets::format::format_value;
 use super::NextRound;
 use crate::nas::search::strategy::StrategyKind;
 use crate::nas::signals::SignalKind;

@@ -35,23 +35,6 @@ pub struct SignalValues {
 const BATCH_INTERVAL: Duration = Duration::from_millis(200);
 const PER_CANDIDATE: Duration = Duration::from_micros(20);
 
-/// `value` of `kind` as the interface shows it: accuracy in percent, parameters as a count,
-/// the rest with three decimals.
-pub fn format_value(kind: SignalKind, value: f64) -> String {
-    if !value.is_finite() {
-        return if value.is_nan() {
-            "unknown".into()
-        } else {
-            format!("{value}")
-        };
-    }
-    match kind {
-        SignalKind::SharedWeight => format!("{value:.1}%"),
-        SignalKind::LiveParams => format!("{value:.0}"),
-        _ => format!("{value:.3}"),
-    }
-}
-
 /// Recomputes every candidate's `SignalValue` when the choice changed, or candidates were
 /// scored since the last batch.
 pub fn refresh_signal_values(

@@ -8,7 +8,7 @@ use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 
 use super::layout::{bezier, layout, readable, wheel_zoom, Layout, CARD_W, LINE, PORT};
 use super::{connect_edit, LegoAction, LegoState};
-use crate::app::block_plot::kind_colour;
+use crate::app::widgets::palette::kind_colour;
 use crate::nas::space::{Shape, SuperGraph};
 
 const YELLOW: Color32 = Color32::from_rgb(255, 230, 0);
