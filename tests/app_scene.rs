@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use image::{Rgb, RgbImage};
 use nas_navigator::app::layout_worker::{LayoutJob, LayoutWorker, Placement};
-use nas_navigator::app::pick::{point_in_polygon, ScreenGrid};
-use nas_navigator::app::scatter::SceneIndex;
-use nas_navigator::app::selection::{
-    PickShape, SceneView, Selection, SelectionPlugin, SelectionRequested, SetOp,
-};
 use nas_navigator::app::shot_check::{check_shot, ShotKind};
+use nas_navigator::app::state::pick::{point_in_polygon, ScreenGrid};
+use nas_navigator::app::state::scene_view::{SceneIndex, SceneView};
+use nas_navigator::app::state::selection::{
+    PickShape, Selection, SelectionPlugin, SelectionRequested, SetOp,
+};
 use nas_navigator::app::widgets::colour_scale::scale_step_colour;
 use nas_navigator::nas::space::block::ConvSpec;
 use nas_navigator::nas::space::edit::Edit;

@@ -1,141 +1,16 @@
-//! The block view: one point per block, x = fitness, y = frequency, with their 95%
-//! intervals as bars; statistics recomputed (at most once a second, and when the chosen
-//! signal changes) from the candidate entities of the newest round, ranked by the chosen
-//! signal (shared-weight accuracy by default; the statistics work on ranks). Two-way highlighting: the block selected in the Lego view
-//! (or clicked here) is ringed, and so are the blocks of the candidate under the mouse in
-//! the scene; the scene in turn dims the candidates that do not use the selected block.
-
-use std::time::{Duration, Instant};
+//! The block plot: one point per block, x = fitness, y = frequency, with their 95% intervals
+//! as bars, from the block statistics (`state::block_stats`), ranked by the chosen signal.
+//! Two-way highlighting: the block selected in the Lego view (or clicked here) is ringed, and
+//! so are the blocks of the candidate under the mouse in the scene; the scene in turn dims
+//! the candidates that do not use the selected block.
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::candidates::{
-    Accuracy, CandidateNode, CandidateSignals, CandidateUpdated, ScoredInRound,
-};
-use super::lego::LegoState;
-use super::scatter::{RoundFilter, TemplateGraph};
-use super::selection::Hovered;
-use super::signal_choice::ChosenSignal;
 use super::widgets::chart::chart_frame;
 use super::widgets::palette::kind_colour;
-use crate::nas::search::stats::{compute, Statistics};
-use crate::nas::signals::{SignalKind, Signals};
-use crate::nas::space::Candidate;
-
-#[derive(Resource, Default)]
-pub struct BlockStatsView {
-    pub round: usize,
-    /// The signal that ranked the candidates.
-    pub signal: SignalKind,
-    pub stats: Option<Statistics>,
-    dirty: bool,
-    last: Option<Instant>,
-}
-
-/// The candidates of `round` that fit the template, with the value of `kind` (computed
-/// within the round, so the combined rank is the round's); unknown values are left out.
-pub fn ranked_by(
-    kind: SignalKind,
-    round: usize,
-    decisions: usize,
-    candidates: impl Iterator<Item = (Vec<usize>, Option<f32>, Signals, usize)>,
-) -> Vec<(Candidate, f32)> {
-    let (mut choices, mut rows) = (Vec::new(), Vec::new());
-    for (c, acc, signals, r) in candidates {
-        if let (true, Some(a)) = (r == round && c.len() == decisions, acc) {
-            choices.push(c);
-            rows.push((a, signals));
-        }
-    }
-    choices
-        .into_iter()
-        .zip(kind.values(&rows))
-        .filter(|(_, v)| !v.is_nan())
-        .map(|(choices, v)| (Candidate { choices }, v as f32))
-        .collect()
-}
-
-fn refresh_stats(
-    mut view: ResMut<BlockStatsView>,
-    mut updated: MessageReader<CandidateUpdated>,
-    graph: Option<Res<TemplateGraph>>,
-    candidates: Query<(&CandidateNode, &Accuracy, &CandidateSignals, &ScoredInRound)>,
-    filter: Res<RoundFilter>,
-    chosen: Res<ChosenSignal>,
-) {
-    if updated.read().count() > 0 || filter.is_changed() {
-        view.dirty = true;
-    }
-    let due = view
-        .last
-        .is_none_or(|t| t.elapsed() > Duration::from_secs(1));
-    let Some(graph) = graph else { return };
-    if !(chosen.0 != view.signal || (view.dirty && due)) {
-        return;
-    }
-    // The newest round, or the round the History view (or presentation mode) shows.
-    let newest = candidates.iter().map(|c| c.3 .0).max().unwrap_or(0);
-    let round = filter.0.map_or(newest, |r| r.min(newest));
-    let rows = candidates
-        .iter()
-        .map(|(n, a, s, r)| (n.choices.clone(), a.0, s.0, r.0));
-    let scored = ranked_by(chosen.0, round, graph.0.decisions.len(), rows);
-    view.stats = (scored.len() >= 2).then(|| compute(&graph.0, &scored, 0));
-    view.round = round;
-    view.signal = chosen.0;
-    view.dirty = false;
-    view.last = Some(Instant::now());
-}
-
-/// Blocks to light up, as (decision index, block index): the selected block and the blocks
-/// of the hovered candidate.
-#[derive(Resource, Debug, Default, Clone, PartialEq)]
-pub struct BlockFocus {
-    pub selected: Option<(usize, usize)>,
-    pub hovered: Vec<(usize, usize)>,
-}
-
-pub fn update_focus(
-    mut lego: ResMut<LegoState>,
-    hovered: Res<Hovered>,
-    graph: Option<Res<TemplateGraph>>,
-    nodes: Query<&CandidateNode>,
-    mut focus: ResMut<BlockFocus>,
-) {
-    let Some(graph) = graph else { return };
-    if !(lego.is_changed() || hovered.is_changed() || graph.is_changed()) {
-        return;
-    }
-    let selected = lego.selected.as_ref().and_then(|(d, b)| {
-        let di = graph.0.decision_index(d)?;
-        Some((
-            di,
-            graph.0.decisions[di]
-                .blocks
-                .iter()
-                .position(|x| &x.label == b)?,
-        ))
-    });
-    let hovered: Vec<(usize, usize)> = hovered
-        .0
-        .and_then(|e| nodes.get(e).ok())
-        .filter(|n| n.choices.len() == graph.0.decisions.len())
-        .map(|n| n.choices.iter().copied().enumerate().collect())
-        .unwrap_or_default();
-    // The Lego view outlines the hovered candidate's blocks.
-    let names: Vec<(String, String)> = hovered
-        .iter()
-        .filter_map(|&(d, b)| {
-            let dec = graph.0.decisions.get(d)?;
-            Some((dec.name.clone(), dec.blocks.get(b)?.label.clone()))
-        })
-        .collect();
-    if lego.highlighted != names {
-        lego.highlighted = names;
-    }
-    focus.set_if_neq(BlockFocus { selected, hovered });
-}
+use crate::app::state::block_stats::{BlockFocus, BlockStatsPlugin, BlockStatsView};
+use crate::app::state::candidates::TemplateGraph;
 
 /// Draws the plot into `ui`; hovering a point shows its numbers; clicking one returns its
 /// (decision, block) names.
@@ -239,8 +114,6 @@ pub struct BlockPlotPlugin;
 
 impl Plugin for BlockPlotPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<BlockStatsView>()
-            .init_resource::<BlockFocus>()
-            .add_systems(Update, (refresh_stats, update_focus));
+        app.add_plugins(BlockStatsPlugin);
     }
 }

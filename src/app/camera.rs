@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use bevy::render::view::NoIndirectDrawing;
 
 use super::scatter::{SceneDims, SCENE_HALF_EXTENT};
-use super::selection::SceneView;
+use crate::app::state::scene_view::SceneView;
 
 #[derive(Component)]
 pub struct SceneCamera;

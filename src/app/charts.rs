@@ -5,12 +5,12 @@
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
 use super::link::CommandRequested;
-use super::run_state::RunState;
 use super::widgets::chart::{accuracy_pairs, chart_frame, empty};
 use super::widgets::palette::{TRAIN_COLOUR, VAL_COLOUR};
-use super::NextRound;
+use crate::app::state::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
+use crate::app::state::next_round::NextRound;
+use crate::app::state::run_state::RunState;
 use crate::nas::search::pareto::pareto_front;
 use crate::nas::search::probes::HEADLINE_PROBES;
 use crate::nas::trainer::Command;

@@ -14,11 +14,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::camera::Orbit;
-use super::candidates::{
-    Accuracy, CandidateIndex, CandidateNode, CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
-};
 use super::link::EngineLink;
 use super::scatter::{ScatterPosition, SceneDims};
+use crate::app::state::candidates::{
+    Accuracy, CandidateIndex, CandidateNode, CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
+};
 use crate::nas::space::TemplateSpec;
 use crate::nas::trainer::{Command, Event};
 

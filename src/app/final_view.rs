@@ -8,13 +8,12 @@ use std::sync::atomic::Ordering;
 
 use bevy::prelude::*;
 
-use super::candidates::{Accuracy, CandidateNode, TemplateGraph};
 use super::final_job::{start_export, start_training, FinalJob, FinalUpdate};
-use super::panels::ViewMode;
-use super::sessions::SessionControl;
+use crate::app::state::final_choice::CandidateChosenForFinal;
+use crate::app::state::session_control::SessionControl;
+use crate::app::state::view_choice::ViewMode;
 use crate::nas::export;
 use crate::nas::final_net::{EpochPoint, FinalReport, Progress, Schedule};
-use crate::nas::space::Candidate;
 use crate::nas::trainer::{Command, Event};
 
 /// Updates from a final-network or export thread (drained at most this many a frame).
@@ -113,10 +112,6 @@ impl FinalView {
         }
     }
 }
-
-/// A candidate was picked in the scene for the final network.
-#[derive(Message, Debug, Clone, PartialEq)]
-pub struct CandidateChosenForFinal(pub String);
 
 /// What the view's buttons ask for.
 #[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,23 +239,6 @@ fn apply_progress(view: &mut FinalView, p: Progress) {
         Progress::Epoch(point) => view.run.curve.push(point),
         Progress::Testing { .. } => view.run.phase = FinalPhase::Testing,
     }
-}
-
-/// The highest-scoring of `candidates` that the current template still allows (a candidate
-/// using a block disabled since it was scored cannot be trained or exported).
-pub fn best_allowed<'a>(
-    candidates: impl Iterator<Item = (&'a CandidateNode, &'a Accuracy)>,
-    graph: Option<&TemplateGraph>,
-) -> Option<String> {
-    candidates
-        .filter_map(|(node, acc)| acc.0.map(|a| (node, a)))
-        .filter(|(node, _)| {
-            graph.is_none_or(|g| {
-                Candidate::parse(&g.0, &node.key).is_ok_and(|c| c.check_allowed(&g.0).is_ok())
-            })
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(node, _)| node.key.clone())
 }
 
 /// A candidate picked in the scene becomes the final network's and its view opens.

@@ -9,8 +9,8 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use super::link::{CommandRequested, EngineEventReceived};
-use super::scatter::RoundFilter;
-use super::sessions::SessionControl;
+use crate::app::state::session_control::SessionControl;
+use crate::app::state::view_choice::RoundFilter;
 use crate::nas::session::history::{diff, tree, TreeRow};
 use crate::nas::session::Session;
 use crate::nas::trainer::{Command, Event};

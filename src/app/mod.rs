@@ -18,7 +18,6 @@
 
 pub mod block_plot;
 pub mod camera;
-pub mod candidates;
 pub mod charts;
 pub mod demo;
 pub mod final_job;
@@ -29,19 +28,16 @@ pub mod layout_worker;
 pub mod lego;
 pub mod link;
 pub mod panels;
-pub mod pick;
 pub mod points;
 pub mod presentation;
-pub mod run_state;
 pub mod scatter;
 pub mod scene_frame;
 pub mod scene_input;
 pub mod scene_panel;
 pub mod script;
-pub mod selection;
 pub mod sessions;
 pub mod shot_check;
-pub mod signal_choice;
+pub mod state;
 pub mod toolbar;
 pub mod trust_chart;
 pub mod widgets;
@@ -57,17 +53,13 @@ impl Plugin for EnginePlugins {
     fn build(&self, app: &mut App) {
         app.add_plugins((
             link::TrainerLinkPlugin,
-            candidates::CandidatesPlugin,
-            run_state::RunStatePlugin,
-            selection::SelectionPlugin,
-            signal_choice::SignalChoicePlugin,
+            state::candidates::CandidatesPlugin,
+            state::run_state::RunStatePlugin,
+            state::selection::SelectionPlugin,
+            state::signal_choice::SignalChoicePlugin,
         ));
     }
 }
-
-/// The round the toolbar's "Train round" button starts.
-#[derive(Resource, Debug, Clone)]
-pub struct NextRound(pub RoundConfig);
 
 /// Opens the app window on an engine started with `setup`.
 pub fn run(setup: EngineSetup, round: RoundConfig) -> AppExit {
@@ -80,7 +72,7 @@ pub fn run_with(
     round: RoundConfig,
     script: Option<script::ScriptedSession>,
 ) -> AppExit {
-    let control = sessions::SessionControl::new(setup.clone());
+    let control = state::session_control::SessionControl::new(setup.clone());
     let restored = sessions::RestoredRows::of(setup.session_dir.as_deref());
     let curves = sessions::RestoredCurves::of(setup.session_dir.as_deref());
     let handle = Engine::spawn(setup);
@@ -89,7 +81,7 @@ pub fn run_with(
         .insert_resource(control)
         .insert_resource(restored)
         .insert_resource(curves)
-        .insert_resource(NextRound(round));
+        .insert_resource(state::next_round::NextRound(round));
     if let Some(script) = script {
         app.insert_resource(script)
             .add_plugins(script::ScriptPlugin);

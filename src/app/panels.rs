@@ -6,34 +6,24 @@
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 
-use super::block_plot::{self, BlockFocus, BlockStatsView};
 use super::camera::SceneRect;
-use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost};
 use super::charts::{self, ProbeResults, TrustFigures};
 use super::final_panel;
 use super::final_view::{FinalRequested, FinalView};
 use super::history_view::{self, HistoryView};
-use super::lego::{self, LegoState};
 use super::link::{CommandRequested, LinkStats};
 use super::presentation::{round_filter_label, Presentation};
-use super::run_state::RunState;
-use super::scatter::{RoundFilter, TemplateGraph};
-use super::sessions::{SessionControl, SessionOpenRequested};
 use super::toolbar::{round_settings, run_controls, session_row, RoundSwitches};
-use super::NextRound;
+use crate::app::sessions::SessionOpenRequested;
+use crate::app::state::block_stats::{BlockFocus, BlockStatsView};
+use crate::app::state::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
+use crate::app::state::lego_state::LegoState;
+use crate::app::state::next_round::NextRound;
+use crate::app::state::run_state::RunState;
+use crate::app::state::session_control::SessionControl;
+use crate::app::state::view_choice::{RoundFilter, ViewMode};
+use crate::app::{block_plot, lego};
 use crate::nas::search::autopilot::EditAuthor;
-
-/// Which view fills the centre of the window.
-#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum ViewMode {
-    #[default]
-    Scene,
-    Lego,
-    Blocks,
-    Charts,
-    History,
-    Final,
-}
 
 /// egui 0.36 panels live in a Ui: a background Ui over the whole window to put them in.
 pub fn root_ui(ctx: &egui::Context) -> egui::Ui {

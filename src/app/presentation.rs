@@ -13,8 +13,9 @@ use bevy::window::{MonitorSelection, WindowMode};
 use bevy_egui::EguiContexts;
 
 use super::camera::Orbit;
-use super::run_state::RunState;
-use super::scatter::{RoundFilter, SceneDims};
+use crate::app::scatter::SceneDims;
+use crate::app::state::run_state::RunState;
+use crate::app::state::view_choice::RoundFilter;
 
 #[derive(Resource, Debug, Default, Clone)]
 pub struct Presentation {

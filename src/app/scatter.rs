@@ -10,16 +10,18 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
-use super::candidates::{CandidateNode, CandidateUpdated, ScoredInRound, SignalValue};
 use super::layout_worker::{LayoutJob, LayoutWorker};
-use super::lego::LegoState;
 use super::points::{PointCloud, PointInstance};
-use super::selection::Selection;
-use super::signal_choice::SignalValues;
-use crate::nas::signals::SignalKind;
+use crate::app::state::candidates::{
+    CandidateNode, CandidateUpdated, ScoredInRound, SignalValue, TemplateGraph,
+};
+use crate::app::state::lego_state::LegoState;
+use crate::app::state::scene_view::SceneIndex;
+use crate::app::state::selection::Selection;
+use crate::app::state::signal_choice::SignalValues;
+use crate::app::state::view_choice::RoundFilter;
 use crate::nas::space::Candidate;
 
-pub use super::candidates::TemplateGraph;
 use super::scene_frame::{show_frame, spawn_scene_objects};
 use super::widgets::colour_scale::signal_colour;
 
@@ -40,24 +42,6 @@ pub enum SceneDims {
 
 /// Half the side of the cube the points are scaled into (scene units).
 pub const SCENE_HALF_EXTENT: f32 = 50.0;
-
-/// What the scene shows, for the legend, picking and tests: the points in drawing order.
-#[derive(Resource, Debug, Default)]
-pub struct SceneIndex {
-    pub entities: Vec<Entity>,
-    /// Scene coordinates of each point (as drawn).
-    pub world: Vec<Vec3>,
-    /// The signal the colours show and its range over the points shown (`None` until
-    /// something is scored with a known value).
-    pub colour_signal: SignalKind,
-    pub colour_range: Option<(f64, f64)>,
-    /// Bumped whenever the points are rebuilt.
-    pub generation: u64,
-}
-
-/// Only show candidates scored up to this round (presentation mode steps through rounds).
-#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RoundFilter(pub Option<usize>);
 
 /// Candidates on their way to the layout thread (reset when another session opens).
 #[derive(Resource, Default)]

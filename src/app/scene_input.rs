@@ -8,10 +8,11 @@ use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseSc
 use bevy::prelude::*;
 
 use super::camera::{Orbit, SceneRect};
-use super::scatter::{SceneDims, SceneIndex};
 use super::scene_panel::SceneOverlays;
-use super::selection::{
-    Hovered, PickIndex, PickShape, SceneView, SelectionRequested, SetOp, PICK_RADIUS_PX,
+use crate::app::scatter::SceneDims;
+use crate::app::state::scene_view::{SceneIndex, SceneView};
+use crate::app::state::selection::{
+    Hovered, PickIndex, PickShape, SelectionRequested, SetOp, PICK_RADIUS_PX,
 };
 
 /// What a left-drag in the scene does.

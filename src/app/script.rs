@@ -11,21 +11,22 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
-use super::block_plot::BlockStatsView;
-use super::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
 use super::charts::{draw_probes, ProbeResults};
-use super::final_view::{
-    best_allowed, CandidateChosenForFinal, FinalPhase, FinalRequested, FinalView,
-};
-use super::lego::{self, LegoState};
 use super::link::CommandRequested;
-use super::panels::ViewMode;
 use super::presentation::{capture, Screenshots};
-use super::run_state::{Phase, RunState};
-use super::scatter::{SceneDims, SceneIndex};
-use super::selection::{PickShape, SceneView, Selection, SelectionRequested, SetOp};
 use super::shot_check::{check_shot, ShotKind};
-use super::signal_choice::ChosenSignal;
+use crate::app::final_view::{FinalPhase, FinalRequested, FinalView};
+use crate::app::lego;
+use crate::app::scatter::SceneDims;
+use crate::app::state::block_stats::BlockStatsView;
+use crate::app::state::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
+use crate::app::state::final_choice::{best_allowed, CandidateChosenForFinal};
+use crate::app::state::lego_state::LegoState;
+use crate::app::state::run_state::{Phase, RunState};
+use crate::app::state::scene_view::{SceneIndex, SceneView};
+use crate::app::state::selection::{PickShape, Selection, SelectionRequested, SetOp};
+use crate::app::state::signal_choice::ChosenSignal;
+use crate::app::state::view_choice::ViewMode;
 use crate::nas::search::autopilot::EditAuthor;
 use crate::nas::signals::SignalKind;
 use crate::nas::space::edit::Edit;

@@ -10,46 +10,24 @@ use std::path::PathBuf;
 
 use bevy::prelude::*;
 
-use super::block_plot::BlockStatsView;
-use super::candidates::{
-    Accuracy, CandidateIndex, CandidateNode, CandidateSignals, CandidateUpdated, Cost,
-    ScoredInRound, TemplateGraph,
-};
 use super::charts::{ProbeResults, TrustFigures};
 use super::layout_worker::LayoutWorker;
-use super::link::{EngineLink, LinkStats};
-use super::run_state::RunState;
-use super::scatter::{Scatter, SceneIndex};
-use super::selection::{Hovered, Selection};
+use super::link::{drain_engine_events, EngineLink, LinkStats};
+use crate::app::scatter::Scatter;
+use crate::app::state::block_stats::BlockStatsView;
+use crate::app::state::candidates::{
+    apply_scored_candidates, Accuracy, CandidateIndex, CandidateNode, CandidateSignals,
+    CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
+};
+use crate::app::state::run_state::{fold_engine_events, RunState};
+use crate::app::state::scene_view::SceneIndex;
+use crate::app::state::selection::{Hovered, Selection};
+use crate::app::state::session_control::SessionControl;
 use crate::nas::data::DatasetSpec;
 use crate::nas::session::{CandidateRow, Session};
 use crate::nas::space::Candidate;
 use crate::nas::trainer::protocol::{EpochSummary, RoundSummary};
 use crate::nas::trainer::{Engine, EngineSetup};
-
-/// The set-up of the running engine (a new session copies its template, device and seed)
-/// and the fields of the toolbar's session row.
-#[derive(Resource, Debug, Clone)]
-pub struct SessionControl {
-    pub setup: EngineSetup,
-    pub folder_text: String,
-    pub dataset_text: String,
-}
-
-impl SessionControl {
-    pub fn new(setup: EngineSetup) -> Self {
-        let folder_text = setup
-            .session_dir
-            .as_ref()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default();
-        Self {
-            setup,
-            folder_text,
-            dataset_text: "digits".into(),
-        }
-    }
-}
 
 /// Scored candidates of the opened session, waiting for the template to read them with.
 #[derive(Resource, Debug, Default, Clone)]
@@ -258,15 +236,12 @@ impl Plugin for SessionsPlugin {
         app.add_message::<SessionOpenRequested>()
             .init_resource::<RestoredRows>()
             .init_resource::<RestoredCurves>()
-            .add_systems(
-                PreUpdate,
-                open_sessions.before(super::link::drain_engine_events),
-            )
+            .add_systems(PreUpdate, open_sessions.before(drain_engine_events))
             .add_systems(
                 Update,
                 (
-                    restore_rows.after(super::candidates::apply_scored_candidates),
-                    restore_curves.after(super::run_state::fold_engine_events),
+                    restore_rows.after(apply_scored_candidates),
+                    restore_curves.after(fold_engine_events),
                 ),
             );
     }

@@ -6,9 +6,10 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use super::link::CommandRequested;
-use super::run_state::{Phase, RunState};
-use super::sessions::{SessionControl, SessionOpenRequested};
-use super::NextRound;
+use crate::app::sessions::SessionOpenRequested;
+use crate::app::state::next_round::NextRound;
+use crate::app::state::run_state::{Phase, RunState};
+use crate::app::state::session_control::SessionControl;
 use crate::nas::ops::optim::OptimizerKind;
 use crate::nas::search::strategy::StrategyKind;
 use crate::nas::trainer::Command;

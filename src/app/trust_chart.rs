@@ -8,12 +8,14 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 use egui_plot::{HoverPosition, Plot, Points};
 
-use super::candidates::{apply_scored_candidates, Accuracy, CandidateIndex, CandidateSignals};
 use super::link::EngineEventReceived;
-use super::signal_choice::ChosenSignal;
 use super::widgets::chart::{chart_frame, empty};
 use super::widgets::format::format_value;
 use super::widgets::palette::{TRAIN_COLOUR, VAL_COLOUR};
+use crate::app::state::candidates::{
+    apply_scored_candidates, Accuracy, CandidateIndex, CandidateSignals,
+};
+use crate::app::state::signal_choice::ChosenSignal;
 use crate::nas::search::probes::{self, split_repeats, trust_by_signal, ProbeScore};
 use crate::nas::search::trust::{ranks, Agreement};
 use crate::nas::signals::{SignalKind, Signals};

@@ -7,7 +7,8 @@ use bevy_egui::egui::{self, vec2, Color32, Pos2, Rect, Stroke};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 
 use super::layout::{bezier, layout, readable, wheel_zoom, Layout, CARD_W, LINE, PORT};
-use super::{connect_edit, LegoAction, LegoState};
+use super::{connect_edit, LegoAction};
+use crate::app::state::lego_state::LegoState;
 use crate::app::widgets::palette::kind_colour;
 use crate::nas::space::{Shape, SuperGraph};
 

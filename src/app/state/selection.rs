@@ -9,7 +9,7 @@ use bevy::prelude::*;
 
 use super::candidates::CandidateNode;
 use super::pick::ScreenGrid;
-use super::scatter::SceneIndex;
+use super::scene_view::{SceneIndex, SceneView};
 
 /// How a new pick combines with the current selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,25 +63,6 @@ pub enum SelectionRequested {
 /// The candidate under the mouse, if any.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Hovered(pub Option<Entity>);
-
-/// How the scene is seen: the camera's clip-from-world matrix and the viewport (min corner
-/// and size, logical pixels). `version` changes whenever either does.
-#[derive(Resource, Debug, Clone, Copy, PartialEq)]
-pub struct SceneView {
-    pub clip_from_world: Mat4,
-    pub viewport: (Vec2, Vec2),
-    pub version: u64,
-}
-
-impl Default for SceneView {
-    fn default() -> Self {
-        Self {
-            clip_from_world: Mat4::IDENTITY,
-            viewport: (Vec2::ZERO, Vec2::ONE),
-            version: 0,
-        }
-    }
-}
 
 /// The spatial index and the (points, view) versions it was built for.
 #[derive(Resource, Default)]

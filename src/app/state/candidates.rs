@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use bevy::prelude::*;
 
-use super::link::EngineEventReceived;
+use crate::app::link::EngineEventReceived;
 use crate::nas::signals::Signals;
 use crate::nas::space::{Candidate, SuperGraph};
 use crate::nas::trainer::Event;

@@ -3,7 +3,7 @@
 
 use bevy::prelude::*;
 
-use super::link::EngineEventReceived;
+use crate::app::link::EngineEventReceived;
 use crate::nas::trainer::protocol::{EpochSummary, RoundSummary};
 use crate::nas::trainer::Event;
 
