@@ -13,9 +13,9 @@ use crossbeam_channel::{Receiver, Sender};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::camera::Orbit;
 use super::link::EngineLink;
-use super::scatter::{ScatterPosition, SceneDims};
+use crate::app::scene::camera::Orbit;
+use crate::app::scene::scatter::{ScatterPosition, SceneDims};
 use crate::app::state::candidates::{
     Accuracy, CandidateIndex, CandidateNode, CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
 };

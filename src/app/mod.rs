@@ -5,10 +5,7 @@
 //!   [`candidates`] (one entity per sampled or scored candidate), [`signal_choice`] (the
 //!   signal that ranks them in the views), [`run_state`],
 //!   [`sessions`] (open, save, restore);
-//! - the scene: [`layout_worker`] (2D/3D layouts off the frame), [`scatter`] and
-//!   [`widgets::colour_scale`] (what each point shows), [`points`] (instanced drawing with our
-//!   shader), [`scene_frame`], [`camera`], [`scene_input`], [`pick`] (the picking grid),
-//!   [`selection`] (set operations), [`scene_panel`] (controls, legend, hover);
+//! - the scene: [`scene`] (layouts, instances, instanced drawing, camera, mouse, overlay);
 //! - the other views: [`lego`] (the super-graph editor), [`block_plot`], [`charts`] and
 //!   [`trust_chart`], [`history_view`], [`final_view`], [`final_job`] and [`final_panel`] (the final
 //!   network: trained stand-alone on a thread, or exported);
@@ -17,23 +14,17 @@
 //!   [`demo`] (the scene on fake data, for looks and frame-time benchmarks).
 
 pub mod block_plot;
-pub mod camera;
 pub mod charts;
 pub mod demo;
 pub mod final_job;
 pub mod final_panel;
 pub mod final_view;
 pub mod history_view;
-pub mod layout_worker;
 pub mod lego;
 pub mod link;
 pub mod panels;
-pub mod points;
 pub mod presentation;
-pub mod scatter;
-pub mod scene_frame;
-pub mod scene_input;
-pub mod scene_panel;
+pub mod scene;
 pub mod script;
 pub mod sessions;
 pub mod shot_check;
@@ -121,10 +112,10 @@ impl Plugin for ViewPlugins {
     fn build(&self, app: &mut App) {
         app.add_plugins((
             EnginePlugins,
-            scatter::ScatterPlugin,
-            points::PointsPlugin,
-            camera::SceneCameraPlugin,
-            scene_input::SceneInputPlugin,
+            scene::scatter::ScatterPlugin,
+            scene::points::PointsPlugin,
+            scene::camera::SceneCameraPlugin,
+            scene::input::SceneInputPlugin,
             block_plot::BlockPlotPlugin,
             lego::LegoPlugin,
             charts::ChartsPlugin,

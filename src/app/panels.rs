@@ -6,7 +6,6 @@
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 
-use super::camera::SceneRect;
 use super::charts::{self, ProbeResults, TrustFigures};
 use super::final_panel;
 use super::final_view::{FinalRequested, FinalView};
@@ -14,6 +13,8 @@ use super::history_view::{self, HistoryView};
 use super::link::{CommandRequested, LinkStats};
 use super::presentation::{round_filter_label, Presentation};
 use super::toolbar::{round_settings, run_controls, session_row, RoundSwitches};
+use crate::app::scene::camera::SceneRect;
+use crate::app::scene::overlay::scene_overlay;
 use crate::app::sessions::SessionOpenRequested;
 use crate::app::state::block_stats::{BlockFocus, BlockStatsView};
 use crate::app::state::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
@@ -250,9 +251,6 @@ impl Plugin for PanelsPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<ViewMode>()
             .init_resource::<RoundSwitches>()
-            .add_systems(
-                EguiPrimaryContextPass,
-                (panels_ui, super::scene_panel::scene_overlay).chain(),
-            );
+            .add_systems(EguiPrimaryContextPass, (panels_ui, scene_overlay).chain());
     }
 }

@@ -12,8 +12,8 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::window::{MonitorSelection, WindowMode};
 use bevy_egui::EguiContexts;
 
-use super::camera::Orbit;
-use crate::app::scatter::SceneDims;
+use crate::app::scene::camera::Orbit;
+use crate::app::scene::scatter::SceneDims;
 use crate::app::state::run_state::RunState;
 use crate::app::state::view_choice::RoundFilter;
 

@@ -17,7 +17,7 @@ use super::presentation::{capture, Screenshots};
 use super::shot_check::{check_shot, ShotKind};
 use crate::app::final_view::{FinalPhase, FinalRequested, FinalView};
 use crate::app::lego;
-use crate::app::scatter::SceneDims;
+use crate::app::scene::scatter::SceneDims;
 use crate::app::state::block_stats::BlockStatsView;
 use crate::app::state::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
 use crate::app::state::final_choice::{best_allowed, CandidateChosenForFinal};

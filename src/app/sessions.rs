@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 
 use super::charts::{ProbeResults, TrustFigures};
-use super::layout_worker::LayoutWorker;
 use super::link::{drain_engine_events, EngineLink, LinkStats};
-use crate::app::scatter::Scatter;
+use crate::app::scene::layout_worker::LayoutWorker;
+use crate::app::scene::scatter::Scatter;
 use crate::app::state::block_stats::BlockStatsView;
 use crate::app::state::candidates::{
     apply_scored_candidates, Accuracy, CandidateIndex, CandidateNode, CandidateSignals,

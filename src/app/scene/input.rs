@@ -8,8 +8,8 @@ use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseSc
 use bevy::prelude::*;
 
 use super::camera::{Orbit, SceneRect};
-use super::scene_panel::SceneOverlays;
-use crate::app::scatter::SceneDims;
+use super::overlay::SceneOverlays;
+use super::scatter::SceneDims;
 use crate::app::state::scene_view::{SceneIndex, SceneView};
 use crate::app::state::selection::{
     Hovered, PickIndex, PickShape, SelectionRequested, SetOp, PICK_RADIUS_PX,
