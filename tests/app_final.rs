@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use common::{run_ok, TINY};
-use nas_navigator::app::final_view::{
+use nas_navigator::app::final_net::view::{
     FinalPhase, FinalRequested, FinalSource, FinalView, FinalViewPlugin,
 };
 use nas_navigator::app::state::final_choice::CandidateChosenForFinal;

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, Sender};
-use nas_navigator::app::block_plot::BlockPlotPlugin;
-use nas_navigator::app::charts::{TrustChartPlugin, TrustFigures};
+use nas_navigator::app::charts::block_plot::BlockPlotPlugin;
+use nas_navigator::app::charts::probes::{TrustChartPlugin, TrustFigures};
 use nas_navigator::app::link::EngineLink;
 use nas_navigator::app::scene::points::PointCloud;
 use nas_navigator::app::scene::scatter::ScatterPlugin;

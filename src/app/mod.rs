@@ -13,13 +13,10 @@
 //! - scripted and fake runs: [`script`] and [`shot_check`] (`nas-navigator screenshot`),
 //!   [`demo`] (the scene on fake data, for looks and frame-time benchmarks).
 
-pub mod block_plot;
 pub mod charts;
 pub mod demo;
-pub mod final_job;
-pub mod final_panel;
-pub mod final_view;
-pub mod history_view;
+pub mod final_net;
+pub mod history;
 pub mod lego;
 pub mod link;
 pub mod panels;
@@ -30,7 +27,6 @@ pub mod sessions;
 pub mod shot_check;
 pub mod state;
 pub mod toolbar;
-pub mod trust_chart;
 pub mod widgets;
 
 use bevy::prelude::*;
@@ -116,13 +112,13 @@ impl Plugin for ViewPlugins {
             scene::points::PointsPlugin,
             scene::camera::SceneCameraPlugin,
             scene::input::SceneInputPlugin,
-            block_plot::BlockPlotPlugin,
+            charts::block_plot::BlockPlotPlugin,
             lego::LegoPlugin,
             charts::ChartsPlugin,
             presentation::PresentationPlugin,
             sessions::SessionsPlugin,
-            history_view::HistoryPlugin,
-            final_view::FinalViewPlugin,
+            history::HistoryPlugin,
+            final_net::view::FinalViewPlugin,
             panels::PanelsPlugin,
         ));
     }

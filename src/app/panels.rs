@@ -6,13 +6,15 @@
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 
-use super::charts::{self, ProbeResults, TrustFigures};
-use super::final_panel;
-use super::final_view::{FinalRequested, FinalView};
-use super::history_view::{self, HistoryView};
 use super::link::{CommandRequested, LinkStats};
 use super::presentation::{round_filter_label, Presentation};
 use super::toolbar::{round_settings, run_controls, session_row, RoundSwitches};
+use crate::app::charts::probes::{ProbeResults, TrustFigures};
+use crate::app::charts::{self, block_plot, training};
+use crate::app::final_net::panel as final_panel;
+use crate::app::final_net::view::{FinalRequested, FinalView};
+use crate::app::history::{self, HistoryView};
+use crate::app::lego;
 use crate::app::scene::camera::SceneRect;
 use crate::app::scene::overlay::scene_overlay;
 use crate::app::sessions::SessionOpenRequested;
@@ -23,7 +25,6 @@ use crate::app::state::next_round::NextRound;
 use crate::app::state::run_state::RunState;
 use crate::app::state::session_control::SessionControl;
 use crate::app::state::view_choice::{RoundFilter, ViewMode};
-use crate::app::{block_plot, lego};
 use crate::nas::search::autopilot::EditAuthor;
 
 /// egui 0.36 panels live in a Ui: a background Ui over the whole window to put them in.
@@ -163,7 +164,7 @@ pub fn panels_ui(
                         }
                         ui.separator();
                     }
-                    charts::curves(ui, &data.state, 140.0);
+                    training::curves(ui, &data.state, 140.0);
                     if let Some(g) = graph {
                         ui.separator();
                         lego::draw_suggestions(
@@ -208,7 +209,7 @@ pub fn panels_ui(
         }
         ViewMode::History => {
             egui::CentralPanel::default().show(&mut root, |ui| {
-                history_view::draw(ui, &mut data.history, &mut data.filter, &mut requests);
+                history::draw(ui, &mut data.history, &mut data.filter, &mut requests);
             });
         }
         ViewMode::Final => {

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
-use super::charts::{draw_probes, ProbeResults};
 use super::link::CommandRequested;
 use super::presentation::{capture, Screenshots};
 use super::shot_check::{check_shot, ShotKind};
-use crate::app::final_view::{FinalPhase, FinalRequested, FinalView};
+use crate::app::charts::probes::{draw_probes, ProbeResults};
+use crate::app::final_net::view::{FinalPhase, FinalRequested, FinalView};
 use crate::app::lego;
 use crate::app::scene::scatter::SceneDims;
 use crate::app::state::block_stats::BlockStatsView;

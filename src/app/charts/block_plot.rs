@@ -7,10 +7,10 @@
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::widgets::chart::chart_frame;
-use super::widgets::palette::kind_colour;
 use crate::app::state::block_stats::{BlockFocus, BlockStatsPlugin, BlockStatsView};
 use crate::app::state::candidates::TemplateGraph;
+use crate::app::widgets::chart::chart_frame;
+use crate::app::widgets::palette::kind_colour;
 
 /// Draws the plot into `ui`; hovering a point shows its numbers; clicking one returns its
 /// (decision, block) names.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
-use super::final_view::{FinalPhase, FinalRun, FinalView, MAX_UPDATES_PER_FRAME};
+use super::view::{FinalPhase, FinalRun, FinalView, MAX_UPDATES_PER_FRAME};
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::NasError;
 use crate::nas::export::{self, ExportRequest};

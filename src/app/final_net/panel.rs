@@ -4,8 +4,8 @@
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::final_view::{FinalPhase, FinalRequested, FinalSource, FinalView};
-use super::widgets::chart::accuracy_pairs;
+use super::view::{FinalPhase, FinalRequested, FinalSource, FinalView};
+use crate::app::widgets::chart::accuracy_pairs;
 
 fn phase_text(phase: &FinalPhase) -> (String, egui::Color32) {
     let plain = egui::Color32::LIGHT_GRAY;

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use bevy::prelude::*;
 
-use super::final_job::{start_export, start_training, FinalJob, FinalUpdate};
+use super::job::{start_export, start_training, FinalJob, FinalUpdate};
 use crate::app::state::final_choice::CandidateChosenForFinal;
 use crate::app::state::session_control::SessionControl;
 use crate::app::state::view_choice::ViewMode;

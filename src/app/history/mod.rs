@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::link::{CommandRequested, EngineEventReceived};
+use crate::app::link::{CommandRequested, EngineEventReceived};
 use crate::app::state::session_control::SessionControl;
 use crate::app::state::view_choice::RoundFilter;
 use crate::nas::session::history::{diff, tree, TreeRow};
