@@ -106,7 +106,7 @@ fn lego_ui(
     mut requests: MessageWriter<CommandRequested>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
-    let mut root = nas_navigator::app::panels::root_ui(ctx);
+    let mut root = nas_navigator::app::shell::panels::root_ui(ctx);
     egui::Panel::top("lego_alone_title").show(&mut root, |ui| {
         ui.label(format!(
             "template `{}`: {} decisions, {:.0} candidates (no engine: edits apply here)",

@@ -297,7 +297,7 @@ fn sampled_paths_are_grey_until_scored_and_never_duplicated() {
 
 #[test]
 fn opening_a_session_restarts_the_engine_and_clears_the_views() {
-    use nas_navigator::app::sessions::{SessionOpenRequested, SessionsPlugin};
+    use nas_navigator::app::shell::sessions::{SessionOpenRequested, SessionsPlugin};
     use nas_navigator::app::state::session_control::SessionControl;
     use nas_navigator::nas::data::DatasetSpec;
     use nas_navigator::nas::device::DeviceChoice;
@@ -356,7 +356,7 @@ fn opening_a_session_restarts_the_engine_and_clears_the_views() {
     assert!(tx.send(scored(1, 1, "late", 1.0)).is_err());
     // Stored rows come back as points once the template is known; rows that no longer
     // fit the template are left out.
-    use nas_navigator::app::sessions::RestoredRows;
+    use nas_navigator::app::shell::sessions::RestoredRows;
     use nas_navigator::app::state::candidates::TemplateGraph;
     use nas_navigator::nas::session::CandidateRow;
     let graph = app.world().resource::<TemplateGraph>().0.clone();

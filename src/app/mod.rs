@@ -19,14 +19,11 @@ pub mod final_net;
 pub mod history;
 pub mod lego;
 pub mod link;
-pub mod panels;
-pub mod presentation;
 pub mod scene;
 pub mod script;
-pub mod sessions;
+pub mod shell;
 pub mod shot_check;
 pub mod state;
-pub mod toolbar;
 pub mod widgets;
 
 use bevy::prelude::*;
@@ -60,8 +57,8 @@ pub fn run_with(
     script: Option<script::ScriptedSession>,
 ) -> AppExit {
     let control = state::session_control::SessionControl::new(setup.clone());
-    let restored = sessions::RestoredRows::of(setup.session_dir.as_deref());
-    let curves = sessions::RestoredCurves::of(setup.session_dir.as_deref());
+    let restored = shell::sessions::RestoredRows::of(setup.session_dir.as_deref());
+    let curves = shell::sessions::RestoredCurves::of(setup.session_dir.as_deref());
     let handle = Engine::spawn(setup);
     let mut app = base_app(main_window());
     app.insert_resource(link::EngineLink::from_handle(handle))
@@ -115,11 +112,11 @@ impl Plugin for ViewPlugins {
             charts::block_plot::BlockPlotPlugin,
             lego::LegoPlugin,
             charts::ChartsPlugin,
-            presentation::PresentationPlugin,
-            sessions::SessionsPlugin,
+            shell::presentation::PresentationPlugin,
+            shell::sessions::SessionsPlugin,
             history::HistoryPlugin,
             final_net::view::FinalViewPlugin,
-            panels::PanelsPlugin,
+            shell::panels::PanelsPlugin,
         ));
     }
 }

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 
 use super::link::CommandRequested;
-use super::presentation::{capture, Screenshots};
 use super::shot_check::{check_shot, ShotKind};
 use crate::app::charts::probes::{draw_probes, ProbeResults};
 use crate::app::final_net::view::{FinalPhase, FinalRequested, FinalView};
 use crate::app::lego;
 use crate::app::scene::scatter::SceneDims;
+use crate::app::shell::presentation::{capture, Screenshots};
 use crate::app::state::block_stats::BlockStatsView;
 use crate::app::state::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
 use crate::app::state::final_choice::{best_allowed, CandidateChosenForFinal};

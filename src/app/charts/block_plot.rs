@@ -4,6 +4,7 @@
 //! so are the blocks of the candidate under the mouse in the scene; the scene in turn dims
 //! the candidates that do not use the selected block.
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
@@ -12,15 +13,18 @@ use crate::app::state::candidates::TemplateGraph;
 use crate::app::widgets::chart::chart_frame;
 use crate::app::widgets::palette::kind_colour;
 
+/// What the block plot reads: the statistics, the blocks to light up, the template.
+#[derive(SystemParam)]
+pub struct BlockPlotData<'w> {
+    view: Res<'w, BlockStatsView>,
+    focus: Res<'w, BlockFocus>,
+    graph: Option<Res<'w, TemplateGraph>>,
+}
+
 /// Draws the plot into `ui`; hovering a point shows its numbers; clicking one returns its
 /// (decision, block) names.
-pub fn draw(
-    ui: &mut egui::Ui,
-    view: &BlockStatsView,
-    graph: Option<&TemplateGraph>,
-    height: f32,
-    focus: &BlockFocus,
-) -> Option<(String, String)> {
+pub fn draw(ui: &mut egui::Ui, data: &BlockPlotData, height: f32) -> Option<(String, String)> {
+    let (view, graph, focus) = (&*data.view, data.graph.as_deref(), &*data.focus);
     ui.heading(format!(
         "Blocks (round {}, ranked by {})",
         view.round,

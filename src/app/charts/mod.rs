@@ -10,6 +10,7 @@ pub mod probes;
 pub mod training;
 pub mod trust_chart;
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
@@ -27,18 +28,34 @@ use crate::nas::trainer::Command;
 /// Probes of a draw listed again, to train with a second seed (the ceiling).
 pub const PROBE_REPEATS: usize = 5;
 
-/// The whole charts view (or the side panel's part of it).
-#[allow(clippy::too_many_arguments)]
+/// What the Charts view reads: the run's curves, every candidate's accuracy and cost, the
+/// probes and their trust figures, and the template (to draw probes from).
+#[derive(SystemParam)]
+pub struct ChartsData<'w, 's> {
+    state: Res<'w, RunState>,
+    candidates: Query<'w, 's, (&'static CandidateNode, &'static Accuracy, &'static Cost)>,
+    trust: Res<'w, TrustFigures>,
+    probes: ResMut<'w, ProbeResults>,
+    graph: Option<Res<'w, TemplateGraph>>,
+}
+
+/// The whole Charts view; the probe button asks for a round of probes with `next`'s settings.
 pub fn draw_all(
     ui: &mut egui::Ui,
-    state: &RunState,
-    candidates: &Query<(&CandidateNode, &Accuracy, &Cost)>,
-    figures: &TrustFigures,
-    probes: &mut ProbeResults,
-    (next, graph): (Option<&NextRound>, Option<&TemplateGraph>),
+    data: &mut ChartsData,
+    next: Option<&NextRound>,
     requests: &mut MessageWriter<CommandRequested>,
     height: f32,
 ) {
+    let ChartsData {
+        state,
+        candidates,
+        trust: figures,
+        probes,
+        graph,
+    } = data;
+    let (state, figures, graph): (&RunState, &TrustFigures, _) = (state, figures, graph.as_deref());
+    let probes: &mut ProbeResults = probes;
     ui.columns(2, |columns| {
         curves(&mut columns[0], state, height);
         losses(&mut columns[1], state, height);

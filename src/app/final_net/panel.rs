@@ -1,6 +1,7 @@
 //! The Final network view's widgets: which candidate, the schedule, train / pause / stop /
 //! export, live progress and curve, and the report (test accuracy, per class, files).
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
@@ -171,8 +172,17 @@ fn report(ui: &mut egui::Ui, view: &FinalView) {
     }
 }
 
+/// What the view edits and shows, and where its buttons' requests go.
+#[derive(SystemParam)]
+pub struct FinalPanel<'w> {
+    view: ResMut<'w, FinalView>,
+    requests: MessageWriter<'w, FinalRequested>,
+}
+
 /// Draws the view.
-pub fn draw(ui: &mut egui::Ui, view: &mut FinalView, requests: &mut MessageWriter<FinalRequested>) {
+pub fn draw(ui: &mut egui::Ui, panel: &mut FinalPanel) {
+    let FinalPanel { view, requests } = panel;
+    let view: &mut FinalView = view;
     ui.heading("Final network");
     settings(ui, view);
     buttons(ui, view, requests);

@@ -1,15 +1,20 @@
-//! The toolbar's rows: the Train and Search switches with Run / Pause / Resume / Stop / Save
-//! and the round counter; the session folder with Open; the next round's settings
-//! (optimizer, learning rate, epochs, candidates, strategy).
+//! The toolbar: the views, presentation mode, screenshot, tour and round stepping; the Train
+//! and Search switches with Run / Pause / Resume / Stop / Save and the round counter; the
+//! session folder with Open; the next round's settings (optimizer, learning rate, epochs,
+//! candidates, strategy).
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::link::CommandRequested;
-use crate::app::sessions::SessionOpenRequested;
+use super::presentation::{round_filter_label, Presentation};
+use super::sessions::SessionOpenRequested;
+use crate::app::link::{CommandRequested, LinkStats};
+use crate::app::state::candidates::CandidateIndex;
 use crate::app::state::next_round::NextRound;
 use crate::app::state::run_state::{Phase, RunState};
 use crate::app::state::session_control::SessionControl;
+use crate::app::state::view_choice::{RoundFilter, ViewMode};
 use crate::nas::ops::optim::OptimizerKind;
 use crate::nas::search::strategy::StrategyKind;
 use crate::nas::trainer::Command;
@@ -193,4 +198,90 @@ pub fn session_row(
             dataset: control.dataset_text.clone(),
         });
     }
+}
+
+/// What the toolbar reads and edits, besides what the frame hands it: the run, the
+/// candidates seen, the link's figures (for the status line), the Train and Search
+/// switches, the session row and presentation mode.
+#[derive(SystemParam)]
+pub struct ToolbarData<'w> {
+    pub(super) state: Res<'w, RunState>,
+    index: Res<'w, CandidateIndex>,
+    pub(super) stats: Res<'w, LinkStats>,
+    switches: ResMut<'w, RoundSwitches>,
+    session: Option<ResMut<'w, SessionControl>>,
+    open: MessageWriter<'w, SessionOpenRequested>,
+    pub(super) presentation: ResMut<'w, Presentation>,
+}
+
+/// The toolbar over the window's top: the views, presentation mode, screenshot, tour and
+/// round stepping; the run controls and the session row; the next round's settings (hidden
+/// in presentation mode).
+pub fn show(
+    root: &mut egui::Ui,
+    bar: &mut ToolbarData,
+    view: &mut ViewMode,
+    next: &mut Option<ResMut<NextRound>>,
+    filter: &RoundFilter,
+    requests: &mut MessageWriter<CommandRequested>,
+) {
+    egui::Panel::top("toolbar").show(root, |ui| {
+        ui.horizontal(|ui| {
+            ui.strong("NAS-Navigator");
+            ui.separator();
+            ui.selectable_value(&mut *view, ViewMode::Scene, "Search space");
+            ui.selectable_value(&mut *view, ViewMode::Lego, "Lego view");
+            ui.selectable_value(&mut *view, ViewMode::Blocks, "Blocks");
+            ui.selectable_value(&mut *view, ViewMode::Charts, "Charts");
+            ui.selectable_value(&mut *view, ViewMode::History, "History");
+            ui.selectable_value(&mut *view, ViewMode::Final, "Final network");
+            ui.separator();
+            if ui
+                .selectable_label(bar.presentation.on, "Presentation (F11)")
+                .clicked()
+            {
+                bar.presentation.toggle_requested = true;
+            }
+            if ui.button("Screenshot (F12)").clicked() {
+                bar.presentation.screenshot_requested = true;
+            }
+            if ui
+                .button("Tour (T)")
+                .on_hover_text("a slow orbit of the 3D scene")
+                .clicked()
+            {
+                bar.presentation.tour_requested = true;
+            }
+            if ui
+                .button("< round")
+                .on_hover_text("show the rounds up to the one before (Page Up)")
+                .clicked()
+            {
+                bar.presentation.round_step -= 1;
+            }
+            if ui
+                .button("round >")
+                .on_hover_text("show one more round (Page Down)")
+                .clicked()
+            {
+                bar.presentation.round_step += 1;
+            }
+            if let Some(text) = round_filter_label(filter, &bar.state) {
+                ui.label(text);
+            }
+        });
+        ui.horizontal(|ui| {
+            run_controls(ui, &bar.state, next.as_deref(), &mut bar.switches, requests);
+            if let Some(control) = bar.session.as_deref_mut() {
+                ui.separator();
+                session_row(ui, control, &mut bar.open);
+            }
+        });
+        if bar.presentation.on {
+            return;
+        }
+        if let Some(next) = next.as_deref_mut() {
+            ui.horizontal_wrapped(|ui| round_settings(ui, &bar.state, next, bar.index.0.len()));
+        }
+    });
 }

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use bevy::prelude::*;
 
-use super::link::{drain_engine_events, EngineLink, LinkStats};
 use crate::app::charts::probes::{ProbeResults, TrustFigures};
+use crate::app::link::{drain_engine_events, EngineLink, LinkStats};
 use crate::app::scene::layout_worker::LayoutWorker;
 use crate::app::scene::scatter::Scatter;
 use crate::app::state::block_stats::BlockStatsView;
