@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use image::{Rgb, RgbImage};
 use nas_navigator::app::scene::layout_worker::{LayoutJob, LayoutWorker, Placement};
-use nas_navigator::app::shot_check::{check_shot, ShotKind};
+use nas_navigator::app::script::shot_check::{check_shot, ShotKind};
 use nas_navigator::app::state::pick::{point_in_polygon, ScreenGrid};
 use nas_navigator::app::state::scene_view::{SceneIndex, SceneView};
 use nas_navigator::app::state::selection::{

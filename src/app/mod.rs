@@ -14,7 +14,6 @@
 //!   [`demo`] (the scene on fake data, for looks and frame-time benchmarks).
 
 pub mod charts;
-pub mod demo;
 pub mod final_net;
 pub mod history;
 pub mod lego;
@@ -22,7 +21,6 @@ pub mod link;
 pub mod scene;
 pub mod script;
 pub mod shell;
-pub mod shot_check;
 pub mod state;
 pub mod widgets;
 

@@ -5,7 +5,7 @@
 
 use image::RgbImage;
 
-use super::widgets::colour_scale::scale_step_colour;
+use crate::app::widgets::colour_scale::scale_step_colour;
 
 /// The main views the scripted session photographs, with their file names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crossbeam_channel::{Receiver, Sender};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::link::EngineLink;
+use crate::app::link::EngineLink;
 use crate::app::scene::camera::Orbit;
 use crate::app::scene::scatter::{ScatterPosition, SceneDims};
 use crate::app::state::candidates::{
@@ -119,12 +119,12 @@ struct Bench {
 
 /// Opens the app window on fake data (no engine); in benchmark mode it exits by itself.
 pub fn run_fake_scene(cfg: FakeScene) -> AppExit {
-    let mut window = super::main_window();
+    let mut window = crate::app::main_window();
     window.title = format!("NAS-Navigator: fake scene ({} points)", cfg.points);
     if cfg.bench.is_some() {
         window.present_mode = PresentMode::AutoNoVsync;
     }
-    let mut app = super::base_app(window);
+    let mut app = crate::app::base_app(window);
     let (event_tx, event_rx) = crossbeam_channel::bounded(64);
     let (command_tx, command_rx) = crossbeam_channel::bounded(64);
     // A template makes the scene follow candidate updates (its points are all fake).
