@@ -1,17 +1,23 @@
 //! The desktop app (feature `app`): a Bevy view and steering wheel over the engine. It talks
-//! to the engine only through the trainer link's bounded channels; tensors never enter the
-//! ECS. One plugin (or helper module) per feature:
-//! - engine side: [`link`] (channels <-> messages, drained with a time budget),
-//!   [`candidates`] (one entity per sampled or scored candidate), [`signal_choice`] (the
-//!   signal that ranks them in the views), [`run_state`],
-//!   [`sessions`] (open, save, restore);
-//! - the scene: [`scene`] (layouts, instances, instanced drawing, camera, mouse, overlay);
-//! - the other views: [`lego`] (the super-graph editor), [`block_plot`], [`charts`] and
-//!   [`trust_chart`], [`history_view`], [`final_view`], [`final_job`] and [`final_panel`] (the final
-//!   network: trained stand-alone on a thread, or exported);
-//! - the frame: [`panels`], [`toolbar`], [`presentation`];
-//! - scripted and fake runs: [`script`] and [`shot_check`] (`nas-navigator screenshot`),
-//!   [`demo`] (the scene on fake data, for looks and frame-time benchmarks).
+//! to the engine only through the link's bounded channels; tensors never enter the ECS. The
+//! folders tell the architecture, one way:
+//! - [`link`]: the engine's channels <-> messages, drained with a time budget; it imports
+//!   nothing else of the app;
+//! - [`state`]: the data every view reads (candidates and the template, run state and the
+//!   next round, selection, the chosen signal, block statistics, what the analyst chose to
+//!   look at, the session's set-up), folded from the link's messages; it imports only the link;
+//! - [`widgets`]: painting helpers several views share (no resources, no systems);
+//! - the views, one folder each: [`scene`] (the search space), [`lego`] (the super-graph
+//!   editor), [`charts`] (curves, Pareto front, trust, block plot), [`history`] (the tree of
+//!   rounds), [`final_net`] (the final network, trained on a thread or exported). A view
+//!   reads state and sends commands; no view imports another;
+//! - [`shell`]: the frame that places the views (panels, toolbar, presentation, sessions);
+//! - [`script`]: the scripted session of `nas-navigator screenshot`, its picture checks,
+//!   and the scene on fake data.
+//!
+//! Here: [`EnginePlugins`] (what the ECS tests load), [`ViewPlugins`], [`run`] and
+//! [`run_with`], [`base_app`] and [`main_window`]. `tests/app_structure.rs` checks the
+//! folders' rules.
 
 pub mod charts;
 pub mod final_net;

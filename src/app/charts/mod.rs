@@ -1,8 +1,8 @@
 //! The Charts view: training vs validation accuracy and loss ([`training`]), the Pareto
-//! front of accuracy against parameters ([`pareto`]), and the trust chart ([`trust_chart`],
-//! from the probes in [`probes`]) with the button that draws probes uniformly from the
-//! working scored candidates; the block plot ([`block_plot`]) is drawn in the side panel and
-//! the Blocks view.
+//! front of accuracy against parameters ([`pareto`](mod@pareto)), and the trust chart
+//! ([`trust_chart`], from the probes in [`probes`]) with the button that draws probes
+//! uniformly from the working scored candidates. The block plot ([`block_plot`]) is drawn in
+//! the side panel and the Blocks view.
 
 pub mod block_plot;
 pub mod pareto;

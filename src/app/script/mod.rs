@@ -1,5 +1,5 @@
 //! Scripted and fake runs. The scripted session behind `nas-navigator screenshot` (this
-//! module, driven by [`drive`]): train a little, probe (a uniform draw, a few trained twice),
+//! module, driven by `drive`): train a little, probe (a uniform draw, a few trained twice),
 //! wait for the points to be placed, select with a box and a lasso, photograph the 2D scene
 //! by accuracy and the 3D scene by the combined signal, edit a block, photograph the Lego,
 //! block, chart and history views, train the selection's best candidate stand-alone and
