@@ -54,7 +54,8 @@ pub fn draw_all(
         probes,
         graph,
     } = data;
-    let (state, figures, graph): (&RunState, &TrustFigures, _) = (state, figures, graph.as_deref());
+    let (state, figures): (&RunState, &TrustFigures) = (state, figures);
+    let graph = graph.as_deref();
     let probes: &mut ProbeResults = probes;
     ui.columns(2, |columns| {
         curves(&mut columns[0], state, height);

@@ -2,10 +2,10 @@
 //! out by [`layout`]) draws tensor nodes as cards with ports and every edge as a curved link
 //! with a card of its decision's blocks ([`cards`]); the properties pane ([`properties`])
 //! edits the selection and offers the block and template palettes; [`edits`] turns what the
-//! user asked for into edits and carries them out. What the view shows and the analyst
-//! picked is `state::lego_state::LegoState` (the scene and the block plot read it too). Every edit is tried on a copy of the template: a
-//! refused edit shows its reason and changes nothing, an accepted one goes to the engine as
-//! the template of the next round.
+//! user asked for into edits and carries them out. Every edit is tried on a copy of the
+//! template: a refused edit shows its reason and changes nothing, an accepted one goes to the
+//! engine as the template of the next round. What the view shows and the analyst picked is
+//! `state::lego_state::LegoState` (the scene and the block plot read it too).
 
 mod canvas;
 mod cards;

@@ -52,7 +52,7 @@ pub fn panels_ui(
     mut filter: ResMut<RoundFilter>,
     mut next: Option<ResMut<NextRound>>,
     graph: Option<Res<TemplateGraph>>,
-    stats: Res<BlockStatsView>,
+    block_stats: Res<BlockStatsView>,
     mut scene_rect: ResMut<SceneRect>,
     mut requests: MessageWriter<CommandRequested>,
 ) -> Result {
@@ -98,7 +98,7 @@ pub fn panels_ui(
                         lego::draw_suggestions(
                             ui,
                             &g.0,
-                            stats.stats.as_ref(),
+                            block_stats.stats.as_ref(),
                             &mut lego,
                             &mut requests,
                         );
