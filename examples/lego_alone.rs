@@ -11,9 +11,10 @@ use std::sync::{Arc, Mutex};
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass, PrimaryEguiContext};
 use clap::Parser;
-use nas_navigator::app::lego::{self, LegoPlugin, LegoState};
-use nas_navigator::app::scatter::TemplateGraph;
-use nas_navigator::app::trainer_link::CommandRequested;
+use nas_navigator::app::lego::{self, LegoPlugin};
+use nas_navigator::app::link::CommandRequested;
+use nas_navigator::app::state::candidates::TemplateGraph;
+use nas_navigator::app::state::lego_state::LegoState;
 use nas_navigator::nas::search::autopilot::EditAuthor;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::templates::TemplateSpec;
@@ -105,7 +106,7 @@ fn lego_ui(
     mut requests: MessageWriter<CommandRequested>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
-    let mut root = nas_navigator::app::panels::root_ui(ctx);
+    let mut root = nas_navigator::app::shell::panels::root_ui(ctx);
     egui::Panel::top("lego_alone_title").show(&mut root, |ui| {
         ui.label(format!(
             "template `{}`: {} decisions, {:.0} candidates (no engine: edits apply here)",

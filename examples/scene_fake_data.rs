@@ -6,8 +6,8 @@
 
 use bevy::app::AppExit;
 use clap::Parser;
-use nas_navigator::app::demo::{run_fake_scene, BenchFrames, FakeScene};
-use nas_navigator::app::scatter::SceneDims;
+use nas_navigator::app::scene::scatter::SceneDims;
+use nas_navigator::app::script::demo::{run_fake_scene, BenchFrames, FakeScene};
 
 #[derive(Parser, Debug)]
 #[command(about = "The NAS-Navigator scene on fake data (no engine)")]

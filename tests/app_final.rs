@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use common::{run_ok, TINY};
-use nas_navigator::app::final_view::{
-    CandidateChosenForFinal, FinalPhase, FinalRequested, FinalSource, FinalView, FinalViewPlugin,
+use nas_navigator::app::final_net::view::{
+    FinalPhase, FinalRequested, FinalSource, FinalView, FinalViewPlugin,
 };
-use nas_navigator::app::sessions::SessionControl;
+use nas_navigator::app::state::final_choice::CandidateChosenForFinal;
+use nas_navigator::app::state::session_control::SessionControl;
 use nas_navigator::nas::data::DatasetSpec;
 use nas_navigator::nas::device::DeviceChoice;
 use nas_navigator::nas::session::Session;
@@ -164,8 +165,8 @@ fn without_a_session_folder_the_view_says_why() {
 /// they were scored, however well they scored.
 #[test]
 fn the_selections_best_is_one_the_template_still_allows() {
-    use nas_navigator::app::candidates::{Accuracy, CandidateNode, TemplateGraph};
-    use nas_navigator::app::final_view::best_allowed;
+    use nas_navigator::app::state::candidates::{Accuracy, CandidateNode, TemplateGraph};
+    use nas_navigator::app::state::final_choice::best_allowed;
     use nas_navigator::nas::space::Candidate;
     let mut graph = TemplateSpec::Chain {
         stages: 3,

@@ -5,10 +5,11 @@
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use nas_navigator::app::lego::{
-    add_node_action, apply_action, connect_edit, BlockNode, LegoAction, LegoPlugin, LegoState,
+    add_node_action, apply_action, connect_edit, BlockNode, LegoAction, LegoPlugin,
 };
-use nas_navigator::app::scatter::TemplateGraph;
-use nas_navigator::app::trainer_link::CommandRequested;
+use nas_navigator::app::link::CommandRequested;
+use nas_navigator::app::state::candidates::TemplateGraph;
+use nas_navigator::app::state::lego_state::LegoState;
 use nas_navigator::nas::search::autopilot::EditAuthor;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::edit::Edit;

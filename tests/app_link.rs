@@ -4,11 +4,11 @@
 
 use bevy::prelude::*;
 use crossbeam_channel::bounded;
-use nas_navigator::app::candidates::{
+use nas_navigator::app::link::{CommandRequested, DrainBudget, EngineLink, LinkStats};
+use nas_navigator::app::state::candidates::{
     Accuracy, CandidateIndex, CandidateNode, Cost, ScoredInRound,
 };
-use nas_navigator::app::run_state::{Phase, RunState};
-use nas_navigator::app::trainer_link::{CommandRequested, DrainBudget, EngineLink, LinkStats};
+use nas_navigator::app::state::run_state::{Phase, RunState};
 use nas_navigator::app::EnginePlugins;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::TemplateSpec;
@@ -170,7 +170,7 @@ fn a_flooded_channel_is_drained_in_slices_without_loss_or_repeats() {
 
 #[test]
 fn the_colour_scale_has_ten_steps_from_blue_to_red_and_grey_for_unscored() {
-    use nas_navigator::app::scatter::accuracy_colour;
+    use nas_navigator::app::widgets::colour_scale::accuracy_colour;
     let grey = accuracy_colour(None, 0.0, 100.0);
     assert_eq!(grey[0], grey[1]);
     assert_eq!(grey[1], grey[2]);
@@ -194,7 +194,7 @@ fn the_colour_scale_has_ten_steps_from_blue_to_red_and_grey_for_unscored() {
 #[test]
 fn template_blocks_are_entities_and_follow_template_changes() {
     use nas_navigator::app::lego::{BlockNode, LegoPlugin};
-    use nas_navigator::app::scatter::TemplateGraph;
+    use nas_navigator::app::state::candidates::TemplateGraph;
     use nas_navigator::nas::space::edit::Edit;
     let mut app = App::new();
     app.add_plugins(MinimalPlugins).add_plugins(LegoPlugin);
@@ -297,7 +297,8 @@ fn sampled_paths_are_grey_until_scored_and_never_duplicated() {
 
 #[test]
 fn opening_a_session_restarts_the_engine_and_clears_the_views() {
-    use nas_navigator::app::sessions::{SessionControl, SessionOpenRequested, SessionsPlugin};
+    use nas_navigator::app::shell::sessions::{SessionOpenRequested, SessionsPlugin};
+    use nas_navigator::app::state::session_control::SessionControl;
     use nas_navigator::nas::data::DatasetSpec;
     use nas_navigator::nas::device::DeviceChoice;
     use nas_navigator::nas::trainer::EngineSetup;
@@ -355,8 +356,8 @@ fn opening_a_session_restarts_the_engine_and_clears_the_views() {
     assert!(tx.send(scored(1, 1, "late", 1.0)).is_err());
     // Stored rows come back as points once the template is known; rows that no longer
     // fit the template are left out.
-    use nas_navigator::app::candidates::TemplateGraph;
-    use nas_navigator::app::sessions::RestoredRows;
+    use nas_navigator::app::shell::sessions::RestoredRows;
+    use nas_navigator::app::state::candidates::TemplateGraph;
     use nas_navigator::nas::session::CandidateRow;
     let graph = app.world().resource::<TemplateGraph>().0.clone();
     let key = nas_navigator::nas::space::Candidate {

@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use image::{Rgb, RgbImage};
-use nas_navigator::app::layout_worker::{LayoutJob, LayoutWorker, Placement};
-use nas_navigator::app::pick::{point_in_polygon, ScreenGrid};
-use nas_navigator::app::scatter::{scale_step_colour, SceneIndex};
-use nas_navigator::app::selection::{
-    PickShape, SceneView, Selection, SelectionPlugin, SelectionRequested, SetOp,
+use nas_navigator::app::scene::layout_worker::{LayoutJob, LayoutWorker, Placement};
+use nas_navigator::app::script::shot_check::{check_shot, ShotKind};
+use nas_navigator::app::state::pick::{point_in_polygon, ScreenGrid};
+use nas_navigator::app::state::scene_view::{SceneIndex, SceneView};
+use nas_navigator::app::state::selection::{
+    PickShape, Selection, SelectionPlugin, SelectionRequested, SetOp,
 };
-use nas_navigator::app::shot_check::{check_shot, ShotKind};
+use nas_navigator::app::widgets::colour_scale::scale_step_colour;
 use nas_navigator::nas::space::block::ConvSpec;
 use nas_navigator::nas::space::edit::Edit;
 use nas_navigator::nas::space::{Block, BlockKind, Candidate, TemplateSpec};

@@ -6,16 +6,18 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, Sender};
-use nas_navigator::app::block_plot::{BlockPlotPlugin, BlockStatsView};
-use nas_navigator::app::candidates::CandidateIndex;
-use nas_navigator::app::charts::{TrustChartPlugin, TrustFigures};
-use nas_navigator::app::lego::LegoState;
-use nas_navigator::app::points::PointCloud;
-use nas_navigator::app::scatter::{
-    scale_step_colour, RoundFilter, ScatterPlugin, SceneIndex, NOT_SCORED,
-};
-use nas_navigator::app::signal_choice::ChosenSignal;
-use nas_navigator::app::trainer_link::EngineLink;
+use nas_navigator::app::charts::block_plot::BlockPlotPlugin;
+use nas_navigator::app::charts::probes::{TrustChartPlugin, TrustFigures};
+use nas_navigator::app::link::EngineLink;
+use nas_navigator::app::scene::points::PointCloud;
+use nas_navigator::app::scene::scatter::ScatterPlugin;
+use nas_navigator::app::state::block_stats::BlockStatsView;
+use nas_navigator::app::state::candidates::CandidateIndex;
+use nas_navigator::app::state::lego_state::LegoState;
+use nas_navigator::app::state::scene_view::SceneIndex;
+use nas_navigator::app::state::signal_choice::ChosenSignal;
+use nas_navigator::app::state::view_choice::RoundFilter;
+use nas_navigator::app::widgets::colour_scale::{scale_step_colour, NOT_SCORED};
 use nas_navigator::app::EnginePlugins;
 use nas_navigator::nas::search::probes::{split_repeats, trust_by_signal, ProbeScore};
 use nas_navigator::nas::signals::{SignalKind, Signals};

@@ -10,9 +10,11 @@ use std::collections::HashMap;
 
 use bevy::prelude::*;
 use crossbeam_channel::bounded;
-use nas_navigator::app::candidates::{Accuracy, CandidateIndex, CandidateNode, ScoredInRound};
-use nas_navigator::app::run_state::{RunState, LIVE_LOSS_STEPS};
-use nas_navigator::app::trainer_link::{EngineLink, LinkStats};
+use nas_navigator::app::link::{EngineLink, LinkStats};
+use nas_navigator::app::state::candidates::{
+    Accuracy, CandidateIndex, CandidateNode, ScoredInRound,
+};
+use nas_navigator::app::state::run_state::{RunState, LIVE_LOSS_STEPS};
 use nas_navigator::app::EnginePlugins;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::{Candidate, TemplateSpec};

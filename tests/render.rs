@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nas_navigator::app::shot_check::{check_shot, ShotKind};
+use nas_navigator::app::script::shot_check::{check_shot, ShotKind};
 
 /// An Xvfb server, killed when dropped.
 struct Display {

@@ -1,50 +1,34 @@
 //! The desktop app (feature `app`): a Bevy view and steering wheel over the engine. It talks
-//! to the engine only through the trainer link's bounded channels; tensors never enter the
-//! ECS. One plugin (or helper module) per feature:
-//! - engine side: [`trainer_link`] (channels <-> messages, drained with a time budget),
-//!   [`candidates`] (one entity per sampled or scored candidate), [`signal_choice`] (the
-//!   signal that ranks them in the views), [`run_state`],
-//!   [`sessions`] (open, save, restore);
-//! - the scene: [`layout_worker`] (2D/3D layouts off the frame), [`scatter`] and
-//!   [`colour_scale`] (what each point shows), [`points`] (instanced drawing with our
-//!   shader), [`scene_frame`], [`camera`], [`scene_input`], [`pick`] (the picking grid),
-//!   [`selection`] (set operations), [`scene_panel`] (controls, legend, hover);
-//! - the other views: [`lego`] (the super-graph editor), [`block_plot`], [`charts`] and
-//!   [`trust_chart`], [`history_view`], [`final_view`], [`final_job`] and [`final_panel`] (the final
-//!   network: trained stand-alone on a thread, or exported);
-//! - the frame: [`panels`], [`toolbar`], [`presentation`];
-//! - scripted and fake runs: [`script`] and [`shot_check`] (`nas-navigator screenshot`),
-//!   [`demo`] (the scene on fake data, for looks and frame-time benchmarks).
+//! to the engine only through the link's bounded channels; tensors never enter the ECS. The
+//! folders tell the architecture, one way:
+//! - [`link`]: the engine's channels <-> messages, drained with a time budget; it imports
+//!   nothing else of the app;
+//! - [`state`]: the data every view reads (candidates and the template, run state and the
+//!   next round, selection, the chosen signal, block statistics, what the analyst chose to
+//!   look at, the session's set-up), folded from the link's messages; it imports only the link;
+//! - [`widgets`]: painting helpers several views share (no resources, no systems);
+//! - the views, one folder each: [`scene`] (the search space), [`lego`] (the super-graph
+//!   editor), [`charts`] (curves, Pareto front, trust, block plot), [`history`] (the tree of
+//!   rounds), [`final_net`] (the final network, trained on a thread or exported). A view
+//!   reads state and sends commands; no view imports another;
+//! - [`shell`]: the frame that places the views (panels, toolbar, presentation, sessions);
+//! - [`script`]: the scripted session of `nas-navigator screenshot`, its picture checks,
+//!   and the scene on fake data.
+//!
+//! Here: [`EnginePlugins`] (what the ECS tests load), [`ViewPlugins`], [`run`] and
+//! [`run_with`], [`base_app`] and [`main_window`]. `tests/app_structure.rs` checks the
+//! folders' rules.
 
-pub mod block_plot;
-pub mod camera;
-pub mod candidates;
 pub mod charts;
-pub mod colour_scale;
-pub mod demo;
-pub mod final_job;
-pub mod final_panel;
-pub mod final_view;
-pub mod history_view;
-pub mod layout_worker;
+pub mod final_net;
+pub mod history;
 pub mod lego;
-pub mod panels;
-pub mod pick;
-pub mod points;
-pub mod presentation;
-pub mod run_state;
-pub mod scatter;
-pub mod scene_frame;
-pub mod scene_input;
-pub mod scene_panel;
+pub mod link;
+pub mod scene;
 pub mod script;
-pub mod selection;
-pub mod sessions;
-pub mod shot_check;
-pub mod signal_choice;
-pub mod toolbar;
-pub mod trainer_link;
-pub mod trust_chart;
+pub mod shell;
+pub mod state;
+pub mod widgets;
 
 use bevy::prelude::*;
 
@@ -56,18 +40,14 @@ pub struct EnginePlugins;
 impl Plugin for EnginePlugins {
     fn build(&self, app: &mut App) {
         app.add_plugins((
-            trainer_link::TrainerLinkPlugin,
-            candidates::CandidatesPlugin,
-            run_state::RunStatePlugin,
-            selection::SelectionPlugin,
-            signal_choice::SignalChoicePlugin,
+            link::TrainerLinkPlugin,
+            state::candidates::CandidatesPlugin,
+            state::run_state::RunStatePlugin,
+            state::selection::SelectionPlugin,
+            state::signal_choice::SignalChoicePlugin,
         ));
     }
 }
-
-/// The round the toolbar's "Train round" button starts.
-#[derive(Resource, Debug, Clone)]
-pub struct NextRound(pub RoundConfig);
 
 /// Opens the app window on an engine started with `setup`.
 pub fn run(setup: EngineSetup, round: RoundConfig) -> AppExit {
@@ -80,16 +60,16 @@ pub fn run_with(
     round: RoundConfig,
     script: Option<script::ScriptedSession>,
 ) -> AppExit {
-    let control = sessions::SessionControl::new(setup.clone());
-    let restored = sessions::RestoredRows::of(setup.session_dir.as_deref());
-    let curves = sessions::RestoredCurves::of(setup.session_dir.as_deref());
+    let control = state::session_control::SessionControl::new(setup.clone());
+    let restored = shell::sessions::RestoredRows::of(setup.session_dir.as_deref());
+    let curves = shell::sessions::RestoredCurves::of(setup.session_dir.as_deref());
     let handle = Engine::spawn(setup);
     let mut app = base_app(main_window());
-    app.insert_resource(trainer_link::EngineLink::from_handle(handle))
+    app.insert_resource(link::EngineLink::from_handle(handle))
         .insert_resource(control)
         .insert_resource(restored)
         .insert_resource(curves)
-        .insert_resource(NextRound(round));
+        .insert_resource(state::next_round::NextRound(round));
     if let Some(script) = script {
         app.insert_resource(script)
             .add_plugins(script::ScriptPlugin);
@@ -129,18 +109,18 @@ impl Plugin for ViewPlugins {
     fn build(&self, app: &mut App) {
         app.add_plugins((
             EnginePlugins,
-            scatter::ScatterPlugin,
-            points::PointsPlugin,
-            camera::SceneCameraPlugin,
-            scene_input::SceneInputPlugin,
-            block_plot::BlockPlotPlugin,
+            scene::scatter::ScatterPlugin,
+            scene::points::PointsPlugin,
+            scene::camera::SceneCameraPlugin,
+            scene::input::SceneInputPlugin,
+            charts::block_plot::BlockPlotPlugin,
             lego::LegoPlugin,
             charts::ChartsPlugin,
-            presentation::PresentationPlugin,
-            sessions::SessionsPlugin,
-            history_view::HistoryPlugin,
-            final_view::FinalViewPlugin,
-            panels::PanelsPlugin,
+            shell::presentation::PresentationPlugin,
+            shell::sessions::SessionsPlugin,
+            history::HistoryPlugin,
+            final_net::view::FinalViewPlugin,
+            shell::panels::PanelsPlugin,
         ));
     }
 }

@@ -4,8 +4,9 @@
 
 use bevy::prelude::*;
 
-use super::{LegoAction, LegoState};
-use crate::app::trainer_link::CommandRequested;
+use super::LegoAction;
+use crate::app::link::CommandRequested;
+use crate::app::state::lego_state::LegoState;
 use crate::nas::search::autopilot::EditAuthor;
 use crate::nas::session::EditRecord;
 use crate::nas::space::block::{ConvSpec, ResidualSpec};

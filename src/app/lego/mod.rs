@@ -1,12 +1,14 @@
 //! The Lego view: the super-graph editor. Blocks are entities; the canvas ([`canvas`], laid
 //! out by [`layout`]) draws tensor nodes as cards with ports and every edge as a curved link
-//! with a card of its decision's blocks; the properties pane ([`properties`]) edits the
-//! selection and offers the block and template palettes; [`edits`] turns what the user asked
-//! for into edits and carries them out. Every edit is tried on a copy of the template: a
-//! refused edit shows its reason and changes nothing, an accepted one goes to the engine as
-//! the template of the next round.
+//! with a card of its decision's blocks ([`cards`]); the properties pane ([`properties`])
+//! edits the selection and offers the block and template palettes; [`edits`] turns what the
+//! user asked for into edits and carries them out. Every edit is tried on a copy of the
+//! template: a refused edit shows its reason and changes nothing, an accepted one goes to the
+//! engine as the template of the next round. What the view shows and the analyst picked is
+//! `state::lego_state::LegoState` (the scene and the block plot read it too).
 
 mod canvas;
+mod cards;
 mod edits;
 mod layout;
 mod properties;
@@ -15,11 +17,10 @@ pub use edits::{add_node_action, apply_action, apply_edit, apply_edits, connect_
 pub use properties::draw_suggestions;
 
 use bevy::prelude::*;
-
-use crate::nas::space::doc::TemplateDoc;
 use bevy_egui::egui;
 
-use super::scatter::TemplateGraph;
+use crate::app::state::candidates::TemplateGraph;
+use crate::app::state::lego_state::LegoState;
 use crate::nas::space::edit::Edit;
 use crate::nas::space::SuperGraph;
 
@@ -31,57 +32,6 @@ pub struct BlockNode {
     pub kind: &'static str,
     pub enabled: bool,
     pub locked: bool,
-}
-
-/// What the Lego view shows and what the user picked.
-#[derive(Resource, Debug)]
-pub struct LegoState {
-    /// The selected block: (decision, block label).
-    pub selected: Option<(String, String)>,
-    /// The selected edge, by name.
-    pub selected_edge: Option<String>,
-    /// The selected tensor node, by name.
-    pub selected_node: Option<String>,
-    /// Blocks to outline in yellow, as (decision, block label): the hovered candidate's.
-    pub highlighted: Vec<(String, String)>,
-    /// The last refused edit's reason, or the last accepted edit.
-    pub message: Option<String>,
-    /// The visible part of the canvas, in canvas coordinates; `None` fits the whole graph.
-    pub view: Option<egui::Rect>,
-    /// The node whose output port is being dragged to make a connection.
-    pub connecting: Option<String>,
-    /// The name field of "Add node" (empty: a fresh name).
-    pub new_node: String,
-    /// The template palette's knobs: stages (cells for nb201) and width (channels).
-    pub template_size: (usize, usize),
-    /// The graph the view was last fitted to (name, node count): a new one is fitted again.
-    fitted: Option<(String, usize)>,
-    /// Fit the whole graph (the Fit button) rather than a readable part from the input.
-    fit_all: bool,
-    /// Templates before each accepted change, newest last (Undo goes back to the last).
-    pub undo: Vec<TemplateDoc>,
-    /// Templates undone, newest last (Redo goes forward to the last).
-    pub redo: Vec<TemplateDoc>,
-}
-
-impl Default for LegoState {
-    fn default() -> Self {
-        Self {
-            selected: None,
-            selected_edge: None,
-            selected_node: None,
-            highlighted: Vec::new(),
-            message: None,
-            view: None,
-            connecting: None,
-            new_node: String::new(),
-            template_size: (3, 8),
-            fitted: None,
-            fit_all: false,
-            undo: Vec::new(),
-            redo: Vec::new(),
-        }
-    }
 }
 
 /// What the user asked the Lego view for.

@@ -5,9 +5,10 @@
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::{add_node_action, apply_edit, LegoAction, LegoState};
-use crate::app::block_plot::kind_colour;
-use crate::app::trainer_link::CommandRequested;
+use super::{add_node_action, apply_edit, LegoAction};
+use crate::app::link::CommandRequested;
+use crate::app::state::lego_state::LegoState;
+use crate::app::widgets::palette::kind_colour;
 use crate::nas::search::autopilot::EditAuthor;
 use crate::nas::space::block::{ConvSpec, PoolMode, PoolSpec, SepConvSpec};
 use crate::nas::space::edit::Edit;

@@ -1,0 +1,109 @@
+//! The Charts view: training vs validation accuracy and loss ([`training`]), the Pareto
+//! front of accuracy against parameters ([`pareto`](mod@pareto)), and the trust chart
+//! ([`trust_chart`], from the probes in [`probes`]) with the button that draws probes
+//! uniformly from the working scored candidates. The block plot ([`block_plot`]) is drawn in
+//! the side panel and the Blocks view.
+
+pub mod block_plot;
+pub mod pareto;
+pub mod probes;
+pub mod training;
+pub mod trust_chart;
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use self::pareto::pareto;
+use self::probes::{draw_probes, ProbeResults, TrustChartPlugin, TrustFigures};
+use self::training::{curves, losses};
+use self::trust_chart::trust;
+use crate::app::link::CommandRequested;
+use crate::app::state::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
+use crate::app::state::next_round::NextRound;
+use crate::app::state::run_state::RunState;
+use crate::nas::search::probes::HEADLINE_PROBES;
+use crate::nas::trainer::Command;
+
+/// Probes of a draw listed again, to train with a second seed (the ceiling).
+pub const PROBE_REPEATS: usize = 5;
+
+/// What the Charts view reads: the run's curves, every candidate's accuracy and cost, the
+/// probes and their trust figures, and the template (to draw probes from).
+#[derive(SystemParam)]
+pub struct ChartsData<'w, 's> {
+    state: Res<'w, RunState>,
+    candidates: Query<'w, 's, (&'static CandidateNode, &'static Accuracy, &'static Cost)>,
+    trust: Res<'w, TrustFigures>,
+    probes: ResMut<'w, ProbeResults>,
+    graph: Option<Res<'w, TemplateGraph>>,
+}
+
+/// The whole Charts view; the probe button asks for a round of probes with `next`'s settings.
+pub fn draw_all(
+    ui: &mut egui::Ui,
+    data: &mut ChartsData,
+    next: Option<&NextRound>,
+    requests: &mut MessageWriter<CommandRequested>,
+    height: f32,
+) {
+    let ChartsData {
+        state,
+        candidates,
+        trust: figures,
+        probes,
+        graph,
+    } = data;
+    let (state, figures): (&RunState, &TrustFigures) = (state, figures);
+    let graph = graph.as_deref();
+    let probes: &mut ProbeResults = probes;
+    ui.columns(2, |columns| {
+        curves(&mut columns[0], state, height);
+        losses(&mut columns[1], state, height);
+    });
+    ui.separator();
+    let points: Vec<(f32, u64)> = candidates
+        .iter()
+        .filter_map(|(_, a, c)| Some((a.0?, c.params)))
+        .collect();
+    pareto(ui, &points, height);
+    ui.separator();
+    trust(ui, figures, height);
+    let busy = probes.finished.len() < probes.requested;
+    let count = HEADLINE_PROBES.min(points.len());
+    ui.horizontal(|ui| {
+        let label = format!("Run {count} probes (+{PROBE_REPEATS} repeats)");
+        if ui
+            .add_enabled(!busy && count >= 4, egui::Button::new(label))
+            .on_hover_text("candidates drawn uniformly from the working scored ones, trained stand-alone; the first few train twice, with another seed")
+            .clicked()
+        {
+            if let (Some(next), Some(graph)) = (next, graph) {
+                let seed = probes.finished.len() as u64;
+                let scored = candidates.iter().filter(|c| c.1 .0.is_some());
+                let scored = scored.map(|c| c.0.key.clone()).collect();
+                let keys = draw_probes(&graph.0, scored, count, PROBE_REPEATS, seed);
+                probes.requested = probes.finished.len() + keys.len();
+                requests.write(CommandRequested(Command::Probe {
+                    candidates: keys,
+                    config: next.0.clone(),
+                }));
+            }
+        }
+        if busy {
+            ui.label(format!(
+                "probes {}/{}",
+                probes.finished.len(),
+                probes.requested
+            ));
+        }
+    });
+}
+
+pub struct ChartsPlugin;
+
+impl Plugin for ChartsPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_plugins(TrustChartPlugin);
+    }
+}

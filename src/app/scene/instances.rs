@@ -1,0 +1,136 @@
+//! What each point of the scene shows, rebuilt (at most every 150 ms while points stream in)
+//! into the one instanced `PointCloud`. Colour: the chosen signal (see `signal_choice`;
+//! shared-weight accuracy by default) on a 10-step blue-to-red scale between the worst and
+//! best shown; grey: sampled, not scored yet, or the signal unknown. The selection gets a
+//! white rim; a block selected in the Lego view dims the candidates that do not use it;
+//! presentation mode can limit the points to the rounds up to one.
+
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+
+use super::points::{PointCloud, PointInstance};
+use super::scatter::{Scatter, ScatterPosition, SceneDims, SCENE_HALF_EXTENT};
+use crate::app::state::candidates::{CandidateNode, ScoredInRound, SignalValue, TemplateGraph};
+use crate::app::state::lego_state::LegoState;
+use crate::app::state::scene_view::SceneIndex;
+use crate::app::state::selection::Selection;
+use crate::app::state::signal_choice::SignalValues;
+use crate::app::state::view_choice::RoundFilter;
+use crate::app::widgets::colour_scale::signal_colour;
+
+/// At most one rebuild of the instances per this interval while points stream in.
+const REBUILD_INTERVAL: Duration = Duration::from_millis(150);
+
+/// Marks the points for a rebuild when what they show changed.
+pub(super) fn watch_highlights(
+    selection: Res<Selection>,
+    lego: Option<Res<LegoState>>,
+    dims: Res<SceneDims>,
+    filter: Res<RoundFilter>,
+    values: Res<SignalValues>,
+    mut scatter: ResMut<Scatter>,
+) {
+    if selection.is_changed()
+        || values.is_changed()
+        || dims.is_changed()
+        || filter.is_changed()
+        || lego.is_some_and(|l| l.is_changed())
+    {
+        scatter.dirty = true;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn rebuild_points(
+    mut scatter: ResMut<Scatter>,
+    points: Query<(
+        Entity,
+        &ScatterPosition,
+        &SignalValue,
+        &CandidateNode,
+        &ScoredInRound,
+    )>,
+    selection: Res<Selection>,
+    lego: Option<Res<LegoState>>,
+    graph: Option<Res<TemplateGraph>>,
+    dims: Res<SceneDims>,
+    filter: Res<RoundFilter>,
+    values: Res<SignalValues>,
+    mut index: ResMut<SceneIndex>,
+    mut clouds: Query<&mut PointCloud>,
+) {
+    let due = scatter
+        .last_build
+        .is_none_or(|t| t.elapsed() > REBUILD_INTERVAL);
+    if !scatter.dirty || !due {
+        return;
+    }
+    let focus = lego
+        .as_ref()
+        .and_then(|l| l.selected.clone())
+        .zip(graph.as_ref())
+        .and_then(|((d, b), g)| {
+            let di = g.0.decision_index(&d)?;
+            Some((
+                di,
+                g.0.decisions[di].blocks.iter().position(|x| x.label == b)?,
+            ))
+        });
+    let shown: Vec<_> = points
+        .iter()
+        .filter(|p| filter.0.is_none_or(|r| p.4 .0 <= r))
+        .collect();
+    let pick = |p: &ScatterPosition| {
+        if *dims == SceneDims::Flat {
+            p.flat
+        } else {
+            p.space
+        }
+    };
+    let (min, max) = shown.iter().fold(
+        (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)),
+        |(l, h), p| (l.min(pick(p.1)), h.max(pick(p.1))),
+    );
+    let centre = (min + max) * 0.5;
+    let half_span = ((max - min) * 0.5).max_element().max(1e-6);
+    let range = shown
+        .iter()
+        .filter_map(|p| p.2 .0.filter(|v| v.is_finite()))
+        .fold(None, |r: Option<(f64, f64)>, a| {
+            Some(r.map_or((a, a), |(l, h)| (l.min(a), h.max(a))))
+        });
+    let (lo, hi) = range.unwrap_or((0.0, 0.0));
+    let mut instances = Vec::with_capacity(shown.len());
+    index.entities.clear();
+    index.world.clear();
+    for (entity, pos, value, node, _) in &shown {
+        let world = (pick(pos) - centre) / half_span * SCENE_HALF_EXTENT;
+        let selected = selection.current.contains(entity);
+        let [r, g, b, a] = signal_colour(value.0, lo, hi);
+        let mut linear = LinearRgba::from(Color::srgba(r, g, b, a)).to_f32_array();
+        if focus.is_some_and(|(d, blk)| node.choices.get(d) != Some(&blk)) {
+            for c in &mut linear[..3] {
+                *c *= 0.12;
+            }
+        }
+        if selected {
+            linear[3] = 0.25;
+        }
+        instances.push(PointInstance {
+            centre: world.to_array(),
+            radius_px: if selected { 6.0 } else { 4.0 },
+            colour: linear,
+        });
+        index.entities.push(*entity);
+        index.world.push(world);
+    }
+    index.colour_signal = values.kind;
+    index.colour_range = range;
+    index.generation += 1;
+    for mut cloud in &mut clouds {
+        cloud.replace(instances.clone());
+    }
+    scatter.dirty = false;
+    scatter.last_build = Some(Instant::now());
+}

@@ -1,0 +1,92 @@
+//! Instanced point drawing for the search-space scene: a `PointCloud` component holds one
+//! plain-data instance per candidate; the render world uploads it to one vertex buffer (only
+//! when its generation changed) and draws every point of the cloud with one instanced draw
+//! call of our shader `shaders/points.wgsl` over a shared quad (`points_render`).
+
+use std::sync::Arc;
+
+use bevy::asset::uuid_handle;
+use bevy::camera::visibility::NoFrustumCulling;
+use bevy::ecs::query::QueryItem;
+use bevy::prelude::*;
+use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
+use bevy::render::sync_component::SyncComponent;
+use bevy::render::RenderApp;
+use bytemuck::{Pod, Zeroable};
+
+use super::points_render;
+
+/// The points shader, embedded in the binary (it runs from any working directory).
+pub(super) const POINTS_SHADER: Handle<Shader> =
+    uuid_handle!("5d0f2a9e-7c1b-4f3e-9a57-2b8e4c6d1f03");
+
+/// One point: centre in scene units, radius in pixels, linear RGBA colour (alpha < 0.5
+/// draws a white rim: the point is highlighted).
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+#[repr(C)]
+pub struct PointInstance {
+    pub centre: [f32; 3],
+    pub radius_px: f32,
+    pub colour: [f32; 4],
+}
+
+/// The points of one cloud. Shared, so extraction to the render world copies a pointer; the
+/// GPU buffer is rewritten only when `generation` changes.
+#[derive(Component, Clone, Debug, Default)]
+pub struct PointCloud {
+    pub instances: Arc<Vec<PointInstance>>,
+    pub generation: u64,
+}
+
+impl PointCloud {
+    pub fn replace(&mut self, instances: Vec<PointInstance>) {
+        self.instances = Arc::new(instances);
+        self.generation += 1;
+    }
+}
+
+impl SyncComponent for PointCloud {
+    type Target = Self;
+}
+
+impl ExtractComponent for PointCloud {
+    type QueryData = &'static PointCloud;
+    type QueryFilter = ();
+    type Out = Self;
+
+    fn extract_component(item: QueryItem<'_, '_, Self::QueryData>) -> Option<Self> {
+        Some(item.clone())
+    }
+}
+
+/// The bundle of a cloud entity: the shared quad, the instances, no culling by the quad's
+/// bounds (the instances are elsewhere).
+pub fn point_cloud_bundle(meshes: &mut Assets<Mesh>) -> impl Bundle {
+    (
+        Mesh3d(meshes.add(Rectangle::new(2.0, 2.0))),
+        PointCloud::default(),
+        Transform::default(),
+        NoFrustumCulling,
+    )
+}
+
+pub struct PointsPlugin;
+
+impl Plugin for PointsPlugin {
+    fn build(&self, app: &mut App) {
+        if let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>() {
+            let shader = Shader::from_wgsl(
+                include_str!("../../../shaders/points.wgsl"),
+                "shaders/points.wgsl",
+            );
+            if let Err(e) = shaders.insert(POINTS_SHADER.id(), shader) {
+                error!("points shader: {e}");
+            }
+        }
+        app.add_plugins(ExtractComponentPlugin::<PointCloud>::default());
+        let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+            return;
+        };
+        points_render::build(render_app);
+    }
+}

@@ -1,0 +1,107 @@
+//! Scripted and fake runs. The scripted session behind `nas-navigator screenshot` (this
+//! module, driven by `drive`): train a little, probe (a uniform draw, a few trained twice),
+//! wait for the points to be placed, select with a box and a lasso, photograph the 2D scene
+//! by accuracy and the 3D scene by the combined signal, edit a block, photograph the Lego,
+//! block, chart and history views, train the selection's best candidate stand-alone and
+//! photograph the final-network view, then check every picture ([`shot_check`]) and exit
+//! (with an error naming the first view that failed). It drives the app through the same
+//! messages and resources the mouse and buttons use. [`demo`] shows the scene on fake data.
+
+pub mod demo;
+mod drive;
+pub mod shot_check;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+
+use self::drive::drive_script;
+use self::shot_check::ShotKind;
+use crate::nas::trainer::RoundConfig;
+
+/// Where the scripted session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    WaitReady,
+    Training,
+    Probing,
+    Placing,
+    Selecting,
+    Shot(ShotKind),
+    Editing,
+    FinalTraining,
+    Verify,
+    Finished,
+}
+
+/// The scripted session: its rounds, output folder and time limit, and how far it got.
+#[derive(Resource)]
+pub struct ScriptedSession {
+    out: PathBuf,
+    round: RoundConfig,
+    probe: RoundConfig,
+    timeout: Duration,
+    step: Step,
+    started: Instant,
+    step_started: Instant,
+    frames: u32,
+    captured: bool,
+    probes_wanted: usize,
+}
+
+/// Probes of the scripted session, and how many of them train a second time (at least 3:
+/// the trust chart then shows the seed-against-seed ceiling).
+const SCRIPT_PROBES: usize = 5;
+const SCRIPT_REPEATS: usize = 3;
+
+impl ScriptedSession {
+    pub fn new(out: PathBuf, round: RoundConfig, probe: RoundConfig, timeout: Duration) -> Self {
+        Self {
+            out,
+            round,
+            probe,
+            timeout,
+            step: Step::WaitReady,
+            started: Instant::now(),
+            step_started: Instant::now(),
+            frames: 0,
+            captured: false,
+            probes_wanted: 0,
+        }
+    }
+
+    fn go(&mut self, step: Step) {
+        info!("scripted session: {step:?}");
+        self.step = step;
+        self.step_started = Instant::now();
+        self.frames = 0;
+        self.captured = false;
+    }
+
+    /// Frames and seconds spent in this step (the view must settle before a picture).
+    fn settled(&self, frames: u32, secs: f64) -> bool {
+        self.frames >= frames && self.step_started.elapsed().as_secs_f64() >= secs
+    }
+}
+
+/// The step after photographing `kind`.
+fn next_shot(kind: ShotKind) -> Step {
+    match kind {
+        ShotKind::Scene2d => Step::Shot(ShotKind::Scene3d),
+        ShotKind::Scene3d => Step::Editing,
+        ShotKind::Lego => Step::Shot(ShotKind::Blocks),
+        ShotKind::Blocks => Step::Shot(ShotKind::Charts),
+        ShotKind::Charts => Step::Shot(ShotKind::History),
+        ShotKind::History => Step::FinalTraining,
+        ShotKind::Final => Step::Verify,
+    }
+}
+
+pub struct ScriptPlugin;
+
+impl Plugin for ScriptPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, drive_script);
+    }
+}

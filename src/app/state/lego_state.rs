@@ -1,0 +1,60 @@
+//! What the Lego view shows and what the analyst picked in it. It is state, not the Lego
+//! view's own, because others read it: the scene dims the candidates that do not use the
+//! selected block, the block plot selects a block and rings it, and the hovered candidate's
+//! blocks are outlined in the editor.
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use crate::nas::space::doc::TemplateDoc;
+
+/// What the Lego view shows and what the user picked.
+#[derive(Resource, Debug)]
+pub struct LegoState {
+    /// The selected block: (decision, block label).
+    pub selected: Option<(String, String)>,
+    /// The selected edge, by name.
+    pub selected_edge: Option<String>,
+    /// The selected tensor node, by name.
+    pub selected_node: Option<String>,
+    /// Blocks to outline in yellow, as (decision, block label): the hovered candidate's.
+    pub highlighted: Vec<(String, String)>,
+    /// The last refused edit's reason, or the last accepted edit.
+    pub message: Option<String>,
+    /// The visible part of the canvas, in canvas coordinates; `None` fits the whole graph.
+    pub view: Option<egui::Rect>,
+    /// The node whose output port is being dragged to make a connection.
+    pub connecting: Option<String>,
+    /// The name field of "Add node" (empty: a fresh name).
+    pub new_node: String,
+    /// The template palette's knobs: stages (cells for nb201) and width (channels).
+    pub template_size: (usize, usize),
+    /// The graph the view was last fitted to (name, node count): a new one is fitted again.
+    pub(crate) fitted: Option<(String, usize)>,
+    /// Fit the whole graph (the Fit button) rather than a readable part from the input.
+    pub(crate) fit_all: bool,
+    /// Templates before each accepted change, newest last (Undo goes back to the last).
+    pub undo: Vec<TemplateDoc>,
+    /// Templates undone, newest last (Redo goes forward to the last).
+    pub redo: Vec<TemplateDoc>,
+}
+
+impl Default for LegoState {
+    fn default() -> Self {
+        Self {
+            selected: None,
+            selected_edge: None,
+            selected_node: None,
+            highlighted: Vec::new(),
+            message: None,
+            view: None,
+            connecting: None,
+            new_node: String::new(),
+            template_size: (3, 8),
+            fitted: None,
+            fit_all: false,
+            undo: Vec::new(),
+            redo: Vec::new(),
+        }
+    }
+}

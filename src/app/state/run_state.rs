@@ -1,0 +1,140 @@
+//! What the engine is doing, folded from its events: phase, round, epoch progress, the
+//! per-epoch curves and the last messages; the toolbar and the charts read it.
+
+use bevy::prelude::*;
+
+use crate::app::link::EngineEventReceived;
+use crate::nas::trainer::protocol::{EpochSummary, RoundSummary};
+use crate::nas::trainer::Event;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    #[default]
+    Starting,
+    Idle,
+    Training,
+    Scoring,
+    Paused,
+    Failed,
+    Exited,
+}
+
+#[derive(Resource, Debug, Default, Clone)]
+pub struct RunState {
+    pub phase: Phase,
+    pub dataset: String,
+    /// `cpu` or `cuda`: where the engine computes.
+    pub device: String,
+    pub template: String,
+    pub space_size: f64,
+    pub round: usize,
+    pub epoch: usize,
+    pub step: usize,
+    pub steps_per_epoch: usize,
+    pub last_loss: f32,
+    pub scored_this_round: usize,
+    pub candidates_this_round: usize,
+    pub epochs: Vec<EpochSummary>,
+    pub rounds: Vec<RoundSummary>,
+    /// The newest warnings and errors, for the status line.
+    pub messages: Vec<String>,
+    /// Training loss of the last steps (live curve), oldest first.
+    pub step_losses: std::collections::VecDeque<f32>,
+}
+
+/// Steps of training loss kept for the live curve.
+pub const LIVE_LOSS_STEPS: usize = 2000;
+
+impl RunState {
+    /// Adds a line to the status messages (the newest 20 are kept).
+    pub fn note(&mut self, text: String) {
+        self.messages.push(text);
+        let excess = self.messages.len().saturating_sub(20);
+        self.messages.drain(..excess);
+    }
+}
+
+pub fn fold_engine_events(
+    mut state: ResMut<RunState>,
+    mut events: MessageReader<EngineEventReceived>,
+) {
+    for EngineEventReceived(event) in events.read() {
+        match event {
+            Event::Ready {
+                template,
+                space_size,
+                dataset,
+                device,
+                ..
+            } => {
+                state.device = device.clone();
+                state.phase = Phase::Idle;
+                state.template = template.clone();
+                state.dataset = dataset.clone();
+                state.space_size = *space_size;
+            }
+            Event::RoundStarted {
+                round,
+                steps_per_epoch,
+                candidates,
+                resumed_scored,
+                ..
+            } => {
+                state.phase = Phase::Training;
+                state.round = *round;
+                state.steps_per_epoch = *steps_per_epoch;
+                state.candidates_this_round = *candidates;
+                state.scored_this_round = *resumed_scored;
+            }
+            Event::Step(p) => {
+                state.phase = Phase::Training;
+                state.epoch = p.epoch;
+                state.step = p.step;
+                state.last_loss = p.loss;
+                if state.step_losses.len() == LIVE_LOSS_STEPS {
+                    state.step_losses.pop_front();
+                }
+                state.step_losses.push_back(p.loss);
+            }
+            Event::Epoch(e) => state.epochs.push(e.clone()),
+            Event::Scored(s) => {
+                state.phase = Phase::Scoring;
+                state.scored_this_round = s.index + 1;
+            }
+            Event::RoundFinished(r) => {
+                state.phase = Phase::Idle;
+                state.rounds.push(r.clone());
+            }
+            Event::TemplateChanged {
+                space_size,
+                template_doc,
+                ..
+            } => {
+                state.space_size = *space_size;
+                state.template = template_doc.name.clone();
+            }
+            Event::Paused => state.phase = Phase::Paused,
+            Event::Resumed => state.phase = Phase::Training,
+            Event::Stopped => {
+                state.phase = Phase::Idle;
+                state.note("stopped".into());
+            }
+            Event::Warning { message } => state.note(format!("warning: {message}")),
+            Event::Error { message } => {
+                state.phase = Phase::Failed;
+                state.note(format!("error: {message}"));
+            }
+            Event::Exited => state.phase = Phase::Exited,
+            Event::CheckpointSaved { .. } | Event::ProbeFinished { .. } => {}
+        }
+    }
+}
+
+pub struct RunStatePlugin;
+
+impl Plugin for RunStatePlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<RunState>()
+            .add_systems(Update, fold_engine_events);
+    }
+}
