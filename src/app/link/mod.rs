@@ -3,6 +3,8 @@
 //! sends the commands the UI asked for; a full command channel keeps them queued, so no
 //! frame ever blocks on the engine.
 
+pub mod background;
+
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

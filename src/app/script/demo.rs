@@ -283,15 +283,7 @@ fn report(label: &str, times_ms: &[f64]) {
     fields.insert("frames".into(), serde_json::json!(sorted.len()));
     fields.insert(
         "peak_rss_mb".into(),
-        serde_json::json!(peak_rss_mb().map(round2)),
+        serde_json::json!(crate::nas::memory::peak_rss_mib().map(round2)),
     );
     println!("{}", serde_json::Value::Object(fields));
-}
-
-/// Peak resident set size in MiB (VmHWM from /proc/self/status; Linux only).
-pub fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }
