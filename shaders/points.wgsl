@@ -10,7 +10,8 @@ struct Vertex {
     @location(0) corner: vec3<f32>,
     // xyz: the candidate's position in the scene; w: the disc's radius in pixels.
     @location(3) i_centre_radius: vec4<f32>,
-    // Linear RGBA; alpha < 0.5 marks a highlighted point (drawn with a white rim).
+    // Linear RGBA; alpha < 0.5 marks a highlighted point (drawn with a white rim), alpha in
+    // [0.5, 0.9) a hollow one (not allowed by the current template).
     @location(4) i_colour: vec4<f32>,
 };
 
@@ -41,6 +42,11 @@ fn fragment(in: VertexOutput) -> @location(0) vec4<f32> {
     let highlighted = in.colour.a < 0.5;
     if highlighted && r > 0.62 {
         return vec4<f32>(1.0, 1.0, 1.0, 1.0);
+    }
+    // Alpha between 0.5 and 0.9: a candidate the template no longer allows, drawn hollow.
+    let hollow = in.colour.a >= 0.5 && in.colour.a < 0.9;
+    if hollow && r < 0.5 {
+        discard;
     }
     if r > 0.8 {
         // A thin dark rim keeps neighbouring points apart.

@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use crate::app::state::block_stats::{BlockFocus, BlockStatsPlugin, BlockStatsView};
-use crate::app::state::candidates::TemplateGraph;
+use crate::app::state::candidates::{TemplateGeneration, TemplateGraph};
 use crate::app::widgets::chart::chart_frame;
 use crate::app::widgets::palette::kind_colour;
 
@@ -19,6 +19,7 @@ pub struct BlockPlotData<'w> {
     view: Res<'w, BlockStatsView>,
     focus: Res<'w, BlockFocus>,
     graph: Option<Res<'w, TemplateGraph>>,
+    generation: Res<'w, TemplateGeneration>,
 }
 
 /// Draws the plot into `ui`; hovering a point shows its numbers; clicking one returns its
@@ -32,24 +33,39 @@ pub fn draw(ui: &mut egui::Ui, data: &BlockPlotData, height: f32) -> Option<(Str
     ));
     let (rect, painter, response) = chart_frame(ui, height);
     let response = response.interact(egui::Sense::click());
-    let (Some(stats), Some(graph)) = (&view.stats, graph) else {
+    let (Some(stats), Some(graph)) = (view.current(*data.generation), graph) else {
+        let why = match (&view.stats, graph) {
+            (Some(_), Some(_)) => "the template changed: computing statistics again",
+            _ => "no scores yet",
+        };
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
-            "no scores yet",
+            why,
             egui::FontId::default(),
             egui::Color32::GRAY,
         );
         return None;
     };
+    // Blocks are found by their names in the current template (the statistics were
+    // computed with it, but a name never points at the wrong block).
     let blocks: Vec<_> = stats
         .blocks
         .iter()
-        .filter(|b| graph.0.decisions[b.decision_index].blocks.len() > 1)
+        .filter_map(|b| {
+            let d = graph.0.decision_index(&b.decision)?;
+            let decision = &graph.0.decisions[d];
+            let block = decision.blocks.iter().position(|x| x.label == b.block)?;
+            (decision.blocks.len() > 1).then_some((
+                b,
+                (d, block),
+                decision.blocks[block].kind.kind_name(),
+            ))
+        })
         .collect();
     let fmax = blocks
         .iter()
-        .map(|b| b.frequency_high)
+        .map(|(b, _, _)| b.frequency_high)
         .fold(0.0f32, f32::max)
         .max(1e-3);
     let at = |fit: f32, freq: f32| {
@@ -66,10 +82,7 @@ pub fn draw(ui: &mut egui::Ui, data: &BlockPlotData, height: f32) -> Option<(Str
     let hover = response.hover_pos();
     let mut tip = None;
     let mut clicked = None;
-    for b in &blocks {
-        let kind = graph.0.decisions[b.decision_index].blocks[b.block_index]
-            .kind
-            .kind_name();
+    for &(b, at_block, kind) in &blocks {
         let colour = kind_colour(kind);
         let p = at(b.fitness, b.frequency);
         let bar = egui::Stroke::new(1.0, colour.gamma_multiply(0.6));
@@ -88,7 +101,6 @@ pub fn draw(ui: &mut egui::Ui, data: &BlockPlotData, height: f32) -> Option<(Str
             bar,
         );
         painter.circle_filled(p, 4.0, colour);
-        let at_block = (b.decision_index, b.block_index);
         if focus.selected == Some(at_block) {
             painter.circle_stroke(p, 8.0, egui::Stroke::new(2.0, egui::Color32::WHITE));
         }

@@ -2,7 +2,8 @@
 //! into the one instanced `PointCloud`. Colour: the chosen signal (see `signal_choice`;
 //! shared-weight accuracy by default) on a 10-step blue-to-red scale between the worst and
 //! best shown; grey: sampled, not scored yet, or the signal unknown. The selection gets a
-//! white rim; a block selected in the Lego view dims the candidates that do not use it;
+//! white rim; candidates the edited template no longer allows are faded and hollow; a block
+//! selected in the Lego view dims the candidates that do not use it;
 //! presentation mode can limit the points to the rounds up to one.
 
 use std::time::{Duration, Instant};
@@ -11,7 +12,9 @@ use bevy::prelude::*;
 
 use super::points::{PointCloud, PointInstance};
 use super::scatter::{Scatter, ScatterPosition, SceneDims, SCENE_HALF_EXTENT};
-use crate::app::state::candidates::{CandidateNode, ScoredInRound, SignalValue, TemplateGraph};
+use crate::app::state::candidates::{
+    CandidateNode, ScoredInRound, SignalValue, TemplateFit, TemplateGraph,
+};
 use crate::app::state::lego_state::LegoState;
 use crate::app::state::scene_view::SceneIndex;
 use crate::app::state::selection::Selection;
@@ -22,24 +25,40 @@ use crate::app::widgets::colour_scale::signal_colour;
 /// At most one rebuild of the instances per this interval while points stream in.
 const REBUILD_INTERVAL: Duration = Duration::from_millis(150);
 
-/// Marks the points for a rebuild when what they show changed.
+/// Marks the points for a rebuild when what they show changed. Of the Lego view's state only
+/// the selected block counts: hovering a point lights blocks up there, and must not rebuild
+/// every point.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn watch_highlights(
     selection: Res<Selection>,
     lego: Option<Res<LegoState>>,
+    graph: Option<Res<TemplateGraph>>,
     dims: Res<SceneDims>,
     filter: Res<RoundFilter>,
     values: Res<SignalValues>,
+    mut focused: Local<Option<(String, String)>>,
     mut scatter: ResMut<Scatter>,
 ) {
-    if selection.is_changed()
+    let selected = lego.and_then(|l| l.selected.clone());
+    let focus_moved = *focused != selected;
+    if focus_moved {
+        *focused = selected;
+    }
+    if focus_moved
+        || selection.is_changed()
         || values.is_changed()
         || dims.is_changed()
         || filter.is_changed()
-        || lego.is_some_and(|l| l.is_changed())
+        || graph.is_some_and(|g| g.is_changed())
     {
         scatter.dirty = true;
     }
 }
+
+/// Alpha codes the shader reads (`shaders/points.wgsl`): below 0.5 a highlighted point
+/// (white rim), between 0.5 and 0.9 a hollow one (the template no longer allows it).
+const ALPHA_HIGHLIGHTED: f32 = 0.25;
+const ALPHA_HOLLOW: f32 = 0.75;
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn rebuild_points(
@@ -50,6 +69,7 @@ pub(super) fn rebuild_points(
         &SignalValue,
         &CandidateNode,
         &ScoredInRound,
+        &TemplateFit,
     )>,
     selection: Res<Selection>,
     lego: Option<Res<LegoState>>,
@@ -104,7 +124,7 @@ pub(super) fn rebuild_points(
     let mut instances = Vec::with_capacity(shown.len());
     index.entities.clear();
     index.world.clear();
-    for (entity, pos, value, node, _) in &shown {
+    for (entity, pos, value, node, _, fit) in &shown {
         let world = (pick(pos) - centre) / half_span * SCENE_HALF_EXTENT;
         let selected = selection.current.contains(entity);
         let [r, g, b, a] = signal_colour(value.0, lo, hi);
@@ -114,8 +134,15 @@ pub(super) fn rebuild_points(
                 *c *= 0.12;
             }
         }
+        if !fit.allowed() {
+            // Faded and hollow: never in its old colours as if nothing had happened.
+            for c in &mut linear[..3] {
+                *c = *c * 0.45 + 0.08;
+            }
+            linear[3] = ALPHA_HOLLOW;
+        }
         if selected {
-            linear[3] = 0.25;
+            linear[3] = ALPHA_HIGHLIGHTED;
         }
         instances.push(PointInstance {
             centre: world.to_array(),

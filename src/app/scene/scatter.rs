@@ -3,6 +3,7 @@
 //! aligns); the points wait for a first fit of enough candidates. What each point shows is
 //! `instances`; the scene's plugin is here.
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use bevy::prelude::*;
@@ -14,7 +15,7 @@ use crate::app::state::candidates::{CandidateNode, CandidateUpdated, TemplateGra
 use crate::app::state::scene_view::SceneIndex;
 use crate::app::state::selection::Selection;
 use crate::app::state::view_choice::RoundFilter;
-use crate::nas::space::Candidate;
+use crate::nas::space::{Candidate, SuperGraph};
 
 /// Where a candidate sits, in layout units: `flat` for the 2D scene (z = 0), `space` for 3D.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
@@ -40,8 +41,13 @@ pub const SCENE_HALF_EXTENT: f32 = 50.0;
 pub struct Scatter {
     /// Candidates waiting to be sent to the layout thread.
     waiting: Vec<Entity>,
-    /// Every candidate sent for layout, in order (a re-fit sends them all again).
+    /// Every candidate the scene tracks beyond `waiting`, in order: those sent for layout and
+    /// those the template no longer has blocks for (a re-fit sends every one it can read).
     sent: Vec<Entity>,
+    /// Every entity in `waiting` or `sent`, so a new candidate is checked in O(1).
+    known: HashSet<Entity>,
+    /// The template changed and the re-fit is not on its way yet.
+    refit_pending: bool,
     pub(super) dirty: bool,
     pub(super) last_build: Option<Instant>,
 }
@@ -49,64 +55,50 @@ pub struct Scatter {
 /// Points wait until this many exist before the first fit, so the layout has structure.
 const FIRST_FIT: usize = 30;
 
+type Nodes<'w, 's> = Query<'w, 's, (&'static CandidateNode, Option<&'static ScatterPosition>)>;
+
 fn queue_layout_jobs(
     mut updated: MessageReader<CandidateUpdated>,
-    nodes: Query<(&CandidateNode, Option<&ScatterPosition>)>,
+    nodes: Nodes,
     graph: Option<Res<TemplateGraph>>,
     worker: Res<LayoutWorker>,
     mut scatter: ResMut<Scatter>,
 ) {
     let Some(graph) = graph else { return };
     for CandidateUpdated(e) in updated.read() {
-        if nodes.get(*e).is_ok_and(|(_, p)| p.is_none())
-            && !scatter.waiting.contains(e)
-            && !scatter.sent.contains(e)
-        {
+        if nodes.get(*e).is_ok_and(|(_, p)| p.is_none()) && scatter.known.insert(*e) {
             scatter.waiting.push(*e);
         }
         scatter.dirty = true;
     }
     if graph.is_changed() && !scatter.sent.is_empty() {
-        // A new template: fit everything anew, aligned onto the current picture.
-        let mut entities = std::mem::take(&mut scatter.sent);
-        entities.append(&mut scatter.waiting);
-        let (mut kept, mut candidates, mut previous) = (Vec::new(), Vec::new(), Vec::new());
-        for e in entities {
-            if let Ok((n, p)) = nodes.get(e) {
-                kept.push(e);
-                candidates.push(Candidate {
-                    choices: n.choices.clone(),
-                });
-                previous.push(p.map(|p| (p.flat.to_array(), p.space.to_array())));
-            }
-        }
-        let job = LayoutJob::Refit {
-            graph: Box::new(graph.0.clone()),
-            entities: kept.clone(),
-            candidates,
-            previous,
-        };
-        match worker.try_send(job) {
-            Ok(()) => scatter.sent = kept,
-            Err(_) => scatter.waiting = kept,
-        }
+        scatter.refit_pending = true;
+    }
+    if scatter.refit_pending {
+        send_refit(&graph.0, &nodes, &worker, &mut scatter);
         return;
     }
     if scatter.waiting.is_empty() || (scatter.sent.is_empty() && scatter.waiting.len() < FIRST_FIT)
     {
         return;
     }
-    let entities: Vec<Entity> = std::mem::take(&mut scatter.waiting)
-        .into_iter()
-        .filter(|e| nodes.get(*e).is_ok())
-        .collect();
-    let candidates: Vec<Candidate> = entities
-        .iter()
-        .filter_map(|e| nodes.get(*e).ok())
-        .map(|(n, _)| Candidate {
-            choices: n.choices.clone(),
-        })
-        .collect();
+    let decisions = graph.0.decisions.len();
+    let (mut entities, mut candidates, mut unplaceable) = (Vec::new(), Vec::new(), Vec::new());
+    for e in std::mem::take(&mut scatter.waiting) {
+        match nodes.get(e) {
+            Ok((n, _)) if n.choices.len() == decisions => {
+                entities.push(e);
+                candidates.push(Candidate {
+                    choices: n.choices.clone(),
+                });
+            }
+            Ok(_) => unplaceable.push(e),
+            Err(_) => {
+                scatter.known.remove(&e);
+            }
+        }
+    }
+    scatter.sent.extend(unplaceable);
     let job = LayoutJob::Extend {
         graph: Box::new(graph.0.clone()),
         entities: entities.clone(),
@@ -116,6 +108,44 @@ fn queue_layout_jobs(
         Ok(()) => scatter.sent.extend(entities),
         Err(_) => scatter.waiting = entities,
     }
+}
+
+/// A new template: every candidate it can read is fitted anew, aligned onto the current
+/// picture; those it cannot read keep their place. Retried each frame until sent.
+fn send_refit(graph: &SuperGraph, nodes: &Nodes, worker: &LayoutWorker, scatter: &mut Scatter) {
+    let mut tracked = std::mem::take(&mut scatter.sent);
+    tracked.append(&mut scatter.waiting);
+    tracked.retain(|e| {
+        let exists = nodes.get(*e).is_ok();
+        if !exists {
+            scatter.known.remove(e);
+        }
+        exists
+    });
+    let (mut entities, mut candidates, mut previous) = (Vec::new(), Vec::new(), Vec::new());
+    for &e in &tracked {
+        if let Ok((n, p)) = nodes.get(e) {
+            if n.choices.len() == graph.decisions.len() {
+                entities.push(e);
+                candidates.push(Candidate {
+                    choices: n.choices.clone(),
+                });
+                previous.push(p.map(|p| (p.flat.to_array(), p.space.to_array())));
+            }
+        }
+    }
+    scatter.sent = tracked;
+    if entities.is_empty() {
+        scatter.refit_pending = false;
+        return;
+    }
+    let job = LayoutJob::Refit {
+        graph: Box::new(graph.clone()),
+        entities,
+        candidates,
+        previous,
+    };
+    scatter.refit_pending = worker.try_send(job).is_err();
 }
 
 fn receive_placements(

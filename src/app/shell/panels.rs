@@ -18,7 +18,7 @@ use crate::app::link::CommandRequested;
 use crate::app::scene::camera::SceneRect;
 use crate::app::scene::overlay::scene_overlay;
 use crate::app::state::block_stats::BlockStatsView;
-use crate::app::state::candidates::TemplateGraph;
+use crate::app::state::candidates::{TemplateGeneration, TemplateGraph};
 use crate::app::state::lego_state::LegoState;
 use crate::app::state::next_round::NextRound;
 use crate::app::state::view_choice::{RoundFilter, ViewMode};
@@ -53,6 +53,7 @@ pub fn panels_ui(
     mut next: Option<ResMut<NextRound>>,
     graph: Option<Res<TemplateGraph>>,
     block_stats: Res<BlockStatsView>,
+    generation: Res<TemplateGeneration>,
     mut scene_rect: ResMut<SceneRect>,
     mut requests: MessageWriter<CommandRequested>,
 ) -> Result {
@@ -98,7 +99,7 @@ pub fn panels_ui(
                         lego::draw_suggestions(
                             ui,
                             &g.0,
-                            block_stats.stats.as_ref(),
+                            block_stats.current(*generation),
                             &mut lego,
                             &mut requests,
                         );

@@ -9,26 +9,76 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 
 use super::candidates::{
-    Accuracy, CandidateNode, CandidateSignals, CandidateUpdated, ScoredInRound, TemplateGraph,
+    track_template, Accuracy, CandidateNode, CandidateSignals, CandidateUpdated, ScoredInRound,
+    TemplateGeneration, TemplateGraph,
 };
 use super::lego_state::LegoState;
 use super::selection::Hovered;
 use super::signal_choice::ChosenSignal;
 use super::view_choice::RoundFilter;
+use crate::app::link::background::Background;
 use crate::nas::search::stats::{compute, Statistics};
 use crate::nas::signals::{SignalKind, Signals};
-use crate::nas::space::Candidate;
+use crate::nas::space::{Candidate, SuperGraph};
 
-/// The block statistics of one round, ranked by one signal (`None` until two candidates of
-/// the round are scored).
+/// The block statistics of one round, ranked by one signal, for one template (`None` until
+/// two candidates of the round are scored, and from a template change until they are
+/// computed again for the new template).
 #[derive(Resource, Default)]
 pub struct BlockStatsView {
     pub round: usize,
     /// The signal that ranked the candidates.
     pub signal: SignalKind,
     pub stats: Option<Statistics>,
+    /// The template (`TemplateGeneration`) the statistics were computed with.
+    pub generation: u64,
     dirty: bool,
     last: Option<Instant>,
+}
+
+impl BlockStatsView {
+    /// The statistics, if they were computed with the current template.
+    pub fn current(&self, generation: TemplateGeneration) -> Option<&Statistics> {
+        self.stats
+            .as_ref()
+            .filter(|_| self.generation == generation.0)
+    }
+}
+
+/// What the statistics thread computes from.
+pub struct StatsJob {
+    graph: SuperGraph,
+    scored: Vec<(Candidate, f32)>,
+    round: usize,
+    signal: SignalKind,
+    generation: u64,
+}
+
+/// Statistics computed on the thread, with what they were computed from.
+pub struct StatsDone {
+    stats: Option<Statistics>,
+    round: usize,
+    signal: SignalKind,
+    generation: u64,
+}
+
+/// The thread that computes block statistics (the bootstrap intervals grow with the number
+/// of candidates, so they never run in a frame); only the newest request waiting counts.
+#[derive(Resource)]
+pub struct StatsWorker(Background<StatsJob, StatsDone>);
+
+impl Default for StatsWorker {
+    fn default() -> Self {
+        Self(Background::latest("block-stats", |job: StatsJob| {
+            let stats = (job.scored.len() >= 2).then(|| compute(&job.graph, &job.scored, 0));
+            Ok(StatsDone {
+                stats,
+                round: job.round,
+                signal: job.signal,
+                generation: job.generation,
+            })
+        }))
+    }
 }
 
 /// The candidates of `round` that fit the template, with the value of `kind` (computed
@@ -54,22 +104,34 @@ pub fn ranked_by(
         .collect()
 }
 
-fn refresh_stats(
+/// Asks the thread for fresh statistics (at most once a second while candidates stream in,
+/// at once when the signal or the template changes); a template change drops the old ones
+/// in the same frame.
+#[allow(clippy::too_many_arguments)]
+fn request_stats(
     mut view: ResMut<BlockStatsView>,
     mut updated: MessageReader<CandidateUpdated>,
     graph: Option<Res<TemplateGraph>>,
+    generation: Res<TemplateGeneration>,
     candidates: Query<(&CandidateNode, &Accuracy, &CandidateSignals, &ScoredInRound)>,
     filter: Res<RoundFilter>,
     chosen: Res<ChosenSignal>,
+    worker: Res<StatsWorker>,
 ) {
     if updated.read().count() > 0 || filter.is_changed() {
+        view.dirty = true;
+    }
+    let Some(graph) = graph else { return };
+    let template_changed = view.generation != generation.0;
+    if template_changed {
+        view.stats = None;
+        view.generation = generation.0;
         view.dirty = true;
     }
     let due = view
         .last
         .is_none_or(|t| t.elapsed() > Duration::from_secs(1));
-    let Some(graph) = graph else { return };
-    if !(chosen.0 != view.signal || (view.dirty && due)) {
+    if !(chosen.0 != view.signal || template_changed || (view.dirty && due)) {
         return;
     }
     // The newest round, or the round the History view (or presentation mode) shows.
@@ -78,12 +140,37 @@ fn refresh_stats(
     let rows = candidates
         .iter()
         .map(|(n, a, s, r)| (n.choices.clone(), a.0, s.0, r.0));
-    let scored = ranked_by(chosen.0, round, graph.0.decisions.len(), rows);
-    view.stats = (scored.len() >= 2).then(|| compute(&graph.0, &scored, 0));
-    view.round = round;
-    view.signal = chosen.0;
-    view.dirty = false;
-    view.last = Some(Instant::now());
+    let job = StatsJob {
+        graph: graph.0.clone(),
+        scored: ranked_by(chosen.0, round, graph.0.decisions.len(), rows),
+        round,
+        signal: chosen.0,
+        generation: generation.0,
+    };
+    if worker.0.submit(job).is_ok() {
+        view.signal = chosen.0;
+        view.dirty = false;
+        view.last = Some(Instant::now());
+    }
+}
+
+/// Takes the thread's statistics if they belong to the current template.
+fn receive_stats(
+    mut view: ResMut<BlockStatsView>,
+    generation: Res<TemplateGeneration>,
+    worker: Res<StatsWorker>,
+) {
+    while let Some(outcome) = worker.0.try_recv() {
+        match outcome {
+            Ok(done) if done.generation == generation.0 && done.signal == view.signal => {
+                view.stats = done.stats;
+                view.round = done.round;
+                view.generation = done.generation;
+            }
+            Ok(_) => {}
+            Err(e) => error!("block statistics failed: {e}"),
+        }
+    }
 }
 
 /// Blocks to light up, as (decision index, block index): the selected block and the blocks
@@ -142,6 +229,12 @@ impl Plugin for BlockStatsPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<BlockStatsView>()
             .init_resource::<BlockFocus>()
-            .add_systems(Update, (refresh_stats, update_focus));
+            .init_resource::<StatsWorker>()
+            .add_systems(
+                Update,
+                (request_stats, receive_stats, update_focus)
+                    .chain()
+                    .after(track_template),
+            );
     }
 }

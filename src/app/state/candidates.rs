@@ -2,7 +2,8 @@
 //! plain-data components (its choices, accuracy, cheap signals, cost, round). A path trained by the supernet
 //! appears as a sampled candidate (accuracy unknown); scoring fills its accuracy in, and a
 //! candidate scored again in a later round updates its entity instead of adding another.
-//! The template the engine works on is kept here too, as plain data.
+//! A candidate is identified by its string; its block indices are a cache of the current
+//! template (see [`super::template`]).
 
 use std::collections::HashMap;
 
@@ -10,16 +11,15 @@ use bevy::prelude::*;
 
 use crate::app::link::EngineEventReceived;
 use crate::nas::signals::Signals;
-use crate::nas::space::{Candidate, SuperGraph};
+use crate::nas::space::Candidate;
 use crate::nas::trainer::Event;
 
-/// The template the engine works on, as plain data (set from `Ready` and `TemplateChanged`).
-#[derive(Resource, Debug, Clone)]
-pub struct TemplateGraph(pub SuperGraph);
+pub use super::template::{track_template, TemplateFit, TemplateGeneration, TemplateGraph};
 
-/// A sampled architecture: its canonical string and one block index per decision.
+/// A sampled architecture: its canonical string (what identifies it) and one block index per
+/// decision of the current template (empty when the template no longer has its blocks).
 #[derive(Component, Debug, Clone, PartialEq)]
-#[require(CandidateSignals, SignalValue)]
+#[require(CandidateSignals, SignalValue, TemplateFit)]
 pub struct CandidateNode {
     pub key: String,
     pub choices: Vec<usize>,
@@ -57,32 +57,6 @@ pub struct CandidateIndex(pub HashMap<String, Entity>);
 /// A candidate entity was created or its score changed this frame.
 #[derive(Message, Debug, Clone, Copy)]
 pub struct CandidateUpdated(pub Entity);
-
-/// Follows the engine's template: events of one frame are applied in order, so a path
-/// sampled right after a template change is read with the new template.
-pub fn track_template(
-    mut commands: Commands,
-    mut events: MessageReader<EngineEventReceived>,
-    mut current: Local<Option<SuperGraph>>,
-) {
-    let mut changed = false;
-    for EngineEventReceived(event) in events.read() {
-        if let Event::Ready { template_doc, .. } | Event::TemplateChanged { template_doc, .. } =
-            event
-        {
-            match template_doc.as_ref().clone().into_graph() {
-                Ok(graph) => {
-                    *current = Some(graph);
-                    changed = true;
-                }
-                Err(e) => error!("the engine sent a template the app cannot read: {e}"),
-            }
-        }
-    }
-    if let (true, Some(graph)) = (changed, current.as_ref()) {
-        commands.insert_resource(TemplateGraph(graph.clone()));
-    }
-}
 
 /// Paths the supernet trained become sampled candidates (grey until scored).
 pub fn apply_sampled_paths(
@@ -191,15 +165,25 @@ pub fn apply_scored_candidates(
     }
 }
 
+use super::template::{fit_new_candidates, refit_candidates};
+
 pub struct CandidatesPlugin;
 
 impl Plugin for CandidatesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CandidateIndex>()
+            .init_resource::<TemplateGeneration>()
             .add_message::<CandidateUpdated>()
             .add_systems(
                 Update,
-                (track_template, apply_sampled_paths, apply_scored_candidates).chain(),
+                (
+                    track_template,
+                    refit_candidates,
+                    apply_sampled_paths,
+                    apply_scored_candidates,
+                    fit_new_candidates,
+                )
+                    .chain(),
             );
     }
 }

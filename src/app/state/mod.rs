@@ -15,4 +15,5 @@ pub mod scene_view;
 pub mod selection;
 pub mod session_control;
 pub mod signal_choice;
+pub mod template;
 pub mod view_choice;

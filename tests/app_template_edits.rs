@@ -1,0 +1,334 @@
+//! The app stays consistent when the template changes under it, without a window
+//! (MinimalPlugins, a fake engine): candidates are read again from their strings (indices are
+//! a cache of the current template), the block plot never draws statistics of an older
+//! template, candidates the edit no longer allows stay in the scene drawn hollow, and hovering
+//! a point lights up its blocks without rebuilding every point.
+
+use std::time::{Duration, Instant};
+
+use bevy::ecs::system::RunSystemOnce;
+use bevy::prelude::*;
+use bevy_egui::egui;
+use crossbeam_channel::{bounded, Receiver, Sender};
+use nas_navigator::app::charts::block_plot::{self, BlockPlotData, BlockPlotPlugin};
+use nas_navigator::app::link::EngineLink;
+use nas_navigator::app::scene::points::PointCloud;
+use nas_navigator::app::scene::scatter::{ScatterPlugin, ScatterPosition};
+use nas_navigator::app::state::block_stats::{BlockFocus, BlockStatsView};
+use nas_navigator::app::state::candidates::{
+    CandidateIndex, CandidateNode, TemplateFit, TemplateGeneration,
+};
+use nas_navigator::app::state::lego_state::LegoState;
+use nas_navigator::app::state::scene_view::SceneIndex;
+use nas_navigator::app::state::selection::Hovered;
+use nas_navigator::app::state::view_choice::RoundFilter;
+use nas_navigator::app::EnginePlugins;
+use nas_navigator::nas::signals::Signals;
+use nas_navigator::nas::space::doc::TemplateDoc;
+use nas_navigator::nas::space::edit::Edit;
+use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
+use nas_navigator::nas::trainer::protocol::ScoredCandidate;
+use nas_navigator::nas::trainer::{Command, Event};
+
+fn chain(stages: usize) -> SuperGraph {
+    TemplateSpec::Chain { stages, width: 4 }.build((1, 8, 8), 10)
+}
+
+fn ready(graph: &SuperGraph) -> Event {
+    Event::Ready {
+        template: "chain".into(),
+        template_doc: Box::new(TemplateDoc::from(graph)),
+        space_size: graph.space_size(),
+        dataset: "digits".into(),
+        train_images: 10,
+        val_images: 5,
+        device: "cpu".into(),
+    }
+}
+
+fn changed(graph: &SuperGraph) -> Event {
+    Event::TemplateChanged {
+        template_doc: Box::new(TemplateDoc::from(graph)),
+        space_size: graph.space_size(),
+        carry: Default::default(),
+    }
+}
+
+/// The `i`-th candidate of the space (mixed radix over the decisions' blocks).
+fn nth(graph: &SuperGraph, mut i: usize) -> Candidate {
+    let choices = graph
+        .decisions
+        .iter()
+        .map(|d| {
+            let c = i % d.blocks.len();
+            i /= d.blocks.len();
+            c
+        })
+        .collect();
+    Candidate { choices }
+}
+
+fn scored(graph: &SuperGraph, c: &Candidate, accuracy: f32) -> Event {
+    Event::Scored(ScoredCandidate {
+        round: 1,
+        index: 0,
+        total: 1,
+        candidate: c.to_string(graph),
+        choices: c.choices.clone(),
+        accuracy,
+        params: 1000,
+        flops: 2000,
+        signals: Signals {
+            live_params: 1.0,
+            synflow: 1.0,
+            naswot: 1.0,
+        },
+    })
+}
+
+/// An app on a fake engine whose events the test sends, with the Lego state, the block
+/// statistics and plot, and (if `scene`) the scene's data side.
+fn app(scene: bool) -> (App, Sender<Event>, Receiver<Command>) {
+    let (ev_tx, ev_rx) = bounded(1000);
+    let (cmd_tx, cmd_rx) = bounded(16);
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(EnginePlugins)
+        .init_resource::<LegoState>()
+        .init_resource::<RoundFilter>()
+        .add_plugins(BlockPlotPlugin);
+    if scene {
+        app.add_plugins(bevy::asset::AssetPlugin::default())
+            .init_asset::<Mesh>()
+            .init_asset::<StandardMaterial>()
+            .add_plugins(ScatterPlugin);
+    }
+    app.insert_resource(EngineLink::from_channels(ev_rx, cmd_tx));
+    (app, ev_tx, cmd_rx)
+}
+
+fn update_until(app: &mut App, what: &str, done: impl Fn(&mut World) -> bool) {
+    let start = Instant::now();
+    while !done(app.world_mut()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out: {what}"
+        );
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Scores the first `n` candidates of `g` and waits for their statistics.
+fn scored_session(app: &mut App, tx: &Sender<Event>, g: &SuperGraph, n: usize) {
+    tx.send(ready(g)).unwrap();
+    for i in 0..n {
+        tx.send(scored(g, &nth(g, i), 40.0 + (i % 17) as f32))
+            .unwrap();
+    }
+    update_until(app, "the block statistics", |w| {
+        let generation = *w.resource::<TemplateGeneration>();
+        w.resource::<BlockStatsView>().current(generation).is_some()
+    });
+}
+
+/// Draws the block plot once, as the side panel does, in a window-less egui context.
+fn draw_block_plot(app: &mut App) {
+    app.world_mut()
+        .run_system_once(|data: BlockPlotData| {
+            let ctx = egui::Context::default();
+            let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+                block_plot::draw(ui, &data, 200.0);
+            });
+            output.textures_delta.clear();
+        })
+        .expect("the block plot's data");
+}
+
+/// `g` with the first block of its first decision removed: every later block of that
+/// decision moves down one index.
+fn without_first_block(g: &SuperGraph) -> SuperGraph {
+    let mut edited = g.clone();
+    let d = &g.decisions[0];
+    edited
+        .apply(&Edit::RemoveBlock {
+            decision: d.name.clone(),
+            label: d.blocks[0].label.clone(),
+        })
+        .expect("a valid edit");
+    edited
+}
+
+#[test]
+fn the_block_plot_never_draws_statistics_of_an_older_template() {
+    let g = chain(3);
+    let (mut app, tx, _commands) = app(false);
+    scored_session(&mut app, &tx, &g, 60);
+    draw_block_plot(&mut app);
+    // A block removed (indices shift), then a template with fewer decisions.
+    for next in [without_first_block(&g), chain(2)] {
+        tx.send(changed(&next)).unwrap();
+        app.update();
+        draw_block_plot(&mut app);
+        let world = app.world();
+        let generation = *world.resource::<TemplateGeneration>();
+        if let Some(stats) = world.resource::<BlockStatsView>().current(generation) {
+            for b in &stats.blocks {
+                assert!(
+                    next.decision_index(&b.decision)
+                        .is_some_and(|d| next.decisions[d]
+                            .blocks
+                            .iter()
+                            .any(|x| x.label == b.block)),
+                    "statistics name {}:{}, which the template does not have",
+                    b.decision,
+                    b.block
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn candidates_are_read_again_from_their_strings_after_an_edit() {
+    let g = chain(3);
+    let (mut app, tx, _commands) = app(false);
+    scored_session(&mut app, &tx, &g, 60);
+    let mut edited = without_first_block(&g);
+    let d1 = &edited.decisions[1];
+    let disabled = (d1.name.clone(), d1.blocks[1].label.clone());
+    edited
+        .apply(&Edit::SetEnabled {
+            decision: disabled.0.clone(),
+            label: disabled.1.clone(),
+            enabled: false,
+        })
+        .expect("a valid edit");
+    tx.send(changed(&edited)).unwrap();
+    update_until(&mut app, "the new template", |w| {
+        w.resource::<TemplateGeneration>().0 == 2
+    });
+    app.update();
+    let world = app.world_mut();
+    let mut nodes = world.query::<(Entity, &CandidateNode, &TemplateFit)>();
+    let (mut gone, mut disallowed, mut hover) = (0, 0, None);
+    for (e, node, fit) in nodes.iter(world) {
+        match Candidate::parse(&edited, &node.key) {
+            Ok(c) => {
+                assert_eq!(node.choices, c.choices, "{} keeps stale indices", node.key);
+                let allowed = c.check_allowed(&edited).is_ok();
+                assert_eq!(fit.allowed(), allowed, "{}", node.key);
+                if allowed && c.choices[0] > 0 {
+                    hover = Some((e, c));
+                } else if !allowed {
+                    disallowed += 1;
+                }
+            }
+            Err(_) => {
+                assert_eq!(*fit, TemplateFit::Gone, "{}", node.key);
+                assert!(node.choices.is_empty(), "{}", node.key);
+                gone += 1;
+            }
+        }
+    }
+    assert!(
+        gone > 0 && disallowed > 0,
+        "gone {gone}, disallowed {disallowed}"
+    );
+    // Hovering a candidate lights up its own blocks, by the new indices and names.
+    let (entity, c) = hover.expect("an allowed candidate past the removed block");
+    app.world_mut().resource_mut::<Hovered>().0 = Some(entity);
+    app.update();
+    let focus = app.world().resource::<BlockFocus>();
+    let expected: Vec<(usize, usize)> = c.choices.iter().copied().enumerate().collect();
+    assert_eq!(focus.hovered, expected);
+    let names: Vec<(String, String)> = expected
+        .iter()
+        .map(|&(d, b)| {
+            let dec = &edited.decisions[d];
+            (dec.name.clone(), dec.blocks[b].label.clone())
+        })
+        .collect();
+    assert_eq!(app.world().resource::<LegoState>().highlighted, names);
+}
+
+/// The instance drawn for `entity`, once the scene shows it.
+fn instance_alpha(app: &mut App, entity: Entity) -> f32 {
+    let world = app.world_mut();
+    let at = world
+        .resource::<SceneIndex>()
+        .entities
+        .iter()
+        .position(|e| *e == entity)
+        .expect("the point is shown");
+    let mut clouds = world.query::<&PointCloud>();
+    clouds.single(world).expect("one point cloud").instances[at].colour[3]
+}
+
+#[test]
+fn candidates_the_edit_removes_stay_in_the_scene_drawn_hollow() {
+    let g = chain(3);
+    let (mut app, tx, _commands) = app(true);
+    scored_session(&mut app, &tx, &g, 60);
+    update_until(&mut app, "all points placed and shown", |w| {
+        w.resource::<SceneIndex>().entities.len() == 60
+    });
+    let edited = without_first_block(&g);
+    tx.send(changed(&edited)).unwrap();
+    update_until(&mut app, "the re-fit placed every allowed candidate", |w| {
+        let mut q = w.query::<(&CandidateNode, &TemplateFit, Option<&ScatterPosition>)>();
+        let all_fitted = q
+            .iter(w)
+            .all(|(_, f, p)| *f == TemplateFit::Gone || p.is_some());
+        all_fitted && w.resource::<SceneIndex>().entities.len() == 60
+    });
+    // Let the re-fit's placements arrive and the points rebuild.
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(120));
+        app.update();
+    }
+    let index = app.world().resource::<CandidateIndex>().0.clone();
+    let (mut hollow, mut solid) = (0, 0);
+    for (key, entity) in index {
+        let alpha = instance_alpha(&mut app, entity);
+        let uses_removed = Candidate::parse(&edited, &key).is_err();
+        if uses_removed {
+            assert!(
+                (0.5..0.9).contains(&alpha),
+                "{key} drawn with alpha {alpha}"
+            );
+            hollow += 1;
+        } else {
+            assert_eq!(alpha, 1.0, "{key}");
+            solid += 1;
+        }
+    }
+    assert!(hollow > 0 && solid > 0, "hollow {hollow}, solid {solid}");
+}
+
+#[test]
+fn hovering_a_point_does_not_rebuild_every_point() {
+    let g = chain(3);
+    let (mut app, tx, _commands) = app(true);
+    scored_session(&mut app, &tx, &g, 60);
+    update_until(&mut app, "all points shown", |w| {
+        w.resource::<SceneIndex>().entities.len() == 60
+    });
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(160));
+        app.update();
+    }
+    let before = app.world().resource::<SceneIndex>().generation;
+    let entities = app.world().resource::<SceneIndex>().entities.clone();
+    for e in entities.iter().take(5) {
+        app.world_mut().resource_mut::<Hovered>().0 = Some(*e);
+        std::thread::sleep(Duration::from_millis(160));
+        app.update();
+        assert!(!app.world().resource::<BlockFocus>().hovered.is_empty());
+    }
+    assert_eq!(
+        app.world().resource::<SceneIndex>().generation,
+        before,
+        "hovering rebuilt the points"
+    );
+}
