@@ -124,6 +124,7 @@ pub(super) fn rebuild_points(
     let mut instances = Vec::with_capacity(shown.len());
     index.entities.clear();
     index.world.clear();
+    index.not_allowed = 0;
     for (entity, pos, value, node, _, fit) in &shown {
         let world = (pick(pos) - centre) / half_span * SCENE_HALF_EXTENT;
         let selected = selection.current.contains(entity);
@@ -140,6 +141,7 @@ pub(super) fn rebuild_points(
                 *c = *c * 0.45 + 0.08;
             }
             linear[3] = ALPHA_HOLLOW;
+            index.not_allowed += 1;
         }
         if selected {
             linear[3] = ALPHA_HIGHLIGHTED;

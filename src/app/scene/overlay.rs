@@ -10,7 +10,9 @@ use super::camera::{Orbit, SceneRect};
 use super::input::{Drag, SceneTool};
 use super::scatter::SceneDims;
 use crate::app::link::CommandRequested;
-use crate::app::state::candidates::{Accuracy, CandidateNode, Cost, SignalValue, TemplateGraph};
+use crate::app::state::candidates::{
+    Accuracy, CandidateNode, Cost, SignalValue, TemplateFit, TemplateGraph,
+};
 use crate::app::state::final_choice::{best_allowed, CandidateChosenForFinal};
 use crate::app::state::next_round::NextRound;
 use crate::app::state::scene_view::SceneIndex;
@@ -56,6 +58,18 @@ fn legend(ui: &mut egui::Ui, index: &SceneIndex) {
         } else {
             "not scored or unknown"
         });
+        if index.not_allowed > 0 {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 12.0), egui::Sense::hover());
+            ui.painter().circle_stroke(
+                rect.center(),
+                4.5,
+                egui::Stroke::new(2.0, egui::Color32::from_gray(150)),
+            );
+            ui.label(format!(
+                "hollow: {} the edited template does not allow",
+                index.not_allowed
+            ));
+        }
     });
 }
 
@@ -92,7 +106,7 @@ pub fn scene_overlay(
     drag: Res<Drag>,
     selection: Res<Selection>,
     nodes: Query<&CandidateNode>,
-    details: Query<(&CandidateNode, &Accuracy, &Cost)>,
+    details: Query<(&CandidateNode, &Accuracy, &Cost, &TemplateFit)>,
     next: Option<Res<NextRound>>,
     mut dims: ResMut<SceneDims>,
     mut tool: ResMut<SceneTool>,
@@ -173,7 +187,7 @@ pub fn scene_overlay(
                     .clicked()
                 {
                     let scored = selection.current.iter().filter_map(|e| details.get(*e).ok());
-                    let best = best_allowed(scored.map(|(n, a, _)| (n, a)), graph.as_deref());
+                    let best = best_allowed(scored.map(|(n, a, _, _)| (n, a)), graph.as_deref());
                     if let Some(text) = best {
                         chosen.write(CandidateChosenForFinal(text));
                     }
@@ -194,7 +208,7 @@ pub fn scene_overlay(
         ));
     }
     let card = hovered.0.and_then(|e| Some((e, details.get(e).ok()?)));
-    if let Some((entity, (node, acc, cost))) = card {
+    if let Some((entity, (node, acc, cost, fit))) = card {
         if let Some(p) = ctx.pointer_hover_pos() {
             egui::Area::new("scene_hover".into())
                 .fixed_pos(p + egui::vec2(14.0, 14.0))
@@ -216,6 +230,15 @@ pub fn scene_overlay(
                             cost.params,
                             cost.flops as f64 / 1e6
                         ));
+                        match fit {
+                            TemplateFit::Allowed => {}
+                            TemplateFit::Disallowed => {
+                                ui.label("the current template disables one of its blocks");
+                            }
+                            TemplateFit::Gone => {
+                                ui.label("the current template no longer has all its blocks");
+                            }
+                        }
                     });
                 });
         }

@@ -16,6 +16,8 @@ pub struct SceneIndex {
     /// something is scored with a known value).
     pub colour_signal: SignalKind,
     pub colour_range: Option<(f64, f64)>,
+    /// How many points shown the current template does not allow (drawn hollow).
+    pub not_allowed: usize,
     /// Bumped whenever the points are rebuilt.
     pub generation: u64,
 }
