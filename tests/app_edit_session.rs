@@ -114,9 +114,11 @@ fn edit(app: &mut App, action: LegoAction) {
         )
         .expect("the Lego action runs");
     let refused = app.world().resource::<LegoState>().message.clone();
-    update_until(app, &format!("the engine's new template ({refused:?})"), |w| {
-        generation(w) > before
-    });
+    update_until(
+        app,
+        &format!("the engine's new template ({refused:?})"),
+        |w| generation(w) > before,
+    );
 }
 
 fn run_round(app: &mut App) {
@@ -140,7 +142,11 @@ fn assert_consistent(app: &mut App, step: &str) {
     let mut allowed = None;
     for (e, node, fit) in nodes.iter(world) {
         let (choices, expected) = fit_of(&graph, &node.key);
-        assert_eq!(node.choices, choices, "{step}: {} keeps stale indices", node.key);
+        assert_eq!(
+            node.choices, choices,
+            "{step}: {} keeps stale indices",
+            node.key
+        );
         assert_eq!(*fit, expected, "{step}: {}", node.key);
         if fit.allowed() {
             allowed = Some(e);

@@ -46,7 +46,7 @@ impl From<candle_core::Error> for NasError {
         let text = e.to_string();
         if crate::nas::memory::says_out_of_memory(&text) {
             return Self::OutOfMemory(format!(
-                "{text}; try a smaller --batch-size or --eval-batch-size, or a smaller template"
+                "{text}; try a smaller --batch-size or --score-images, or a smaller template"
             ));
         }
         Self::Tensor(e)
