@@ -347,3 +347,59 @@ fn the_autopilot_records_every_decision_it_makes() {
     }
     assert!(text.contains("autopilot step 1"));
 }
+
+#[test]
+fn a_damaged_or_stale_latency_table_is_said_and_kept_off_the_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s");
+    let s = session.to_str().unwrap();
+    let mut args = vec!["round", "--session", s];
+    args.extend_from_slice(TINY);
+    run_ok(&args);
+    run_ok(&["latency", "--session", s, "--batch", "2", "--reps", "1"]);
+    let path = session.join("latency.json");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let out = run_ok(&["stats", "--session", s]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("accuracy vs latency ms"));
+
+    std::fs::write(&path, "{ not json").unwrap();
+    let out = run_ok(&["stats", "--session", s]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stderr.contains("latency.json") && stderr.contains("not a latency table"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("accuracy vs latency ms"), "{stdout}");
+
+    // The table lacks conv1's blocks but one (as if they were added after it was measured).
+    let mut table: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let blocks = table["blocks"].as_array_mut().unwrap();
+    let kept = blocks
+        .iter()
+        .find(|b| b["decision"] == "conv1")
+        .and_then(|b| b["block"].as_str())
+        .unwrap()
+        .to_string();
+    blocks.retain(|b| b["decision"] != "conv1" || b["block"] == kept.as_str());
+    std::fs::write(&path, serde_json::to_string(&table).unwrap()).unwrap();
+    let out = run_ok(&["stats", "--session", s]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stderr.contains("no latency for conv1:"), "{stderr}");
+    let front: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.contains("accuracy vs latency ms"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(!front.is_empty(), "{stdout}");
+    assert!(
+        front.iter().all(|l| l.contains(&format!("conv1:{kept} "))),
+        "only candidates whose blocks were all measured: {front:?}"
+    );
+}

@@ -453,5 +453,16 @@ fn latency_is_measured_per_block_and_summed_per_candidate() {
                 .ms
         })
         .sum();
-    assert!((table.candidate_ms(&net.graph, &c) - want).abs() < 1e-9);
+    assert!((table.candidate_ms(&net.graph, &c).unwrap() - want).abs() < 1e-9);
+    // A block the table lacks (added after it was measured) is named, not counted as 0 ms.
+    let d = &net.graph.decisions[0];
+    let chosen = &d.blocks[c.choices[0]].label;
+    let mut stale = table.clone();
+    stale
+        .blocks
+        .retain(|l| !(l.decision == d.name && &l.block == chosen));
+    assert_eq!(
+        stale.candidate_ms(&net.graph, &c),
+        Err(vec![format!("{}:{chosen}", d.name)])
+    );
 }

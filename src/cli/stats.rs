@@ -116,16 +116,29 @@ pub fn run(args: StatsArgs) -> Result<()> {
     for s in &suggestions {
         println!("  disable {}:{} because {}", s.decision, s.block, s.reason);
     }
-    // Latency per candidate from latency.json, when it has been measured.
-    let latency: Option<LatencyTable> = std::fs::read_to_string(args.session.join("latency.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    // Latency per candidate from latency.json, when it has been measured: a damaged file or
+    // blocks it lacks (added since) are said, and those candidates stay off that front.
+    let latency_path = args.session.join("latency.json");
     let mut fronts = vec![("parameters", 2), ("MFLOPs", 3)];
-    if let Some(table) = &latency {
-        for (i, (c, _)) in scored.iter().enumerate() {
-            costs[i].4 = table.candidate_ms(&graph, c);
+    match LatencyTable::load(&latency_path) {
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: {e}; the latency front is left out"),
+        Ok(Some(table)) => {
+            let candidates: Vec<_> = scored.iter().map(|(c, _)| c.clone()).collect();
+            let of = table.candidates_ms(&graph, &candidates);
+            for (cost, ms) in costs.iter_mut().zip(&of.ms) {
+                cost.4 = ms.unwrap_or(f64::NAN);
+            }
+            if !of.unmeasured.is_empty() {
+                let left_out = of.ms.iter().filter(|m| m.is_none()).count();
+                eprintln!(
+                    "warning: {}: no latency for {} (added since it was measured); {left_out} candidates are left off the latency front; run `nas-navigator latency` again",
+                    latency_path.display(),
+                    of.unmeasured.join(", ")
+                );
+            }
+            fronts.push(("latency ms", 4));
         }
-        fronts.push(("latency ms", 4));
     }
     for (label, col) in fronts {
         let pts: Vec<(f64, f64)> = costs

@@ -1,13 +1,14 @@
 //! Latency per block, measured on the running device at each edge's input shape (inference,
 //! batch norm in evaluation mode); a candidate's latency is the sum over its chosen blocks.
 
+use std::path::Path;
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::Supernet;
-use crate::nas::error::Result;
+use crate::nas::error::{NasError, Result};
 use crate::nas::ops::BnMode;
 use crate::nas::space::{Candidate, Shape, SuperGraph};
 
@@ -29,11 +30,41 @@ pub struct LatencyTable {
     pub blocks: Vec<BlockLatency>,
 }
 
+/// What `latency.json` gives for a set of candidates: milliseconds for those whose every
+/// block was measured, and the blocks that were not (measured before an edit).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LatencyOf {
+    pub ms: Vec<Option<f64>>,
+    /// `decision:block` of every chosen block the table lacks, each once.
+    pub unmeasured: Vec<String>,
+}
+
 impl LatencyTable {
+    /// The table in `path`: `Ok(None)` when there is no file; an error naming the file when
+    /// it cannot be read or is not a latency table.
+    pub fn load(path: &Path) -> Result<Option<Self>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(NasError::io(path, e)),
+        };
+        serde_json::from_str(&text).map(Some).map_err(|e| {
+            NasError::file(
+                path,
+                format!("not a latency table ({e}); run `nas-navigator latency` again"),
+            )
+        })
+    }
+
     /// Milliseconds for one batch through the candidate: the sum over every edge of its
-    /// chosen block (blocks missing from the table count 0).
-    pub fn candidate_ms(&self, graph: &SuperGraph, c: &Candidate) -> f64 {
+    /// chosen block; `Err` with the `decision:block` names the table lacks.
+    pub fn candidate_ms(
+        &self,
+        graph: &SuperGraph,
+        c: &Candidate,
+    ) -> std::result::Result<f64, Vec<String>> {
         let mut total = 0.0;
+        let mut missing = Vec::new();
         for e in graph.graph.edge_indices() {
             let Ok(d) = graph.edge_decision(e) else {
                 continue;
@@ -46,14 +77,39 @@ impl LatencyTable {
                 continue;
             };
             let edge = &graph.graph[e].name;
-            total += self
+            match self
                 .blocks
                 .iter()
                 .find(|l| &l.edge == edge && l.block == block.label)
-                .map(|l| l.ms)
-                .unwrap_or(0.0);
+            {
+                Some(l) => total += l.ms,
+                None => missing.push(format!("{}:{}", graph.decisions[d].name, block.label)),
+            }
         }
-        total
+        if missing.is_empty() {
+            Ok(total)
+        } else {
+            Err(missing)
+        }
+    }
+
+    /// [`Self::candidate_ms`] over `candidates`.
+    pub fn candidates_ms(&self, graph: &SuperGraph, candidates: &[Candidate]) -> LatencyOf {
+        let mut out = LatencyOf::default();
+        for c in candidates {
+            match self.candidate_ms(graph, c) {
+                Ok(ms) => out.ms.push(Some(ms)),
+                Err(missing) => {
+                    out.ms.push(None);
+                    for m in missing {
+                        if !out.unmeasured.contains(&m) {
+                            out.unmeasured.push(m);
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
