@@ -1,5 +1,6 @@
 //! The `nas-navigator` binary: a thin error boundary over the CLI (and, with the `app`
-//! feature, the desktop app). Errors print as one line on stderr with a non-zero exit.
+//! feature, the desktop app). Errors print as one line on stderr with a non-zero exit,
+//! clap's argument errors included (help and version print as clap writes them).
 
 mod cli;
 
@@ -23,7 +24,10 @@ fn main() -> ExitCode {
         eprintln!("error: internal failure: {msg}");
     }));
     nas_navigator::nas::device::tune_allocator();
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => return argument_error(e),
+    };
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -31,4 +35,49 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Help and version print as clap writes them; a wrong argument is one line on stderr (clap's
+/// first line, then where to read the usage), exit code 2.
+fn argument_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        let _ = e.print();
+        return if e.use_stderr() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    // clap's message is the lines before its usage block (one, or a list of missing flags).
+    let text = e.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let first = match message.join(" ") {
+        m if m.starts_with("error:") => m,
+        m if m.is_empty() => "error: bad arguments".into(),
+        m => format!("error: {m}"),
+    };
+    let command: Vec<String> = std::env::args()
+        .skip(1)
+        .take_while(|a| !a.starts_with('-'))
+        .take(1)
+        .collect();
+    let help = match command.first() {
+        Some(sub) if e.kind() != ErrorKind::InvalidSubcommand => {
+            format!("nas-navigator {sub} --help")
+        }
+        _ => "nas-navigator --help".into(),
+    };
+    eprintln!("{first} (usage: {help})");
+    ExitCode::from(2)
 }

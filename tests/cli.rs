@@ -403,3 +403,22 @@ fn a_damaged_or_stale_latency_table_is_said_and_kept_off_the_front() {
         "only candidates whose blocks were all measured: {front:?}"
     );
 }
+
+#[test]
+fn argument_errors_are_one_line_with_where_to_read_the_usage() {
+    for (args, needle) in [
+        (vec!["round", "--bogus"], "unexpected argument '--bogus'"),
+        (vec!["round", "--session", "s", "--epochs", "x"], "--epochs"),
+        (vec!["round"], "--session"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ] {
+        let out = run(&args);
+        assert_clean_failure(&out, needle);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--help"), "{args:?}: {err}");
+    }
+    // Help is clap's own text on stdout, and a success.
+    let out = run_ok(&["round", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 10);
+}
