@@ -61,7 +61,7 @@ impl ViewRegions<'_, '_> {
                 .filter(move |(r, _)| *r == wanted)
                 .map(|(_, rect)| *rect)
         };
-        let central = of(Region::Central).last();
+        let central = of(Region::Central).next_back();
         let areas: Vec<egui::Rect> = match (kind, central) {
             (ShotKind::Lego, _) => of(Region::LegoCanvas).collect(),
             (ShotKind::History, Some(c)) => vec![c],
