@@ -1,20 +1,17 @@
 //! Tests of the scene's parts that need no window: the picking index against brute force,
 //! selection with set operations through the same messages the mouse sends, the layout
-//! thread (stable extension, aligned re-fit) and the screenshot checks.
+//! thread (stable extension, aligned re-fit). The screenshot checks are in `shot_check.rs`.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use image::{Rgb, RgbImage};
 use nas_navigator::app::scene::layout_worker::{LayoutJob, LayoutWorker, Placement};
-use nas_navigator::app::script::shot_check::{check_shot, ShotKind};
 use nas_navigator::app::state::pick::{point_in_polygon, ScreenGrid};
 use nas_navigator::app::state::scene_view::{SceneIndex, SceneView};
 use nas_navigator::app::state::selection::{
     PickShape, Selection, SelectionPlugin, SelectionRequested, SetOp,
 };
-use nas_navigator::app::widgets::colour_scale::scale_step_colour;
 use nas_navigator::nas::space::block::ConvSpec;
 use nas_navigator::nas::space::edit::Edit;
 use nas_navigator::nas::space::{Block, BlockKind, Candidate, TemplateSpec};
@@ -276,50 +273,4 @@ fn layout_thread_extends_stably_and_refits_aligned() {
         aligned < 0.6 * unaligned,
         "aligned re-fit moved points by {aligned} on average, unaligned {unaligned}"
     );
-}
-
-fn canvas() -> RgbImage {
-    // A dark, slightly noisy background, as a drawn window has.
-    RgbImage::from_fn(200, 100, |x, y| {
-        Rgb([(x % 7 * 9) as u8, (y % 5 * 11) as u8, 30])
-    })
-}
-
-fn paint(img: &mut RgbImage, x0: u32, c: [u8; 3]) {
-    for x in x0..x0 + 10 {
-        for y in 40..50 {
-            img.put_pixel(x, y, Rgb(c));
-        }
-    }
-}
-
-#[test]
-fn screenshot_checks_need_a_picture_and_the_views_colours() {
-    let blank = RgbImage::from_pixel(200, 100, Rgb([43, 44, 48]));
-    let err = check_shot(ShotKind::Scene2d, &blank).unwrap_err();
-    assert!(err.contains("blank"), "{err}");
-    let bytes = |c: [f32; 4]| {
-        [
-            (c[0] * 255.0).round() as u8,
-            (c[1] * 255.0).round() as u8,
-            (c[2] * 255.0).round() as u8,
-        ]
-    };
-    let mut scene = canvas();
-    paint(&mut scene, 10, bytes(scale_step_colour(0)));
-    let err = check_shot(ShotKind::Scene3d, &scene).unwrap_err();
-    assert!(err.contains("red end"), "{err}");
-    paint(&mut scene, 40, bytes(scale_step_colour(9)));
-    assert_eq!(check_shot(ShotKind::Scene3d, &scene), Ok(()));
-    let mut charts = canvas();
-    paint(&mut charts, 10, [70, 130, 230]);
-    assert!(check_shot(ShotKind::Charts, &charts)
-        .unwrap_err()
-        .contains("validation"));
-    paint(&mut charts, 40, [230, 120, 40]);
-    assert_eq!(check_shot(ShotKind::Charts, &charts), Ok(()));
-    let mut lego = canvas();
-    assert!(check_shot(ShotKind::Lego, &lego).is_err());
-    paint(&mut lego, 10, [80, 150, 240]);
-    assert_eq!(check_shot(ShotKind::Lego, &lego), Ok(()));
 }

@@ -1,15 +1,19 @@
 //! The rendering test: runs the real app under Xvfb with Mesa's software Vulkan (lavapipe),
 //! drives the scripted session of `nas-navigator screenshot` (train a little, score, probe,
 //! select with a box and a lasso, edit a block) and checks each main view's picture here
-//! again: present, not blank, showing the colours it must. The pictures are kept in
-//! `artifacts/screenshots/`. Needs `Xvfb` and `mesa-vulkan-drivers` (`.ci/test.sh` installs
-//! them); without them the test fails and says so.
+//! again, inside the part the view draws itself (written by the session as `regions.json`:
+//! the scene's viewport less its legend and controls, the Lego canvas, the plot areas): not
+//! blank, and showing what the view draws (point blobs at both ends of the scale, cards in
+//! block-kind colours, the curves). The pictures are kept in `artifacts/screenshots/`. Needs
+//! `Xvfb` and `mesa-vulkan-drivers` (`.ci/test.sh` installs them); without them the test
+//! fails and says so.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nas_navigator::app::script::shot_check::{check_shot, ShotKind};
+use nas_navigator::app::script::blobs::read_regions;
+use nas_navigator::app::script::shot_check::{check_shot, ShotKind, REGIONS_FILE};
 
 /// An Xvfb server, killed when dropped.
 struct Display {
@@ -57,6 +61,7 @@ fn the_app_draws_every_main_view_under_xvfb() {
     for kind in ShotKind::ALL {
         let _ = std::fs::remove_file(out.join(kind.file_name()));
     }
+    let _ = std::fs::remove_file(out.join(REGIONS_FILE));
     let display = start_xvfb();
     let runtime = tempfile::tempdir().expect("temp dir");
     let output = Command::new(env!("CARGO_BIN_EXE_nas-navigator"))
@@ -93,8 +98,12 @@ fn the_app_draws_every_main_view_under_xvfb() {
         stdout.contains(&format!("wrote and checked {} views", ShotKind::ALL.len())),
         "stdout: {stdout}"
     );
+    let regions = read_regions(&out).unwrap_or_else(|e| panic!("{e}"));
     for kind in ShotKind::ALL {
         let path = out.join(kind.file_name());
+        let region = regions
+            .get(kind.file_name())
+            .unwrap_or_else(|| panic!("{REGIONS_FILE} has no region for {}", kind.file_name()));
         let img = image::open(&path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
             .to_rgb8();
@@ -104,6 +113,6 @@ fn the_app_draws_every_main_view_under_xvfb() {
             "{}",
             path.display()
         );
-        check_shot(kind, &img).unwrap_or_else(|e| panic!("{e}"));
+        check_shot(kind, &img, region).unwrap_or_else(|e| panic!("{e}"));
     }
 }

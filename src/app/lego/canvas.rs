@@ -9,6 +9,7 @@ use super::cards::{edge_card, node_card};
 use super::layout::{bezier, layout, readable, wheel_zoom, Layout, PORT};
 use super::{connect_edit, LegoAction};
 use crate::app::state::lego_state::LegoState;
+use crate::app::widgets::regions::{record, Region};
 use crate::nas::space::SuperGraph;
 
 /// Draws the canvas; returns a connection made by dragging, if any.
@@ -35,6 +36,8 @@ pub(super) fn canvas(
     let scene = egui::Scene::new()
         .zoom_range(0.05..=2.0)
         .max_inner_size(layout.bounds.max.to_vec2() + vec2(400.0, 400.0));
+    // The scene takes what is left of `ui` (its response is in the canvas's own coordinates).
+    record(ui, Region::LegoCanvas, ui.available_rect_before_wrap());
     let response = scene
         .show(ui, &mut view, |ui| {
             pointer = ui

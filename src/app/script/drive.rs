@@ -4,6 +4,8 @@
 
 use bevy::prelude::*;
 
+use super::blobs::write_regions;
+use super::regions::ViewRegions;
 use super::shot_check::{check_shot, ShotKind};
 use super::{next_shot, ScriptedSession, Step, SCRIPT_PROBES, SCRIPT_REPEATS};
 use crate::app::charts::probes::{draw_probes, ProbeResults};
@@ -82,6 +84,7 @@ pub fn drive_script(
         MessageWriter<CandidateChosenForFinal>,
         MessageWriter<FinalRequested>,
     ),
+    mut regions: ViewRegions,
 ) {
     script.frames += 1;
     if script.step == Step::Finished {
@@ -230,6 +233,9 @@ pub fn drive_script(
             if !script.captured && script.settled(20, 1.5) {
                 capture(&mut commands, &mut shots, &path);
                 script.captured = true;
+                // Where the view draws, as the last frame laid it out (the view has settled).
+                let region = regions.of(kind);
+                script.regions.insert(kind.file_name().into(), region);
             }
             match shots.0.get(&path) {
                 Some(Some(Ok(()))) if script.captured => script.go(next_shot(kind)),
@@ -242,11 +248,16 @@ pub fn drive_script(
             }
         }
         Step::Verify => {
+            if let Err(e) = write_regions(&script.out, &script.regions) {
+                return fail(&mut exit, &mut script, e);
+            }
             for kind in ShotKind::ALL {
                 let path = script.out.join(kind.file_name());
+                let region = script.regions.get(kind.file_name());
+                let region = region.cloned().unwrap_or_default();
                 let checked = image::open(&path)
                     .map_err(|e| format!("{}: {e}", path.display()))
-                    .and_then(|img| check_shot(kind, &img.to_rgb8()));
+                    .and_then(|img| check_shot(kind, &img.to_rgb8(), &region));
                 if let Err(e) = checked {
                     return fail(&mut exit, &mut script, e);
                 }

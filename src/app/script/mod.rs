@@ -3,19 +3,25 @@
 //! wait for the points to be placed, select with a box and a lasso, photograph the 2D scene
 //! by accuracy and the 3D scene by the combined signal, edit a block, photograph the Lego,
 //! block, chart and history views, train the selection's best candidate stand-alone and
-//! photograph the final-network view, then check every picture ([`shot_check`]) and exit
-//! (with an error naming the first view that failed). It drives the app through the same
-//! messages and resources the mouse and buttons use. [`demo`] shows the scene on fake data.
+//! photograph the final-network view, then check every picture inside the part its view
+//! draws ([`shot_check`]; the parts, read by `regions`, are written next to the pictures as
+//! `regions.json`) and exit (with an error naming the first view that failed). It drives the
+//! app through the same messages and resources the mouse and buttons use. [`demo`] shows the
+//! scene on fake data.
 
+pub mod blobs;
 pub mod demo;
 mod drive;
+mod regions;
 pub mod shot_check;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
+use self::blobs::ShotRegion;
 use self::drive::drive_script;
 use self::shot_check::ShotKind;
 use crate::nas::trainer::RoundConfig;
@@ -48,6 +54,8 @@ pub struct ScriptedSession {
     frames: u32,
     captured: bool,
     probes_wanted: usize,
+    /// Where each photographed view draws its own content (picture file name -> region).
+    regions: BTreeMap<String, ShotRegion>,
 }
 
 /// Probes of the scripted session, and how many of them train a second time (at least 3:
@@ -68,6 +76,7 @@ impl ScriptedSession {
             frames: 0,
             captured: false,
             probes_wanted: 0,
+            regions: BTreeMap::new(),
         }
     }
 

@@ -22,6 +22,7 @@ use crate::app::state::candidates::{TemplateGeneration, TemplateGraph};
 use crate::app::state::lego_state::LegoState;
 use crate::app::state::next_round::NextRound;
 use crate::app::state::view_choice::{RoundFilter, ViewMode};
+use crate::app::widgets::regions::{self, Region};
 use crate::nas::search::autopilot::EditAuthor;
 
 /// egui 0.36 panels live in a Ui: a background Ui over the whole window to put them in.
@@ -107,6 +108,7 @@ pub fn panels_ui(
                 });
             });
     }
+    regions::record(&root, Region::Central, root.available_rect_before_wrap());
     match *view {
         ViewMode::Scene => {}
         ViewMode::Lego => {

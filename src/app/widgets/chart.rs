@@ -4,6 +4,7 @@
 use bevy_egui::egui;
 
 use super::palette::{TRAIN_COLOUR, VAL_COLOUR};
+use super::regions::{record, Region};
 
 /// A framed chart area the width of `ui`: its rect, a painter clipped to it, its response.
 pub fn chart_frame(ui: &mut egui::Ui, height: f32) -> (egui::Rect, egui::Painter, egui::Response) {
@@ -11,6 +12,7 @@ pub fn chart_frame(ui: &mut egui::Ui, height: f32) -> (egui::Rect, egui::Painter
         egui::vec2(ui.available_width(), height),
         egui::Sense::hover(),
     );
+    record(ui, Region::Chart, rect);
     let painter = ui.painter_at(rect);
     painter.rect_stroke(
         rect,
