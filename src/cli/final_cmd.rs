@@ -203,6 +203,7 @@ pub fn run(args: FinalArgs) -> Result<()> {
         );
     }
     let mut control = terminal_control();
+    let _watch = super::interrupt::watch(control.interrupt.clone());
     let mut pb = None;
     let outcome = final_net::run(&req, &mut control, &mut |p| show(p, &mut pb));
     if let Some(b) = pb.take() {

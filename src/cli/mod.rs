@@ -7,6 +7,7 @@ mod edit;
 mod export;
 mod final_cmd;
 mod history;
+pub mod interrupt;
 mod latency;
 mod probe;
 mod round;
@@ -296,6 +297,15 @@ impl TrainArgs {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    // Long commands stop at the next step on Ctrl-C or SIGTERM, save and say how to resume.
+    if matches!(
+        cli.command,
+        Some(
+            Cmd::Round(_) | Cmd::Autopilot(_) | Cmd::Probe(_) | Cmd::Final(_) | Cmd::TrustBench(_)
+        )
+    ) {
+        interrupt::install();
+    }
     match cli.command {
         Some(Cmd::Round(a)) => round::run(*a),
         Some(Cmd::Score(a)) => session_cmds::score(a),

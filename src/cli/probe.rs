@@ -107,6 +107,7 @@ pub fn run(args: ProbeArgs) -> Result<()> {
         max_steps_per_epoch: args.max_steps,
         ..cfg
     };
+    let _watch = super::interrupt::watch(engine.interrupt.clone());
     engine.send(Command::Probe {
         candidates: picks.clone(),
         config: probe_cfg,
@@ -143,6 +144,11 @@ pub fn run(args: ProbeArgs) -> Result<()> {
                 );
             }
             Ok(Event::Error { message }) => bail!("{message}"),
+            Ok(Event::Stopped) => bail!(
+                "stopped after {} of {} probes; probes are not saved part-way (probes.csv is written at the end): run the same command again",
+                finished.len(),
+                picks.len()
+            ),
             Ok(Event::Exited) | Err(_) => bail!("the probe engine ended early"),
             Ok(_) => {}
         }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::IsTerminal;
+
 use anyhow::{bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -62,8 +64,11 @@ pub fn run_engine_round(
     setup: EngineSetup,
     config: RoundConfig,
 ) -> Result<(RoundSummary, Vec<ScoredCandidate>)> {
+    let session = setup.session_dir.clone();
     let engine = Engine::spawn(setup);
+    let _watch = super::interrupt::watch(engine.interrupt.clone());
     engine.send(Command::RunRound(config));
+    let mut stopped = false;
     let mut scored: Vec<ScoredCandidate> = Vec::new();
     let mut train_bar: Option<ProgressBar> = None;
     let mut score_bar: Option<ProgressBar> = None;
@@ -105,6 +110,10 @@ pub fn run_engine_round(
                 });
                 pb.set_position(s.index as u64 + 1);
                 pb.set_message(format!("last {:.1}%", s.accuracy));
+                // Without a terminal the bar is hidden: a line every tenth of the candidates.
+                if !std::io::stderr().is_terminal() && (s.index + 1) % (s.total / 10).max(1) == 0 {
+                    eprintln!("scored {}/{} (last {:.1}%)", s.index + 1, s.total, s.accuracy);
+                }
                 scored.push(s);
             }
             Event::RoundFinished(s) => {
@@ -119,13 +128,26 @@ pub fn run_engine_round(
                 failure = Some(message);
                 break;
             }
-            Event::Stopped | Event::Exited => break,
+            Event::Stopped => {
+                stopped = true;
+                break;
+            }
+            Event::Exited => break,
             _ => {}
         }
     }
     engine.shutdown();
     if let Some(message) = failure {
         bail!("{message}");
+    }
+    if stopped {
+        let saved = session.map_or("nothing (no session folder)".to_string(), |d| {
+            format!(
+                "in {}: its finished epochs and the candidates scored so far",
+                d.display()
+            )
+        });
+        bail!("stopped before the round finished; saved {saved}; run the same command again to resume");
     }
     let Some(summary) = summary else {
         bail!("the engine ended before the round finished")

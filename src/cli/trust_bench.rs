@@ -116,6 +116,7 @@ pub fn run(args: TrustBenchArgs) -> Result<()> {
     let setup = EngineSetup::for_session(&session, engine.device()?);
     drop(session);
     let mut worker = Worker::open(&setup, Engine::detached_control())?;
+    let _watch = super::interrupt::watch(worker.control.interrupt.clone());
     // The drawn cells are scored with this command's scoring settings, also when the round
     // is reused (scoring ablations need no retraining); the session file is not changed.
     let asked = args.train.config(args.seed)?;

@@ -12,7 +12,7 @@ use super::engine::Worker;
 use super::protocol::{Event, ScoredCandidate};
 use super::signals::signals_of;
 use crate::nas::data::make_batch;
-use crate::nas::error::Result;
+use crate::nas::error::{NasError, Result};
 use crate::nas::ops::init::stream;
 use crate::nas::search::strategy::{Search, StrategyKind};
 use crate::nas::session::CandidateRow;
@@ -121,6 +121,21 @@ impl Worker {
     /// Scores the round's candidates, after the `start` already in the session, streaming
     /// each result; the strategy proposes each next candidate from the scores so far.
     pub fn score_round(
+        &mut self,
+        round: usize,
+        cfg: &RoundConfig,
+        start: usize,
+    ) -> Result<Vec<ScoredCandidate>> {
+        let outcome = self.score_round_inner(round, cfg, start);
+        // Stopped part-way: what is scored is written, so the round resumes after it.
+        if let (Err(NasError::Stopped), Some(s)) = (&outcome, self.session.as_ref()) {
+            s.save_candidates()?;
+            s.save_file()?;
+        }
+        outcome
+    }
+
+    fn score_round_inner(
         &mut self,
         round: usize,
         cfg: &RoundConfig,
