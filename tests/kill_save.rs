@@ -1,8 +1,12 @@
-//! Stop during a save: a child process saves a large session (weights, template, candidates,
-//! session file) over and over and is killed with SIGKILL at seeded random moments; after
-//! every kill the session must open, every file must be whole and the state must be at
-//! least as new as the last save the child finished. The child is this test binary run
-//! again on its ignored `kill_save_child` test.
+//! Stop during a save: a child process saves a large session over and over, each save one
+//! checkpoint generation with its own content (weights seeded by the generation, a score
+//! row stamped with it, a session file naming it), and is killed with SIGKILL at seeded
+//! random moments, inside the session file's write, or between the weights and the commit.
+//! After every kill the session must open, every file must be whole, the weights must be
+//! the ones of the generation `session.json` names (never a neighbour's), and the state
+//! must be at least as new as the last save the child finished; the engine's tidy-up then
+//! removes and reports what a cut-off save left. The child is this test binary run again
+//! on its ignored `kill_save_child` test.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -15,7 +19,8 @@ use rand_chacha::ChaCha8Rng;
 
 use nas_navigator::nas::data::DatasetSpec;
 use nas_navigator::nas::search::autopilot::EditAuthor;
-use nas_navigator::nas::session::{EditRecord, Session, SplitSpec};
+use nas_navigator::nas::session::{CandidateRow, EditRecord, Session, SplitSpec};
+use nas_navigator::nas::trainer::checkpoint::write_checkpoint;
 use nas_navigator::nas::space::edit::Edit;
 use nas_navigator::nas::space::{SuperGraph, TemplateSpec};
 use nas_navigator::nas::supernet::Supernet;
@@ -34,6 +39,18 @@ fn graph() -> SuperGraph {
         width: 8,
     }
     .build((1, 28, 28), 10)
+}
+
+/// The one score row of a generation: its accuracy is the generation number.
+fn stamped_row(generation: u64) -> CandidateRow {
+    CandidateRow {
+        round: 1,
+        candidate: "conv1:k3 pool1:max conv2:k3 pool2:max".into(),
+        accuracy: generation as f32,
+        params: 1,
+        flops: 1,
+        signals: Default::default(),
+    }
 }
 
 fn reason(generation: u64) -> String {
@@ -57,7 +74,6 @@ fn kill_save_child() {
         let split = SplitSpec::default();
         Session::create(&dir, DatasetSpec::Digits, split, spec, &graph).unwrap()
     };
-    let supernet = Supernet::new(graph.clone(), 0, &Device::Cpu).unwrap();
     let mut generation = session.file.split.seed;
     loop {
         generation += 1;
@@ -70,28 +86,61 @@ fn kill_save_child() {
             author: EditAuthor::Analyst,
             reason: reason(generation),
         }];
-        supernet.save(&session.weights_path()).unwrap();
+        session.rows = vec![stamped_row(generation)];
         session.save_template(&graph).unwrap();
-        session.save_candidates().unwrap();
-        session.save_file().unwrap();
+        let supernet = Supernet::new(graph.clone(), generation, &Device::Cpu).unwrap();
+        write_checkpoint(&mut session, &supernet, None).unwrap();
         println!("\nSAVED {generation}");
     }
 }
 
-/// Checks the folder holds one whole save; returns its generation.
+/// Checks the folder holds one whole save, all of one generation; returns it.
 fn check_whole(dir: &Path) -> u64 {
     let (session, warnings) = Session::open(dir).expect("session.json is whole");
     assert!(warnings.is_empty(), "{warnings:?}");
     let generation = session.file.split.seed;
+    assert_eq!(session.file.checkpoint, Some(generation), "session.json names its generation");
     let edits = &session.file.pending_edits;
     assert_eq!(edits.len(), 1);
     assert_eq!(edits[0].reason, reason(generation));
     session.template().expect("template.json is whole");
-    let supernet = Supernet::new(graph(), 1, &Device::Cpu).unwrap();
-    supernet
-        .load(&session.weights_path())
+    let saved = candle_core::safetensors::load(session.weights_path(), &Device::Cpu)
         .expect("the weights are whole");
+    let want = Supernet::new(graph(), generation, &Device::Cpu)
+        .unwrap()
+        .tensors();
+    let keys = |m: &std::collections::HashMap<String, candle_core::Tensor>| {
+        let mut k: Vec<String> = m.keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&saved), keys(&want));
+    for (name, tensor) in &saved {
+        let same = (tensor - &want[name]).unwrap().abs().unwrap().max_all().unwrap();
+        assert_eq!(
+            same.to_scalar::<f32>().unwrap(),
+            0.0,
+            "{name} is not generation {generation}'s"
+        );
+    }
+    // The scores are written just before the commit, so they may be the next save's.
+    assert_eq!(session.rows.len(), 1);
+    let stamp = session.rows[0].accuracy as u64;
+    assert!(
+        stamp == generation || stamp == generation + 1,
+        "candidates.csv is generation {stamp}, session.json {generation}"
+    );
     generation
+}
+
+/// Returns as soon as the folder of the generation after `saved` holds its weights (the
+/// commit has not happened yet, or is under way).
+fn wait_for_a_new_generation(dir: &Path, saved: u64) {
+    let (session, _) = Session::open(dir).unwrap();
+    let weights = session.checkpoint_dir(saved + 1).join("supernet.safetensors");
+    while !weights.exists() {
+        std::thread::yield_now();
+    }
 }
 
 /// Returns as soon as `session.json` is being written: its temp file is there, or the
@@ -115,6 +164,7 @@ fn kill_mid_save_leaves_the_previous_save_intact() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut finished = 0u64;
     let mut mid_save = 0;
+    let mut cut_off = 0;
     for kill in 0..KILLS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["kill_save_child", "--exact", "--ignored", "--nocapture"])
@@ -140,10 +190,10 @@ fn kill_mid_save_leaves_the_previous_save_intact() {
         let start = Instant::now();
         let second = saved.next().expect("the child saved twice");
         let period = start.elapsed();
-        if kill % 2 == 0 {
-            std::thread::sleep(period.mul_f64(rng.random::<f64>()));
-        } else {
-            wait_for_a_write(&session, full_len);
+        match kill % 3 {
+            0 => std::thread::sleep(period.mul_f64(rng.random::<f64>())),
+            1 => wait_for_a_write(&session, full_len),
+            _ => wait_for_a_new_generation(&session, second),
         }
         child.kill().unwrap();
         child.wait().unwrap();
@@ -164,6 +214,17 @@ fn kill_mid_save_leaves_the_previous_save_intact() {
         mid_save += usize::from(!temps.is_empty());
         temps.iter().for_each(|p| std::fs::remove_file(p).unwrap());
         let on_disk = check_whole(&session);
+        // The engine opening the session tidies what a cut-off save left.
+        let (opened, _) = Session::open(&session).unwrap();
+        let said = opened.tidy_checkpoints().unwrap();
+        cut_off += usize::from(said.iter().any(|w| w.contains("cut off")));
+        let left = std::fs::read_dir(&session)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("checkpoint-"))
+            .count();
+        assert_eq!(left, 1, "only the named generation is left after tidying");
+        assert_eq!(check_whole(&session), on_disk);
         assert!(
             on_disk >= finished,
             "save {finished} was finished but the folder holds {on_disk}"
@@ -171,5 +232,8 @@ fn kill_mid_save_leaves_the_previous_save_intact() {
     }
     // The kills timed on a seen write land inside one (the temp file is left behind).
     assert!(mid_save > 0, "no kill landed inside a save");
-    eprintln!("{KILLS} kills, {mid_save} of them with a save under way (a temp file left)");
+    assert!(cut_off > 0, "no kill landed between a generation's weights and its commit");
+    eprintln!(
+        "{KILLS} kills: {mid_save} with a file write under way (a temp file left), {cut_off} between a generation's weights and its commit"
+    );
 }

@@ -93,9 +93,9 @@ fn weights(path: &Path) -> BTreeMap<String, Vec<f32>> {
         .collect()
 }
 
-/// Fails, naming what differs, unless the weights at `path` are `before`.
-fn assert_same_weights(path: &Path, before: &BTreeMap<String, Vec<f32>>, what: &str) {
-    let now = weights(path);
+/// Fails, naming what differs, unless the session's current weights are `before`.
+fn assert_same_weights(dir: &Path, before: &BTreeMap<String, Vec<f32>>, what: &str) {
+    let now = weights(&Session::open(dir).unwrap().0.weights_path());
     let differ: Vec<&String> = before
         .keys()
         .chain(now.keys())
@@ -151,7 +151,7 @@ fn a_save_while_probes_train_writes_the_session_weights() {
         "the Save was not honoured while the first probe trained: {events:?}"
     );
     assert_same_weights(
-        &path,
+        dir.path(),
         &before,
         "a Save during probes wrote other weights than the session's",
     );
@@ -182,7 +182,7 @@ fn a_panic_in_a_probe_leaves_the_session_network_whole() {
     engine.send(Command::Checkpoint);
     until(&engine, |e| matches!(e, Event::CheckpointSaved { .. }));
     assert_same_weights(
-        &path,
+        dir.path(),
         &before,
         "after a failed probe the engine's network is no longer the session's",
     );

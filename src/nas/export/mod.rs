@@ -102,6 +102,7 @@ pub fn export(req: &ExportRequest) -> Result<ExportReport> {
             "the session has no trained supernet yet; run a round first",
         ));
     }
+    let weights_path = session.weights_path();
     let setup = EngineSetup::for_session(&session, req.device);
     let cfg = session
         .file
@@ -121,7 +122,6 @@ pub fn export(req: &ExportRequest) -> Result<ExportReport> {
     calibrate(&worker, &candidate, &batches)?;
     let net = network::extract(&worker.supernet, &candidate)?;
     // After a template edit, new blocks start untrained; their weights are no export.
-    let weights_path = req.session.join("supernet.safetensors");
     let saved = network::saved_keys(&weights_path)?;
     if let Some(fresh) = net.keys().into_iter().find(|k| !saved.contains(k)) {
         return Err(NasError::file(

@@ -119,6 +119,7 @@ pub(super) fn session_files() -> Vec<(String, Vec<u8>)> {
         }],
         pending_edits: Vec::new(),
         pending_parent: None,
+        checkpoint: None,
     };
     let row = CandidateRow {
         round: 1,

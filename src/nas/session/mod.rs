@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod candidates;
+pub mod generation;
 pub mod history;
 
 use std::path::{Path, PathBuf};
@@ -76,6 +77,10 @@ pub struct SessionFile {
     /// The round the next one branches from (set by a branch; otherwise the last round).
     #[serde(default)]
     pub pending_parent: Option<usize>,
+    /// The checkpoint generation whose weights and optimiser state belong to this file (see
+    /// `generation`); none in sessions saved before generations, whose files sit beside it.
+    #[serde(default)]
+    pub checkpoint: Option<u64>,
 }
 
 /// The seed of the session (weights, split) and the validation share of the training split.
@@ -106,17 +111,11 @@ impl Session {
     pub fn session_path(dir: &Path) -> PathBuf {
         dir.join("session.json")
     }
-    pub fn weights_path(&self) -> PathBuf {
-        self.dir.join("supernet.safetensors")
-    }
     /// The supernet weights as they were when `round` finished (kept for branching).
     pub fn round_weights_path(&self, round: usize) -> PathBuf {
         self.dir
             .join("rounds")
             .join(format!("round-{round}.safetensors"))
-    }
-    pub fn optimizer_path(&self) -> PathBuf {
-        self.dir.join("optimizer.safetensors")
     }
     pub fn template_path(&self) -> PathBuf {
         self.dir.join("template.json")
@@ -154,6 +153,7 @@ impl Session {
                 rounds: Vec::new(),
                 pending_edits: Vec::new(),
                 pending_parent: None,
+                checkpoint: None,
             },
             rows: Vec::new(),
         };

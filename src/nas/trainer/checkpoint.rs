@@ -1,5 +1,5 @@
-//! Saving the session's state: the whole checkpoint (weights, optimiser state, session
-//! files) and the light flush of scores while a round scores. Both take the session's own
+//! Saving the session's state: the whole checkpoint (one generation: weights, optimiser
+//! state, scores, session file) and the light flush of scores while a round scores. Both take the session's own
 //! supernet explicitly, so work on other networks (probes, the final network) can honour a
 //! Save without ever writing its own weights over the session's.
 
@@ -7,13 +7,32 @@ use super::control::Control;
 use super::protocol::Event;
 use crate::nas::error::{NasError, Result};
 use crate::nas::ops::Optimizer;
+use crate::nas::session::generation::{OPTIMIZER_FILE, WEIGHTS_FILE};
 use crate::nas::session::{atomic, Session};
 use crate::nas::supernet::Supernet;
 
-/// Saves weights, optimiser state and the session files (nothing without a session), and
-/// clears a pending Save.
+/// Writes one checkpoint generation: weights and optimiser state in a fresh folder, then the
+/// scores and `session.json` naming it (see `session::generation`).
+pub fn write_checkpoint(
+    session: &mut Session,
+    supernet: &Supernet,
+    optimizer: Option<&Optimizer>,
+) -> Result<()> {
+    let (n, dir) = session.begin_checkpoint()?;
+    supernet.save(&dir.join(WEIGHTS_FILE))?;
+    if let Some(opt) = optimizer {
+        let path = dir.join(OPTIMIZER_FILE);
+        let tmp = atomic::temp_path(&path);
+        candle_core::safetensors::save(&opt.state_tensors()?, &tmp)
+            .map_err(|e| NasError::file(&tmp, e.to_string()))?;
+        atomic::commit(&tmp, &path)?;
+    }
+    session.commit_checkpoint(n)
+}
+
+/// Saves a checkpoint (nothing without a session) and clears a pending Save.
 pub fn save_checkpoint(
-    session: Option<&Session>,
+    session: Option<&mut Session>,
     supernet: &Supernet,
     optimizer: Option<&Optimizer>,
     control: &mut Control,
@@ -22,16 +41,7 @@ pub fn save_checkpoint(
     let Some(s) = session else {
         return Ok(());
     };
-    supernet.save(&s.weights_path())?;
-    if let Some(opt) = optimizer {
-        let path = s.optimizer_path();
-        let tmp = atomic::temp_path(&path);
-        candle_core::safetensors::save(&opt.state_tensors()?, &tmp)
-            .map_err(|e| NasError::file(&tmp, e.to_string()))?;
-        atomic::commit(&tmp, &path)?;
-    }
-    s.save_candidates()?;
-    s.save_file()?;
+    write_checkpoint(s, supernet, optimizer)?;
     control.emit(Event::CheckpointSaved {
         path: s.dir.display().to_string(),
     });
@@ -40,7 +50,7 @@ pub fn save_checkpoint(
 
 /// Honours a pending Save between steps of work that does not change the session's weights.
 pub fn save_if_requested(
-    session: Option<&Session>,
+    session: Option<&mut Session>,
     supernet: &Supernet,
     optimizer: Option<&Optimizer>,
     control: &mut Control,

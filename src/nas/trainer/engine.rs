@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use candle_core::Device;
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use super::checkpoint::save_checkpoint;
+use super::checkpoint::{save_checkpoint, write_checkpoint};
 use super::control::Control;
 use super::protocol::{Command, Event};
 use super::recover::{load_optimizer, panic_text};
@@ -258,6 +258,7 @@ impl Worker {
         let supernet = Supernet::new(graph, split.seed, &device)?;
         let mut optimizer = None;
         if let Some(s) = &session {
+            warnings.extend(s.tidy_checkpoints()?);
             if s.weights_path().is_file() {
                 // The template may have been edited since the weights were saved: blocks that
                 // survived keep their weights, new ones start fresh.
@@ -374,13 +375,8 @@ impl Worker {
         s.file.pending_parent = Some(round);
         s.file.pending_edits.clear();
         s.save_template(&self.supernet.graph)?;
-        self.supernet.save(&s.weights_path())?;
-        let optimizer = s.optimizer_path();
-        if optimizer.is_file() {
-            std::fs::remove_file(&optimizer)
-                .map_err(|e| NasError::file(&optimizer, e.to_string()))?;
-        }
-        s.save_file()?;
+        // A generation without optimiser state: it starts afresh.
+        write_checkpoint(s, &self.supernet, None)?;
         self.control.emit(Event::TemplateChanged {
             template_doc: Box::new(TemplateDoc::from(&self.supernet.graph)),
             space_size: self.supernet.graph.space_size(),
@@ -426,7 +422,7 @@ impl Worker {
     /// Saves weights, optimiser state and the session files.
     pub fn checkpoint(&mut self) -> Result<()> {
         save_checkpoint(
-            self.session.as_ref(),
+            self.session.as_mut(),
             &self.supernet,
             self.optimizer.as_ref(),
             &mut self.control,

@@ -86,7 +86,7 @@ impl Worker {
             };
             let mut hooks = ProbeHooks {
                 control,
-                session: session.as_ref(),
+                session: session.as_mut(),
                 session_supernet: supernet,
                 session_optimizer: session_optimizer.as_ref(),
             };
@@ -105,7 +105,7 @@ impl Worker {
 /// supernet and optimiser (never the probe's); probe steps are not reported.
 struct ProbeHooks<'a> {
     control: &'a mut Control,
-    session: Option<&'a Session>,
+    session: Option<&'a mut Session>,
     session_supernet: &'a Supernet,
     session_optimizer: Option<&'a Optimizer>,
 }
@@ -114,7 +114,7 @@ impl EpochHooks for ProbeHooks<'_> {
     fn before_step(&mut self, _probe_optimizer: &Optimizer) -> Result<()> {
         self.control.check()?;
         save_if_requested(
-            self.session,
+            self.session.as_deref_mut(),
             self.session_supernet,
             self.session_optimizer,
             self.control,

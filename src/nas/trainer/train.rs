@@ -184,7 +184,7 @@ impl Worker {
         let net: &Supernet = supernet;
         let mut hooks = RoundHooks {
             control,
-            session: session.as_ref(),
+            session: session.as_mut(),
             supernet: net,
             round,
             epoch,
@@ -210,7 +210,7 @@ impl Worker {
 /// the step's progress.
 struct RoundHooks<'a> {
     control: &'a mut Control,
-    session: Option<&'a Session>,
+    session: Option<&'a mut Session>,
     supernet: &'a Supernet,
     round: usize,
     epoch: usize,
@@ -220,7 +220,12 @@ struct RoundHooks<'a> {
 impl EpochHooks for RoundHooks<'_> {
     fn before_step(&mut self, optimizer: &Optimizer) -> Result<()> {
         self.control.check()?;
-        save_if_requested(self.session, self.supernet, Some(optimizer), self.control)
+        save_if_requested(
+            self.session.as_deref_mut(),
+            self.supernet,
+            Some(optimizer),
+            self.control,
+        )
     }
 
     fn after_step(&mut self, r: &StepReport) {
