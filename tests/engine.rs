@@ -116,14 +116,19 @@ fn a_round_streams_progress_scores_and_writes_the_session() {
     }
     // The weights and optimiser state of the checkpoint session.json names, and no other.
     let named = session.file.checkpoint.expect("a checkpoint generation");
-    assert!(session.weights_path().starts_with(session.checkpoint_dir(named)));
+    assert!(session
+        .weights_path()
+        .starts_with(session.checkpoint_dir(named)));
     assert!(session.weights_path().is_file() && session.optimizer_path().is_file());
     let generations = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("checkpoint-"))
         .count();
-    assert_eq!(generations, 1, "older generations are removed after the commit");
+    assert_eq!(
+        generations, 1,
+        "older generations are removed after the commit"
+    );
 }
 
 #[test]

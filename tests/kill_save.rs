@@ -20,10 +20,10 @@ use rand_chacha::ChaCha8Rng;
 use nas_navigator::nas::data::DatasetSpec;
 use nas_navigator::nas::search::autopilot::EditAuthor;
 use nas_navigator::nas::session::{CandidateRow, EditRecord, Session, SplitSpec};
-use nas_navigator::nas::trainer::checkpoint::write_checkpoint;
 use nas_navigator::nas::space::edit::Edit;
 use nas_navigator::nas::space::{SuperGraph, TemplateSpec};
 use nas_navigator::nas::supernet::Supernet;
+use nas_navigator::nas::trainer::checkpoint::write_checkpoint;
 
 /// The child saves into the folder this variable names.
 const CHILD_ENV: &str = "NAS_NAVIGATOR_KILL_SAVE_DIR";
@@ -99,7 +99,11 @@ fn check_whole(dir: &Path) -> u64 {
     let (session, warnings) = Session::open(dir).expect("session.json is whole");
     assert!(warnings.is_empty(), "{warnings:?}");
     let generation = session.file.split.seed;
-    assert_eq!(session.file.checkpoint, Some(generation), "session.json names its generation");
+    assert_eq!(
+        session.file.checkpoint,
+        Some(generation),
+        "session.json names its generation"
+    );
     let edits = &session.file.pending_edits;
     assert_eq!(edits.len(), 1);
     assert_eq!(edits[0].reason, reason(generation));
@@ -116,7 +120,12 @@ fn check_whole(dir: &Path) -> u64 {
     };
     assert_eq!(keys(&saved), keys(&want));
     for (name, tensor) in &saved {
-        let same = (tensor - &want[name]).unwrap().abs().unwrap().max_all().unwrap();
+        let same = (tensor - &want[name])
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap();
         assert_eq!(
             same.to_scalar::<f32>().unwrap(),
             0.0,
@@ -137,7 +146,9 @@ fn check_whole(dir: &Path) -> u64 {
 /// commit has not happened yet, or is under way).
 fn wait_for_a_new_generation(dir: &Path, saved: u64) {
     let (session, _) = Session::open(dir).unwrap();
-    let weights = session.checkpoint_dir(saved + 1).join("supernet.safetensors");
+    let weights = session
+        .checkpoint_dir(saved + 1)
+        .join("supernet.safetensors");
     while !weights.exists() {
         std::thread::yield_now();
     }
@@ -232,7 +243,10 @@ fn kill_mid_save_leaves_the_previous_save_intact() {
     }
     // The kills timed on a seen write land inside one (the temp file is left behind).
     assert!(mid_save > 0, "no kill landed inside a save");
-    assert!(cut_off > 0, "no kill landed between a generation's weights and its commit");
+    assert!(
+        cut_off > 0,
+        "no kill landed between a generation's weights and its commit"
+    );
     eprintln!(
         "{KILLS} kills: {mid_save} with a file write under way (a temp file left), {cut_off} between a generation's weights and its commit"
     );
