@@ -27,8 +27,10 @@ use crate::nas::space::{Candidate, SuperGraph};
 #[derive(Resource, Default)]
 pub struct BlockStatsView {
     pub round: usize,
-    /// The signal that ranked the candidates.
+    /// The signal that ranked the candidates of `stats`.
     pub signal: SignalKind,
+    /// The signal of the newest request to the thread (the chosen one, once asked for).
+    requested: Option<SignalKind>,
     pub stats: Option<Statistics>,
     /// The template (`TemplateGeneration`) the statistics were computed with.
     pub generation: u64,
@@ -131,7 +133,7 @@ fn request_stats(
     let due = view
         .last
         .is_none_or(|t| t.elapsed() > Duration::from_secs(1));
-    if !(chosen.0 != view.signal || template_changed || (view.dirty && due)) {
+    if !(view.requested != Some(chosen.0) || template_changed || (view.dirty && due)) {
         return;
     }
     // The newest round, or the round the History view (or presentation mode) shows.
@@ -148,7 +150,7 @@ fn request_stats(
         generation: generation.0,
     };
     if worker.0.submit(job).is_ok() {
-        view.signal = chosen.0;
+        view.requested = Some(chosen.0);
         view.dirty = false;
         view.last = Some(Instant::now());
     }
@@ -162,9 +164,10 @@ fn receive_stats(
 ) {
     while let Some(outcome) = worker.0.try_recv() {
         match outcome {
-            Ok(done) if done.generation == generation.0 && done.signal == view.signal => {
+            Ok(done) if done.generation == generation.0 && Some(done.signal) == view.requested => {
                 view.stats = done.stats;
                 view.round = done.round;
+                view.signal = done.signal;
                 view.generation = done.generation;
             }
             Ok(_) => {}
