@@ -110,6 +110,7 @@ impl Plugin for ViewPlugins {
         app.add_plugins((
             EnginePlugins,
             scene::scatter::ScatterPlugin,
+            scene::layout_worker::LayoutWorkerPlugin,
             scene::points::PointsPlugin,
             scene::camera::SceneCameraPlugin,
             scene::input::SceneInputPlugin,
