@@ -89,7 +89,8 @@ impl Fifo {
         })
     }
 
-    /// Feeds the blocked reader the real content (once), then puts a plain file in place.
+    /// Puts a plain file in the FIFO's place (for later reads), then feeds the reader blocked
+    /// on the FIFO the same content; once.
     fn release(&self) {
         if self.released.swap(true, Ordering::SeqCst) {
             return;
@@ -109,10 +110,10 @@ impl Fifo {
                 Err(e) => panic!("cannot open the FIFO: {e}"),
             }
         };
+        let plain = self.path.with_extension("plain");
+        std::fs::write(&plain, &self.content).unwrap();
+        std::fs::rename(&plain, &self.path).unwrap();
         pipe.write_all(self.content.as_bytes()).unwrap();
-        drop(pipe);
-        std::fs::remove_file(&self.path).unwrap();
-        std::fs::write(&self.path, &self.content).unwrap();
     }
 }
 
