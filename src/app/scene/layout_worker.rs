@@ -2,8 +2,9 @@
 //! candidates. The app sends it new candidates (placed without moving the old ones) or, after
 //! a template edit, all of them (fitted anew and Procrustes-aligned onto where they were, so
 //! the picture moves as little as possible); placements come back on a bounded channel and
-//! are drained each frame. A job that fails or panics comes back as an error (also noted in
-//! the status line) and the next job re-fits every candidate; dropping the worker never waits.
+//! are drained each frame. A job that fails or panics comes back as an error (noted in the
+//! status line too) and the next job re-fits every candidate; dropping the worker never
+//! waits (the thread ends after its current job, without starting the queued ones).
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -44,22 +45,20 @@ pub struct Placement {
 /// A job's placement, or why there is none.
 pub type LayoutOutcome = Result<Placement, String>;
 
-/// The layout thread's channels. Dropping it closes them: the thread ends after its current
-/// job, without starting the queued ones, and nobody waits for it.
+/// The layout thread's channels; dropping them ends the thread after its current job.
 #[derive(Resource)]
 pub struct LayoutWorker {
     jobs: Sender<LayoutJob>,
     pub placements: Receiver<LayoutOutcome>,
-    /// Why jobs failed, for the status line (the placements carry it too).
+    /// Why jobs failed, for the status line.
     failures: Receiver<String>,
 }
 
 impl LayoutWorker {
     pub fn spawn(seed: u64) -> Self {
         let mut layouts = Layouts {
-            flat: None,
-            space: None,
             seed,
+            ..Layouts::default()
         };
         Self::spawn_with(move |job| layouts.run(job).map_err(|e| e.to_string()))
     }
@@ -106,8 +105,7 @@ impl LayoutWorker {
     }
 }
 
-/// What the thread was sent, and where each candidate was last placed, so that the job after
-/// a failure (which may have left the layouts half-updated) re-fits them all.
+/// What the thread was sent and where it was placed: after a failure, the next job re-fits.
 #[derive(Default)]
 struct Sent {
     entities: Vec<Entity>,
@@ -128,11 +126,9 @@ impl Sent {
             } => {
                 self.entities = entities.clone();
                 self.candidates = candidates.clone();
-                for (e, p) in entities.iter().zip(previous) {
-                    if let Some(p) = p {
-                        self.at.insert(*e, *p);
-                    }
-                }
+                let placed = entities.iter().zip(previous);
+                self.at
+                    .extend(placed.filter_map(|(e, p)| Some((*e, (*p)?))));
                 return job;
             }
             LayoutJob::Extend {
@@ -168,16 +164,14 @@ impl Sent {
             return;
         };
         self.failed = false;
-        for ((e, f), s) in p.entities.iter().zip(&p.flat).zip(&p.space) {
-            self.at.insert(*e, (*f, *s));
-        }
+        let at = p.flat.iter().copied().zip(p.space.iter().copied());
+        self.at.extend(p.entities.iter().copied().zip(at));
     }
 }
 
 /// Notes each failed layout job in the run state's messages (the status line).
 pub fn report_layout_failures(worker: Option<Res<LayoutWorker>>, mut state: ResMut<RunState>) {
-    let Some(worker) = worker else { return };
-    for e in worker.failures.try_iter() {
+    for e in worker.iter().flat_map(|w| w.failures.try_iter()) {
         state.note(format!("error: scene layout failed: {e}"));
     }
 }
@@ -198,6 +192,7 @@ struct Slot {
     aligned: Option<Vec<[f32; 3]>>,
 }
 
+#[derive(Default)]
 struct Layouts {
     flat: Option<Slot>,
     space: Option<Slot>,

@@ -134,11 +134,6 @@ impl SessionLoader {
             .submit((self.asked, job))
             .map_err(|_| format!("the {name} thread is gone"))
     }
-
-    /// Whether a read or an engine start is under way.
-    pub fn busy(&self) -> bool {
-        self.loading.is_some() || self.starting.is_some()
-    }
 }
 
 /// Reads the rows and curves of the session in `folder` (the one the app started on).
