@@ -295,6 +295,19 @@ fn sampled_paths_are_grey_until_scored_and_never_duplicated() {
     assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 1);
 }
 
+/// Updates until `done` gives something (panics after a minute).
+fn update_until<T>(app: &mut App, done: impl Fn(&App) -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        app.update();
+        if let Some(t) = done(app) {
+            return t;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn opening_a_session_restarts_the_engine_and_clears_the_views() {
     use nas_navigator::app::shell::sessions::{SessionOpenRequested, SessionsPlugin};
@@ -329,18 +342,25 @@ fn opening_a_session_restarts_the_engine_and_clears_the_views() {
         folder: broken,
         dataset: "digits".into(),
     });
+    // The folder is read on the session thread: the status line says so meanwhile.
     app.update();
-    assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 1);
     let note = app.world().resource::<RunState>().messages.join("\n");
-    assert!(note.contains("cannot open session"), "{note}");
+    assert!(note.contains("opening session"), "{note}");
+    let note = update_until(&mut app, |app| {
+        let note = app.world().resource::<RunState>().messages.join("\n");
+        note.contains("cannot open session").then_some(note)
+    });
+    assert!(note.contains("broken"), "{note}");
+    assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 1);
     // A new folder starts a session there on a fresh engine; the old points are gone.
     let second = dir.path().join("second");
     app.world_mut().write_message(SessionOpenRequested {
         folder: second.clone(),
         dataset: "digits".into(),
     });
-    app.update();
-    assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 0);
+    update_until(&mut app, |app| {
+        (app.world().resource::<CandidateIndex>().0.is_empty()).then_some(())
+    });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while app.world().resource::<RunState>().phase != Phase::Idle {
         assert!(

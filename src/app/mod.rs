@@ -61,14 +61,15 @@ pub fn run_with(
     script: Option<script::ScriptedSession>,
 ) -> AppExit {
     let control = state::session_control::SessionControl::new(setup.clone());
-    let restored = shell::sessions::RestoredRows::of(setup.session_dir.as_deref());
-    let curves = shell::sessions::RestoredCurves::of(setup.session_dir.as_deref());
+    let folder = setup.session_dir.clone();
     let handle = Engine::spawn(setup);
     let mut app = base_app(main_window());
+    if let Some(folder) = folder {
+        // The stored rows and curves arrive from the session thread; the window opens now.
+        shell::session_open::restore_in_background(app.world_mut(), &folder);
+    }
     app.insert_resource(link::EngineLink::from_handle(handle))
         .insert_resource(control)
-        .insert_resource(restored)
-        .insert_resource(curves)
         .insert_resource(state::next_round::NextRound(round));
     if let Some(script) = script {
         app.insert_resource(script)
@@ -110,6 +111,7 @@ impl Plugin for ViewPlugins {
         app.add_plugins((
             EnginePlugins,
             scene::scatter::ScatterPlugin,
+            scene::layout_worker::LayoutWorkerPlugin,
             scene::points::PointsPlugin,
             scene::camera::SceneCameraPlugin,
             scene::input::SceneInputPlugin,

@@ -1,7 +1,9 @@
 //! The final network's background thread: stand-alone training (`final_net::run`) or an
 //! export, started from the view's settings, with a bounded channel of plain updates back
-//! and the engine's `Control` for pause, resume and stop.
+//! and the engine's `Control` for pause, resume and stop. The work runs under a panic guard:
+//! a panic (or a thread that cannot start) comes back as an update the view shows as failed.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -16,14 +18,18 @@ use crate::nas::export::{self, ExportRequest};
 use crate::nas::final_net::{self, FinalReport, FinalRequest, Progress};
 use crate::nas::ops::{OptimizerConfig, OptimizerKind};
 use crate::nas::trainer::control::Control;
+use crate::nas::trainer::recover::panic_text;
 use crate::nas::trainer::{Command, Event};
 
-pub(super) enum FinalUpdate {
+/// What the thread tells the view.
+pub enum FinalUpdate {
     Progress(Progress),
     Trained(Result<Box<(FinalReport, Vec<PathBuf>)>, String>),
     /// Stopped on request; finished epochs are kept in the checkpoint.
     Stopped,
     Exported(Result<Vec<PathBuf>, String>),
+    /// The thread panicked or could not start: why.
+    Died(String),
 }
 
 /// The running thread's channels.
@@ -48,14 +54,27 @@ fn optimizer(view: &FinalView) -> OptimizerConfig {
     }
 }
 
-fn spawn(work: impl FnOnce(Control, &Sender<FinalUpdate>) + Send + 'static) -> FinalJob {
+/// Runs `work` on its own thread under a panic guard (public for the tests).
+pub fn spawn(work: impl FnOnce(Control, &Sender<FinalUpdate>) + Send + 'static) -> FinalJob {
     let (commands, command_rx) = bounded(16);
     let (tx, updates) = bounded(MAX_UPDATES_PER_FRAME * 4);
     let mut control = Control::listening_to(command_rx, None);
     let (events, control_events) = bounded(16);
     control.events = events;
     let interrupt = control.interrupt.clone();
-    std::thread::spawn(move || work(control, &tx));
+    let no_thread = tx.clone();
+    let started = std::thread::Builder::new()
+        .name("nas-final".into())
+        .spawn(move || {
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| work(control, &tx))) {
+                let why = format!("the final-network thread panicked: {}", panic_text(&*p));
+                let _ = tx.send(FinalUpdate::Died(why));
+            }
+        });
+    if let Err(e) = started {
+        let why = format!("cannot start the final-network thread: {e}");
+        let _ = no_thread.try_send(FinalUpdate::Died(why));
+    }
     FinalJob {
         commands,
         interrupt,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use bevy::prelude::*;
+use crossbeam_channel::TryRecvError;
 
 use super::job::{start_export, start_training, FinalJob, FinalUpdate};
 use crate::app::state::final_choice::CandidateChosenForFinal;
@@ -190,7 +191,19 @@ pub fn drain_final_updates(mut view: ResMut<FinalView>, job: Option<Res<FinalJob
             _ => {}
         }
     }
-    for update in job.updates.try_iter().take(MAX_UPDATES_PER_FRAME) {
+    for _ in 0..MAX_UPDATES_PER_FRAME {
+        let update = match job.updates.try_recv() {
+            Ok(update) => update,
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Disconnected) => {
+                // The thread ended without its last word: it must not stay "Training".
+                if view.busy() {
+                    let why = "the final-network thread ended without a result".to_string();
+                    view.run.phase = FinalPhase::Failed(why);
+                }
+                break;
+            }
+        };
         match update {
             FinalUpdate::Progress(p) => apply_progress(&mut view, p),
             FinalUpdate::Trained(Ok(done)) => {
@@ -208,7 +221,7 @@ pub fn drain_final_updates(mut view: ResMut<FinalView>, job: Option<Res<FinalJob
                 view.run.files = files;
                 view.run.phase = FinalPhase::Done;
             }
-            FinalUpdate::Trained(Err(e)) | FinalUpdate::Exported(Err(e)) => {
+            FinalUpdate::Trained(Err(e)) | FinalUpdate::Exported(Err(e)) | FinalUpdate::Died(e) => {
                 view.run.phase = FinalPhase::Failed(e);
             }
         }

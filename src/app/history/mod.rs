@@ -1,13 +1,15 @@
 //! The History view: the session's rounds as a tree (with the edits, and who made them, that
 //! led to each), read from the session folder whenever a round ends or the template
-//! changes. A round can be shown alone in the scene, branched from (its template and
-//! weights become current and the next round is its child) or compared with another.
+//! changes, on a background thread (the frame only takes the result). A round can be shown
+//! alone in the scene, branched from (its template and weights become current and the next
+//! round is its child) or compared with another.
 
 use std::path::PathBuf;
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 
+use crate::app::link::background::{Background, Outcome};
 use crate::app::link::{CommandRequested, EngineEventReceived};
 use crate::app::state::session_control::SessionControl;
 use crate::app::state::view_choice::RoundFilter;
@@ -15,12 +17,15 @@ use crate::nas::session::history::{diff, tree, TreeRow};
 use crate::nas::session::Session;
 use crate::nas::trainer::{Command, Event};
 
+/// The two rounds picked for comparison (A, B).
+pub type Pick = (Option<usize>, Option<usize>);
+
 #[derive(Resource, Debug, Default, Clone)]
 pub struct HistoryView {
     pub rows: Vec<TreeRow>,
     pub pending_parent: Option<usize>,
     /// The two rounds to compare, and their difference as text.
-    pub pick: (Option<usize>, Option<usize>),
+    pub pick: Pick,
     pub diff_text: Option<String>,
     /// Why the history could not be read, if it could not.
     pub error: Option<String>,
@@ -28,38 +33,49 @@ pub struct HistoryView {
     stale: bool,
 }
 
-impl HistoryView {
-    fn reload(&mut self) {
-        self.stale = false;
-        let Some(dir) = self.folder.clone() else {
-            return;
-        };
-        if !Session::exists(&dir) {
-            self.rows.clear();
-            return;
+/// What one read of the session gives the view.
+#[derive(Debug, Default)]
+pub struct HistoryRead {
+    pub rows: Vec<TreeRow>,
+    pub pending_parent: Option<usize>,
+    pub diff_text: Option<String>,
+}
+
+/// Reads the history of the session in `dir` (none yet: empty), with the picked rounds' diff.
+pub fn read_history((dir, pick): (PathBuf, Pick)) -> Outcome<HistoryRead> {
+    if !Session::exists(&dir) {
+        return Ok(HistoryRead::default());
+    }
+    let (session, _) = Session::open(&dir).map_err(|e| e.to_string())?;
+    let diff_text = match pick {
+        (Some(a), Some(b)) => {
+            Some(diff(&session, a, b).map_or_else(|e| e.to_string(), |d| d.to_string()))
         }
-        match Session::open(&dir) {
-            Ok((session, _)) => {
-                self.rows = tree(&session);
-                self.pending_parent = session.file.pending_parent;
-                self.error = None;
-                self.diff_text = match self.pick {
-                    (Some(a), Some(b)) => {
-                        Some(diff(&session, a, b).map_or_else(|e| e.to_string(), |d| d.to_string()))
-                    }
-                    _ => None,
-                };
-            }
-            Err(e) => self.error = Some(e.to_string()),
-        }
+        _ => None,
+    };
+    Ok(HistoryRead {
+        rows: tree(&session),
+        pending_parent: session.file.pending_parent,
+        diff_text,
+    })
+}
+
+/// The thread that reads the history (the newest request wins).
+#[derive(Resource)]
+pub struct HistoryReader(pub Background<(PathBuf, Pick), HistoryRead>);
+
+impl Default for HistoryReader {
+    fn default() -> Self {
+        Self(Background::latest("history", read_history))
     }
 }
 
-/// Marks the history stale when a round ends or the template changes, and reloads it (at
-/// most once a frame) from the session folder of the running engine.
+/// Marks the history stale when a round ends or the template changes, asks the reader for
+/// it again (at most once a frame) and takes what the reader finished.
 pub fn refresh_history(
     mut events: MessageReader<EngineEventReceived>,
     control: Option<Res<SessionControl>>,
+    reader: Res<HistoryReader>,
     mut view: ResMut<HistoryView>,
 ) {
     let folder = control.and_then(|c| c.setup.session_dir.clone());
@@ -78,8 +94,23 @@ pub fn refresh_history(
             view.stale = true;
         }
     }
-    if view.stale {
-        view.reload();
+    if std::mem::take(&mut view.stale) {
+        if let Some(dir) = view.folder.clone() {
+            if reader.0.submit((dir, view.pick)).is_err() {
+                view.error = Some(format!("the {} thread is gone", reader.0.name()));
+            }
+        }
+    }
+    while let Some(outcome) = reader.0.try_recv() {
+        match outcome {
+            Ok(read) => {
+                view.rows = read.rows;
+                view.pending_parent = read.pending_parent;
+                view.diff_text = read.diff_text;
+                view.error = None;
+            }
+            Err(e) => view.error = Some(e),
+        }
     }
 }
 
@@ -161,6 +192,7 @@ pub struct HistoryPlugin;
 impl Plugin for HistoryPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<HistoryView>()
+            .init_resource::<HistoryReader>()
             .add_systems(Update, refresh_history);
     }
 }

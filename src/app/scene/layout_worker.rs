@@ -2,15 +2,20 @@
 //! candidates. The app sends it new candidates (placed without moving the old ones) or, after
 //! a template edit, all of them (fitted anew and Procrustes-aligned onto where they were, so
 //! the picture moves as little as possible); placements come back on a bounded channel and
-//! are drained each frame.
+//! are drained each frame. A job that fails or panics comes back as an error (noted in the
+//! status line too) and the next job re-fits every candidate; dropping the worker never
+//! waits (the thread ends after its current job, without starting the queued ones).
 
-use std::thread::JoinHandle;
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
+use crate::app::state::run_state::RunState;
 use crate::nas::search::layout::{procrustes_align, LayoutMethod, StableLayout};
 use crate::nas::space::{Candidate, SuperGraph};
+use crate::nas::trainer::recover::panic_text;
 
 /// Work for the layout thread; `entities` and `candidates` are in the same order.
 pub enum LayoutJob {
@@ -37,61 +42,146 @@ pub struct Placement {
     pub space: Vec<[f32; 3]>,
 }
 
+/// A job's placement, or why there is none.
+pub type LayoutOutcome = Result<Placement, String>;
+
+/// The layout thread's channels; dropping them ends the thread after its current job.
 #[derive(Resource)]
 pub struct LayoutWorker {
     jobs: Sender<LayoutJob>,
-    pub placements: Receiver<Result<Placement, String>>,
-    thread: Option<JoinHandle<()>>,
+    pub placements: Receiver<LayoutOutcome>,
+    /// Why jobs failed, for the status line.
+    failures: Receiver<String>,
 }
 
 impl LayoutWorker {
     pub fn spawn(seed: u64) -> Self {
+        let mut layouts = Layouts {
+            seed,
+            ..Layouts::default()
+        };
+        Self::spawn_with(move |job| layouts.run(job).map_err(|e| e.to_string()))
+    }
+
+    /// A layout thread running `work` on each job (`spawn` passes the real layouts), under a
+    /// panic guard; after a failed job the next one is a re-fit of every candidate sent.
+    pub fn spawn_with(mut work: impl FnMut(LayoutJob) -> LayoutOutcome + Send + 'static) -> Self {
         let (jobs, job_rx) = bounded::<LayoutJob>(64);
         let (out_tx, placements) = bounded(64);
-        let thread = std::thread::Builder::new()
+        let (fail_tx, failures) = bounded(16);
+        let no_thread = fail_tx.clone();
+        let started = std::thread::Builder::new()
             .name("nas-layout".into())
             .spawn(move || {
-                let mut state = Layouts {
-                    flat: None,
-                    space: None,
-                    seed,
-                };
+                let mut sent = Sent::default();
                 for job in job_rx {
-                    let result = state.run(job).map_err(|e| e.to_string());
-                    if out_tx.send(result).is_err() {
+                    let job = sent.take(job);
+                    let outcome =
+                        catch_unwind(AssertUnwindSafe(|| work(job))).unwrap_or_else(|p| {
+                            Err(format!("the layout thread panicked: {}", panic_text(&*p)))
+                        });
+                    sent.settle(&outcome);
+                    if let Err(e) = &outcome {
+                        let _ = fail_tx.try_send(e.clone());
+                    }
+                    if out_tx.send(outcome).is_err() {
                         break;
                     }
                 }
-            })
-            .ok();
+            });
+        if let Err(e) = started {
+            let _ = no_thread.try_send(format!("cannot start the layout thread: {e}"));
+        }
         Self {
             jobs,
             placements,
-            thread,
+            failures,
         }
     }
 
     /// Queues a job; `Err` gives it back when the queue is full (try again next frame).
     pub fn try_send(&self, job: LayoutJob) -> Result<(), LayoutJob> {
-        match self.jobs.try_send(job) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(job)) | Err(TrySendError::Disconnected(job)) => Err(job),
-        }
+        self.jobs.try_send(job).map_err(TrySendError::into_inner)
     }
 }
 
-impl Drop for LayoutWorker {
-    fn drop(&mut self) {
-        // Closing the job channel ends the thread after its current job.
-        let (dead, _) = bounded(1);
-        self.jobs = dead;
-        if let Some(t) = self.thread.take() {
-            while !t.is_finished() {
-                while self.placements.try_recv().is_ok() {}
-                std::thread::sleep(std::time::Duration::from_millis(2));
+/// What the thread was sent and where it was placed: after a failure, the next job re-fits.
+#[derive(Default)]
+struct Sent {
+    entities: Vec<Entity>,
+    candidates: Vec<Candidate>,
+    at: HashMap<Entity, ([f32; 3], [f32; 3])>,
+    failed: bool,
+}
+
+impl Sent {
+    /// Records `job`; after a failed job an extension becomes a re-fit of everything sent.
+    fn take(&mut self, job: LayoutJob) -> LayoutJob {
+        let (graph, entities, candidates) = match job {
+            LayoutJob::Refit {
+                ref entities,
+                ref candidates,
+                ref previous,
+                ..
+            } => {
+                self.entities = entities.clone();
+                self.candidates = candidates.clone();
+                let placed = entities.iter().zip(previous);
+                self.at
+                    .extend(placed.filter_map(|(e, p)| Some((*e, (*p)?))));
+                return job;
             }
-            let _ = t.join();
+            LayoutJob::Extend {
+                graph,
+                entities,
+                candidates,
+            } => (graph, entities, candidates),
+        };
+        self.entities.extend_from_slice(&entities);
+        self.candidates.extend_from_slice(&candidates);
+        if !self.failed {
+            return LayoutJob::Extend {
+                graph,
+                entities,
+                candidates,
+            };
         }
+        LayoutJob::Refit {
+            graph,
+            entities: self.entities.clone(),
+            candidates: self.candidates.clone(),
+            previous: self
+                .entities
+                .iter()
+                .map(|e| self.at.get(e).copied())
+                .collect(),
+        }
+    }
+
+    fn settle(&mut self, outcome: &LayoutOutcome) {
+        let Ok(p) = outcome else {
+            self.failed = true;
+            return;
+        };
+        self.failed = false;
+        let at = p.flat.iter().copied().zip(p.space.iter().copied());
+        self.at.extend(p.entities.iter().copied().zip(at));
+    }
+}
+
+/// Notes each failed layout job in the run state's messages (the status line).
+pub fn report_layout_failures(worker: Option<Res<LayoutWorker>>, mut state: ResMut<RunState>) {
+    for e in worker.iter().flat_map(|w| w.failures.try_iter()) {
+        state.note(format!("error: scene layout failed: {e}"));
+    }
+}
+
+/// Reports the layout thread's failures (the worker itself comes with `ScatterPlugin`).
+pub struct LayoutWorkerPlugin;
+
+impl Plugin for LayoutWorkerPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, report_layout_failures);
     }
 }
 
@@ -102,6 +192,7 @@ struct Slot {
     aligned: Option<Vec<[f32; 3]>>,
 }
 
+#[derive(Default)]
 struct Layouts {
     flat: Option<Slot>,
     space: Option<Slot>,

@@ -1,8 +1,10 @@
 //! The shell around the views: [`panels`] (the frame that places them), [`toolbar`],
-//! [`presentation`] (presentation mode and screenshots) and [`sessions`] (open, save,
-//! restore). It may import the views: it is what places them.
+//! [`presentation`] (presentation mode and screenshots), [`sessions`] (open, save,
+//! restore) and [`session_open`] (the read and the engine swap, off the frame). It may
+//! import the views: it is what places them.
 
 pub mod panels;
 pub mod presentation;
+pub mod session_open;
 pub mod sessions;
 pub mod toolbar;
