@@ -3,13 +3,15 @@
 //! another round, open another session. After every step no system panicked and every view's
 //! state agrees with the template the engine works on.
 
+mod common;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
-use bevy_egui::egui;
-use nas_navigator::app::charts::block_plot::{self, BlockPlotData, BlockPlotPlugin};
+use common::app::{draw_block_plot, update_until};
+use common::digits_engine;
+use nas_navigator::app::charts::block_plot::BlockPlotPlugin;
 use nas_navigator::app::lego::{apply_action, LegoAction, LegoPlugin};
 use nas_navigator::app::link::{CommandRequested, EngineLink};
 use nas_navigator::app::scene::scatter::ScatterPlugin;
@@ -26,26 +28,13 @@ use nas_navigator::app::state::session_control::SessionControl;
 use nas_navigator::app::state::template::fit_of;
 use nas_navigator::app::state::view_choice::RoundFilter;
 use nas_navigator::app::EnginePlugins;
-use nas_navigator::nas::data::DatasetSpec;
-use nas_navigator::nas::device::DeviceChoice;
 use nas_navigator::nas::search::autopilot::EditAuthor;
 use nas_navigator::nas::space::edit::Edit;
 use nas_navigator::nas::space::{Block, BlockKind, TemplateSpec};
 use nas_navigator::nas::trainer::{Command, Engine, EngineSetup, RoundConfig};
 
 fn setup(dir: &Path) -> EngineSetup {
-    EngineSetup {
-        dataset: DatasetSpec::Digits,
-        template: TemplateSpec::Chain {
-            stages: 3,
-            width: 4,
-        },
-        device: DeviceChoice::Cpu,
-        session_dir: Some(dir.to_path_buf()),
-        seed: 3,
-        val_fraction: 0.1,
-        event_capacity: 16,
-    }
+    digits_engine(Some(dir), 3, 16)
 }
 
 fn round() -> RoundConfig {
@@ -77,19 +66,6 @@ fn app(dir: &Path) -> App {
     app
 }
 
-fn update_until(app: &mut App, what: &str, done: impl Fn(&mut World) -> bool) {
-    let start = Instant::now();
-    while !done(app.world_mut()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "timed out: {what}; status: {:?}",
-            app.world().resource::<RunState>().messages
-        );
-        app.update();
-        std::thread::sleep(Duration::from_millis(4));
-    }
-}
-
 fn generation(w: &World) -> u64 {
     w.resource::<TemplateGeneration>().0
 }
@@ -117,6 +93,7 @@ fn edit(app: &mut App, action: LegoAction) {
     update_until(
         app,
         &format!("the engine's new template ({refused:?})"),
+        120,
         |w| generation(w) > before,
     );
 }
@@ -125,7 +102,7 @@ fn run_round(app: &mut App) {
     let rounds = app.world().resource::<RunState>().rounds.len();
     app.world_mut()
         .write_message(CommandRequested(Command::RunRound(round())));
-    update_until(app, "the round", |w| {
+    update_until(app, "the round", 120, |w| {
         w.resource::<RunState>().rounds.len() > rounds
     });
 }
@@ -181,15 +158,7 @@ fn assert_consistent(app: &mut App, step: &str) {
             "{step}: hovered block ({d}, {b}) is not in the template"
         );
     }
-    app.world_mut()
-        .run_system_once(|data: BlockPlotData| {
-            let ctx = egui::Context::default();
-            let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
-                block_plot::draw(ui, &data, 200.0);
-            });
-            output.textures_delta.clear();
-        })
-        .expect("the block plot draws");
+    draw_block_plot(app);
 }
 
 #[test]
@@ -197,7 +166,7 @@ fn an_edit_session_keeps_every_view_consistent() {
     let first = tempfile::tempdir().unwrap();
     let second = tempfile::tempdir().unwrap();
     let mut app = app(first.path());
-    update_until(&mut app, "the engine's template", |w| {
+    update_until(&mut app, "the engine's template", 120, |w| {
         w.get_resource::<TemplateGraph>().is_some()
     });
     run_round(&mut app);
@@ -249,7 +218,7 @@ fn an_edit_session_keeps_every_view_consistent() {
         folder: second.path().to_path_buf(),
         dataset: "digits".into(),
     });
-    update_until(&mut app, "the other session's template", |w| {
+    update_until(&mut app, "the other session's template", 120, |w| {
         generation(w) > before && w.get_resource::<TemplateGraph>().is_some()
     });
     assert_consistent(&mut app, "after opening another session");

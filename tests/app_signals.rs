@@ -2,13 +2,15 @@
 //! points, ranks the blocks, and the trust chart's figures per signal (with the
 //! seed-against-seed ceiling) are the engine's `trust_by_signal` on the probes received.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use bevy::prelude::*;
-use crossbeam_channel::{bounded, Receiver, Sender};
+use common::app::{chain, fake_engine_app, nth, ready, scored, update_until};
+use crossbeam_channel::{Receiver, Sender};
 use nas_navigator::app::charts::block_plot::BlockPlotPlugin;
 use nas_navigator::app::charts::probes::{TrustChartPlugin, TrustFigures};
-use nas_navigator::app::link::EngineLink;
 use nas_navigator::app::scene::points::PointCloud;
 use nas_navigator::app::scene::scatter::ScatterPlugin;
 use nas_navigator::app::state::block_stats::BlockStatsView;
@@ -18,46 +20,13 @@ use nas_navigator::app::state::scene_view::SceneIndex;
 use nas_navigator::app::state::signal_choice::ChosenSignal;
 use nas_navigator::app::state::view_choice::RoundFilter;
 use nas_navigator::app::widgets::colour_scale::{scale_step_colour, NOT_SCORED};
-use nas_navigator::app::EnginePlugins;
 use nas_navigator::nas::search::probes::{split_repeats, trust_by_signal, ProbeScore};
 use nas_navigator::nas::signals::{SignalKind, Signals};
-use nas_navigator::nas::space::doc::TemplateDoc;
-use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
-use nas_navigator::nas::trainer::protocol::ScoredCandidate;
+use nas_navigator::nas::space::SuperGraph;
 use nas_navigator::nas::trainer::{Command, Event};
 
 fn graph() -> SuperGraph {
-    TemplateSpec::Chain {
-        stages: 3,
-        width: 4,
-    }
-    .build((1, 8, 8), 10)
-}
-
-fn ready(graph: &SuperGraph) -> Event {
-    Event::Ready {
-        template: "chain".into(),
-        template_doc: Box::new(TemplateDoc::from(graph)),
-        space_size: graph.space_size(),
-        dataset: "digits".into(),
-        train_images: 10,
-        val_images: 5,
-        device: "cpu".into(),
-    }
-}
-
-/// The `i`-th candidate of the space (mixed radix over the decisions' blocks).
-fn nth(graph: &SuperGraph, mut i: usize) -> Candidate {
-    let choices = graph
-        .decisions
-        .iter()
-        .map(|d| {
-            let c = i % d.blocks.len();
-            i /= d.blocks.len();
-            c
-        })
-        .collect();
-    Candidate { choices }
+    chain(3)
 }
 
 fn signals(synflow: f64) -> Signals {
@@ -68,41 +37,9 @@ fn signals(synflow: f64) -> Signals {
     }
 }
 
-fn scored(graph: &SuperGraph, c: &Candidate, accuracy: f32, signals: Signals) -> Event {
-    Event::Scored(ScoredCandidate {
-        round: 1,
-        index: 0,
-        total: 1,
-        candidate: c.to_string(graph),
-        choices: c.choices.clone(),
-        accuracy,
-        params: 1000,
-        flops: 2000,
-        signals,
-    })
-}
-
 /// An app on a fake engine whose events the test sends (keep the command receiver alive).
 fn app_with(plugins: impl FnOnce(&mut App)) -> (App, Sender<Event>, Receiver<Command>) {
-    let (ev_tx, ev_rx) = bounded(1000);
-    let (cmd_tx, cmd_rx) = bounded(16);
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins).add_plugins(EnginePlugins);
-    plugins(&mut app);
-    app.insert_resource(EngineLink::from_channels(ev_rx, cmd_tx));
-    (app, ev_tx, cmd_rx)
-}
-
-fn update_until(app: &mut App, what: &str, done: impl Fn(&World) -> bool) {
-    let start = Instant::now();
-    while !done(app.world()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out: {what}"
-        );
-        app.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    fake_engine_app(plugins)
 }
 
 /// The linear RGB the scene draws for an sRGB colour of the scale, as instanced.
@@ -121,11 +58,11 @@ fn settle(app: &mut App) {
 
 /// The colour of `key`'s point in the cloud, once the scene shows `signal`.
 fn point_colour(app: &mut App, key: &str, signal: SignalKind) -> [f32; 3] {
-    update_until(app, "the candidate's entity", |w| {
+    update_until(app, "the candidate's entity", 60, |w| {
         w.resource::<CandidateIndex>().0.contains_key(key)
     });
     let entity = app.world().resource::<CandidateIndex>().0[key];
-    update_until(app, "the scene recoloured", |w| {
+    update_until(app, "the scene recoloured", 60, |w| {
         let index = w.resource::<SceneIndex>();
         index.colour_signal == signal && index.entities.contains(&entity)
     });
@@ -210,7 +147,7 @@ fn block_fitness_follows_the_chosen_signal() {
         tx.send(scored(&g, &c, acc, signals(synflow))).unwrap();
     }
     let fitness = |app: &mut App, signal: SignalKind| {
-        update_until(app, "block statistics", |w| {
+        update_until(app, "block statistics", 60, |w| {
             let v = w.resource::<BlockStatsView>();
             v.signal == signal && v.stats.as_ref().is_some_and(|s| !s.blocks.is_empty())
         });
@@ -224,7 +161,7 @@ fn block_fitness_follows_the_chosen_signal() {
             .unwrap()
     };
     // Wait until all 60 are in (the statistics refresh at most once a second).
-    update_until(&mut app, "all candidates", |w| {
+    update_until(&mut app, "all candidates", 60, |w| {
         w.resource::<CandidateIndex>().0.len() == 60
     });
     std::thread::sleep(Duration::from_millis(1100));
@@ -274,7 +211,7 @@ fn the_trust_figures_are_trust_by_signal_on_the_probes_received() {
         })
         .unwrap();
     }
-    update_until(&mut app, "trust figures", |w| {
+    update_until(&mut app, "trust figures", 60, |w| {
         w.resource::<TrustFigures>().finished_seen == 14
     });
     let (first, pairs) = split_repeats(&finished);

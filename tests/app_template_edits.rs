@@ -4,14 +4,14 @@
 //! template, candidates the edit no longer allows stay in the scene drawn hollow, and hovering
 //! a point lights up its blocks without rebuilding every point.
 
-use std::time::{Duration, Instant};
+mod common;
 
-use bevy::ecs::system::RunSystemOnce;
+use std::time::Duration;
+
 use bevy::prelude::*;
-use bevy_egui::egui;
-use crossbeam_channel::{bounded, Receiver, Sender};
-use nas_navigator::app::charts::block_plot::{self, BlockPlotData, BlockPlotPlugin};
-use nas_navigator::app::link::EngineLink;
+use common::app::{chain, changed, draw_block_plot, fake_engine_app, nth, ready, update_until};
+use crossbeam_channel::{Receiver, Sender};
+use nas_navigator::app::charts::block_plot::BlockPlotPlugin;
 use nas_navigator::app::scene::points::PointCloud;
 use nas_navigator::app::scene::scatter::{ScatterPlugin, ScatterPosition};
 use nas_navigator::app::state::block_stats::{BlockFocus, BlockStatsView};
@@ -22,101 +22,34 @@ use nas_navigator::app::state::lego_state::LegoState;
 use nas_navigator::app::state::scene_view::SceneIndex;
 use nas_navigator::app::state::selection::Hovered;
 use nas_navigator::app::state::view_choice::RoundFilter;
-use nas_navigator::app::EnginePlugins;
 use nas_navigator::nas::signals::Signals;
-use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::edit::Edit;
-use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
-use nas_navigator::nas::trainer::protocol::ScoredCandidate;
+use nas_navigator::nas::space::{Candidate, SuperGraph};
 use nas_navigator::nas::trainer::{Command, Event};
 
-fn chain(stages: usize) -> SuperGraph {
-    TemplateSpec::Chain { stages, width: 4 }.build((1, 8, 8), 10)
-}
-
-fn ready(graph: &SuperGraph) -> Event {
-    Event::Ready {
-        template: "chain".into(),
-        template_doc: Box::new(TemplateDoc::from(graph)),
-        space_size: graph.space_size(),
-        dataset: "digits".into(),
-        train_images: 10,
-        val_images: 5,
-        device: "cpu".into(),
-    }
-}
-
-fn changed(graph: &SuperGraph) -> Event {
-    Event::TemplateChanged {
-        template_doc: Box::new(TemplateDoc::from(graph)),
-        space_size: graph.space_size(),
-        carry: Default::default(),
-    }
-}
-
-/// The `i`-th candidate of the space (mixed radix over the decisions' blocks).
-fn nth(graph: &SuperGraph, mut i: usize) -> Candidate {
-    let choices = graph
-        .decisions
-        .iter()
-        .map(|d| {
-            let c = i % d.blocks.len();
-            i /= d.blocks.len();
-            c
-        })
-        .collect();
-    Candidate { choices }
-}
-
 fn scored(graph: &SuperGraph, c: &Candidate, accuracy: f32) -> Event {
-    Event::Scored(ScoredCandidate {
-        round: 1,
-        index: 0,
-        total: 1,
-        candidate: c.to_string(graph),
-        choices: c.choices.clone(),
-        accuracy,
-        params: 1000,
-        flops: 2000,
-        signals: Signals {
-            live_params: 1.0,
-            synflow: 1.0,
-            naswot: 1.0,
-        },
-    })
+    let signals = Signals {
+        live_params: 1.0,
+        synflow: 1.0,
+        naswot: 1.0,
+    };
+    common::app::scored(graph, c, accuracy, signals)
 }
 
 /// An app on a fake engine whose events the test sends, with the Lego state, the block
 /// statistics and plot, and (if `scene`) the scene's data side.
 fn app(scene: bool) -> (App, Sender<Event>, Receiver<Command>) {
-    let (ev_tx, ev_rx) = bounded(1000);
-    let (cmd_tx, cmd_rx) = bounded(16);
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins)
-        .add_plugins(EnginePlugins)
-        .init_resource::<LegoState>()
-        .init_resource::<RoundFilter>()
-        .add_plugins(BlockPlotPlugin);
-    if scene {
-        app.add_plugins(bevy::asset::AssetPlugin::default())
-            .init_asset::<Mesh>()
-            .init_asset::<StandardMaterial>()
-            .add_plugins(ScatterPlugin);
-    }
-    app.insert_resource(EngineLink::from_channels(ev_rx, cmd_tx));
-    (app, ev_tx, cmd_rx)
-}
-
-fn update_until(app: &mut App, what: &str, done: impl Fn(&mut World) -> bool) {
-    let start = Instant::now();
-    while !done(app.world_mut()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out: {what}"
-        );
-        app.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    fake_engine_app(|app| {
+        app.init_resource::<LegoState>()
+            .init_resource::<RoundFilter>()
+            .add_plugins(BlockPlotPlugin);
+        if scene {
+            app.add_plugins(bevy::asset::AssetPlugin::default())
+                .init_asset::<Mesh>()
+                .init_asset::<StandardMaterial>()
+                .add_plugins(ScatterPlugin);
+        }
+    })
 }
 
 /// Scores the first `n` candidates of `g` and waits for their statistics.
@@ -126,23 +59,10 @@ fn scored_session(app: &mut App, tx: &Sender<Event>, g: &SuperGraph, n: usize) {
         tx.send(scored(g, &nth(g, i), 40.0 + (i % 17) as f32))
             .unwrap();
     }
-    update_until(app, "the block statistics", |w| {
+    update_until(app, "the block statistics", 60, |w| {
         let generation = *w.resource::<TemplateGeneration>();
         w.resource::<BlockStatsView>().current(generation).is_some()
     });
-}
-
-/// Draws the block plot once, as the side panel does, in a window-less egui context.
-fn draw_block_plot(app: &mut App) {
-    app.world_mut()
-        .run_system_once(|data: BlockPlotData| {
-            let ctx = egui::Context::default();
-            let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
-                block_plot::draw(ui, &data, 200.0);
-            });
-            output.textures_delta.clear();
-        })
-        .expect("the block plot's data");
 }
 
 /// `g` with the first block of its first decision removed: every later block of that
@@ -205,7 +125,7 @@ fn candidates_are_read_again_from_their_strings_after_an_edit() {
         })
         .expect("a valid edit");
     tx.send(changed(&edited)).unwrap();
-    update_until(&mut app, "the new template", |w| {
+    update_until(&mut app, "the new template", 60, |w| {
         w.resource::<TemplateGeneration>().0 == 2
     });
     app.update();
@@ -270,18 +190,23 @@ fn candidates_the_edit_removes_stay_in_the_scene_drawn_hollow() {
     let g = chain(3);
     let (mut app, tx, _commands) = app(true);
     scored_session(&mut app, &tx, &g, 60);
-    update_until(&mut app, "all points placed and shown", |w| {
+    update_until(&mut app, "all points placed and shown", 60, |w| {
         w.resource::<SceneIndex>().entities.len() == 60
     });
     let edited = without_first_block(&g);
     tx.send(changed(&edited)).unwrap();
-    update_until(&mut app, "the re-fit placed every allowed candidate", |w| {
-        let mut q = w.query::<(&CandidateNode, &TemplateFit, Option<&ScatterPosition>)>();
-        let all_fitted = q
-            .iter(w)
-            .all(|(_, f, p)| *f == TemplateFit::Gone || p.is_some());
-        all_fitted && w.resource::<SceneIndex>().entities.len() == 60
-    });
+    update_until(
+        &mut app,
+        "the re-fit placed every allowed candidate",
+        60,
+        |w| {
+            let mut q = w.query::<(&CandidateNode, &TemplateFit, Option<&ScatterPosition>)>();
+            let all_fitted = q
+                .iter(w)
+                .all(|(_, f, p)| *f == TemplateFit::Gone || p.is_some());
+            all_fitted && w.resource::<SceneIndex>().entities.len() == 60
+        },
+    );
     // Let the re-fit's placements arrive and the points rebuild.
     for _ in 0..6 {
         std::thread::sleep(Duration::from_millis(120));
@@ -311,7 +236,7 @@ fn hovering_a_point_does_not_rebuild_every_point() {
     let g = chain(3);
     let (mut app, tx, _commands) = app(true);
     scored_session(&mut app, &tx, &g, 60);
-    update_until(&mut app, "all points shown", |w| {
+    update_until(&mut app, "all points shown", 60, |w| {
         w.resource::<SceneIndex>().entities.len() == 60
     });
     for _ in 0..4 {

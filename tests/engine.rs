@@ -1,28 +1,17 @@
 //! Engine tests on the built-in digits: a round through the trainer thread, pause and stop
 //! within a step, a session that resumes exactly where it stopped, damaged session files.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
-use nas_navigator::nas::data::DatasetSpec;
-use nas_navigator::nas::device::DeviceChoice;
+use common::digits_engine;
 use nas_navigator::nas::session::Session;
-use nas_navigator::nas::space::TemplateSpec;
 use nas_navigator::nas::trainer::{Command, Engine, EngineHandle, EngineSetup, Event, RoundConfig};
 
 fn setup(dir: Option<&Path>) -> EngineSetup {
-    EngineSetup {
-        dataset: DatasetSpec::Digits,
-        template: TemplateSpec::Chain {
-            stages: 3,
-            width: 4,
-        },
-        device: DeviceChoice::Cpu,
-        session_dir: dir.map(Path::to_path_buf),
-        seed: 11,
-        val_fraction: 0.1,
-        event_capacity: 8,
-    }
+    digits_engine(dir, 11, 8)
 }
 
 fn tiny_round() -> RoundConfig {

@@ -4,30 +4,19 @@
 //! The faults are injected with the `RoundConfig::fault` test hook and a temp file that is
 //! a link to `/dev/full`.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
-use nas_navigator::nas::data::DatasetSpec;
-use nas_navigator::nas::device::DeviceChoice;
+use common::digits_engine;
 use nas_navigator::nas::session::{atomic, Session};
-use nas_navigator::nas::space::TemplateSpec;
 use nas_navigator::nas::trainer::{
     Command, Engine, EngineHandle, EngineSetup, Event, Fault, RoundConfig,
 };
 
 fn setup(dir: &Path) -> EngineSetup {
-    EngineSetup {
-        dataset: DatasetSpec::Digits,
-        template: TemplateSpec::Chain {
-            stages: 3,
-            width: 4,
-        },
-        device: DeviceChoice::Cpu,
-        session_dir: Some(dir.to_path_buf()),
-        seed: 5,
-        val_fraction: 0.1,
-        event_capacity: 8,
-    }
+    digits_engine(Some(dir), 5, 8)
 }
 
 fn tiny_round(fault: Option<Fault>) -> RoundConfig {

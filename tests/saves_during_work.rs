@@ -2,31 +2,20 @@
 //! trust probes), or while a round scores, writes the session's own state exactly once; a
 //! probe that fails leaves the session's network whole. Engine-level, on the built-in digits.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use nas_navigator::nas::data::DatasetSpec;
-use nas_navigator::nas::device::DeviceChoice;
+use common::digits_engine;
 use nas_navigator::nas::session::Session;
-use nas_navigator::nas::space::TemplateSpec;
 use nas_navigator::nas::trainer::{
     Command, Engine, EngineHandle, EngineSetup, Event, Fault, RoundConfig,
 };
 
 fn setup(dir: &Path, event_capacity: usize) -> EngineSetup {
-    EngineSetup {
-        dataset: DatasetSpec::Digits,
-        template: TemplateSpec::Chain {
-            stages: 3,
-            width: 4,
-        },
-        device: DeviceChoice::Cpu,
-        session_dir: Some(dir.to_path_buf()),
-        seed: 5,
-        val_fraction: 0.1,
-        event_capacity,
-    }
+    digits_engine(Some(dir), 5, event_capacity)
 }
 
 fn round(candidates: usize) -> RoundConfig {

@@ -1,7 +1,34 @@
-//! Helpers shared by the tests that run the `nas-navigator` binary.
+//! Helpers shared by the tests: the `nas-navigator` binary, a small engine on digits, and
+//! (with the `app` feature, in `app`) a window-less app on a fake or real engine.
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::process::{Command, Output};
+
+use nas_navigator::nas::data::DatasetSpec;
+use nas_navigator::nas::device::DeviceChoice;
+use nas_navigator::nas::space::TemplateSpec;
+use nas_navigator::nas::trainer::EngineSetup;
+
+#[cfg(feature = "app")]
+pub mod app;
+
+/// An engine on the built-in digits with a 3-stage chain of width 4 (seconds per round in
+/// the debug build), on the CPU, with `seed` and an event channel of `event_capacity`.
+pub fn digits_engine(dir: Option<&Path>, seed: u64, event_capacity: usize) -> EngineSetup {
+    EngineSetup {
+        dataset: DatasetSpec::Digits,
+        template: TemplateSpec::Chain {
+            stages: 3,
+            width: 4,
+        },
+        device: DeviceChoice::Cpu,
+        session_dir: dir.map(Path::to_path_buf),
+        seed,
+        val_fraction: 0.1,
+        event_capacity,
+    }
+}
 
 /// A tiny round on the built-in digits: seconds in the debug build.
 pub const TINY: &[&str] = &[
