@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{assert_no_panic_text, run, run_ok, TINY};
+use common::{assert_no_panic_text, run, run_ok, tiny_round, TINY};
 
 fn assert_clean_failure(out: &Output, needle: &str) {
     assert!(!out.status.success(), "should fail");
@@ -353,9 +353,7 @@ fn a_damaged_or_stale_latency_table_is_said_and_kept_off_the_front() {
     let dir = tempfile::tempdir().unwrap();
     let session = dir.path().join("s");
     let s = session.to_str().unwrap();
-    let mut args = vec!["round", "--session", s];
-    args.extend_from_slice(TINY);
-    run_ok(&args);
+    tiny_round(s);
     run_ok(&["latency", "--session", s, "--batch", "2", "--reps", "1"]);
     let path = session.join("latency.json");
     let good = std::fs::read_to_string(&path).unwrap();

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{run_ok, TINY};
+use common::{run_ok, tiny_round, TINY};
 use nas_navigator::nas::session::Session;
 
 /// Starts the binary with `args`, its stderr piped.
@@ -142,9 +142,7 @@ fn ctrl_c_stops_the_final_network_and_resume_continues() {
     let dir = tempfile::tempdir().unwrap();
     let session = dir.path().join("s");
     let s = session.to_str().unwrap();
-    let mut args = vec!["round", "--session", s];
-    args.extend_from_slice(TINY);
-    run_ok(&args);
+    tiny_round(s);
     let out = dir.path().join("final");
     let o = out.to_str().unwrap();
     let fin = [

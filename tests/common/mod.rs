@@ -56,6 +56,13 @@ pub const TINY: &[&str] = &[
     "2",
 ];
 
+/// A tiny round (`TINY`) into the session folder `session`; fails the test if it fails.
+pub fn tiny_round(session: &str) -> Output {
+    let mut args = vec!["round", "--session", session];
+    args.extend_from_slice(TINY);
+    run_ok(&args)
+}
+
 /// Runs the binary with `args`.
 pub fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nas-navigator"))

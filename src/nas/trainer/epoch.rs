@@ -10,12 +10,15 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::config::RoundConfig;
+use super::control::Control;
+use super::engine::Worker;
 use super::fault::Fault;
 use super::train::{diverged, loss_and_correct};
 use crate::nas::data::{make_batch, Augment, ImageSet, Normalisation};
 use crate::nas::error::{NasError, Result};
 use crate::nas::ops::optim::{clip_scale, StepOptions};
 use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
+use crate::nas::session::Session;
 use crate::nas::space::Candidate;
 use crate::nas::supernet::Supernet;
 
@@ -29,6 +32,49 @@ pub struct TrainImages<'a> {
     pub augment: Option<&'a Augment>,
     pub device: &'a Device,
     pub classes: usize,
+}
+
+/// The worker's parts an epoch needs, borrowed apart so the hooks can save the session
+/// while the loop trains: the images, the session's supernet and optimiser, the session
+/// and the control.
+pub(crate) struct WorkerParts<'a> {
+    pub images: TrainImages<'a>,
+    pub supernet: &'a Supernet,
+    pub optimizer: &'a mut Option<Optimizer>,
+    pub session: Option<&'a mut Session>,
+    pub control: &'a mut Control,
+}
+
+impl Worker {
+    /// The worker split into what an epoch borrows (`augment`: with augmentation).
+    pub(crate) fn parts(&mut self, augment: bool) -> WorkerParts<'_> {
+        let Worker {
+            data,
+            split,
+            norm,
+            augment: augmentation,
+            supernet,
+            optimizer,
+            session,
+            control,
+            device,
+            ..
+        } = self;
+        WorkerParts {
+            images: TrainImages {
+                images: &data.train,
+                train: &split.train,
+                norm,
+                augment: augment.then_some(&*augmentation),
+                device,
+                classes: data.classes(),
+            },
+            supernet,
+            optimizer,
+            session: session.as_mut(),
+            control,
+        }
+    }
 }
 
 /// One epoch's place in its schedule.

@@ -12,7 +12,7 @@ use super::checkpoint::save_if_requested;
 use super::config::RoundConfig;
 use super::control::Control;
 use super::engine::Worker;
-use super::epoch::{run_epoch, EpochHooks, EpochPlan, StepReport, TrainImages};
+use super::epoch::{run_epoch, EpochHooks, EpochPlan, StepReport};
 use super::protocol::Event;
 use super::score::evaluate_one;
 use crate::nas::error::Result;
@@ -64,35 +64,23 @@ impl Worker {
         let steps = self.steps_per_epoch(&probe_cfg);
         for epoch in 0..probe_cfg.epochs {
             let plan = EpochPlan::of_round(&probe_cfg, 0, epoch, steps);
-            let Worker {
-                data,
-                split,
-                norm,
-                augment,
-                supernet,
-                optimizer: session_optimizer,
-                session,
-                control,
-                device,
-                ..
-            } = &mut *self;
-            let images = TrainImages {
-                images: &data.train,
-                train: &split.train,
-                norm,
-                augment: probe_cfg.augment.then_some(&*augment),
-                device,
-                classes: data.classes(),
-            };
+            let parts = self.parts(probe_cfg.augment);
             let mut hooks = ProbeHooks {
-                control,
-                session: session.as_mut(),
-                session_supernet: supernet,
-                session_optimizer: session_optimizer.as_ref(),
+                control: parts.control,
+                session: parts.session,
+                session_supernet: parts.supernet,
+                session_optimizer: parts.optimizer.as_ref(),
             };
             // Sampled as a round samples; with one block per decision the path never varies.
             let mut path = |rng: &mut ChaCha8Rng| probe_cfg.sampling.draw(&net.graph, rng);
-            run_epoch(&net, &mut optimizer, &images, &plan, &mut path, &mut hooks)?;
+            run_epoch(
+                &net,
+                &mut optimizer,
+                &parts.images,
+                &plan,
+                &mut path,
+                &mut hooks,
+            )?;
         }
         // A stand-alone network keeps its own running statistics: no re-calibration.
         let mut batches = self.score_batches(&probe_cfg)?;

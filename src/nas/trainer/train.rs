@@ -10,7 +10,7 @@ use super::checkpoint::save_if_requested;
 use super::config::RoundConfig;
 use super::control::Control;
 use super::engine::Worker;
-use super::epoch::{run_epoch, EpochHooks, EpochPlan, StepReport, TrainImages};
+use super::epoch::{run_epoch, EpochHooks, EpochPlan, StepReport};
 use super::protocol::{EpochSummary, Event, RoundSummary, StepProgress};
 use crate::nas::error::Result;
 use crate::nas::ops::Optimizer;
@@ -160,38 +160,21 @@ impl Worker {
     ) -> Result<EpochSummary> {
         let steps = self.steps_per_epoch(cfg);
         let plan = EpochPlan::of_round(cfg, round, epoch, steps);
-        let Worker {
-            data,
-            split,
-            norm,
-            augment,
-            supernet,
-            optimizer,
-            session,
-            control,
-            device,
-            ..
-        } = self;
-        let images = TrainImages {
-            images: &data.train,
-            train: &split.train,
-            norm,
-            augment: cfg.augment.then_some(&*augment),
-            device,
-            classes: data.classes(),
-        };
-        let optimizer = optimizer.get_or_insert_with(|| Optimizer::new(cfg.optimizer));
-        let net: &Supernet = supernet;
+        let parts = self.parts(cfg.augment);
+        let optimizer = parts
+            .optimizer
+            .get_or_insert_with(|| Optimizer::new(cfg.optimizer));
+        let net = parts.supernet;
         let mut hooks = RoundHooks {
-            control,
-            session: session.as_mut(),
+            control: parts.control,
+            session: parts.session,
             supernet: net,
             round,
             epoch,
             steps,
         };
         let mut path = |rng: &mut ChaCha8Rng| cfg.sampling.draw(&net.graph, rng);
-        let totals = run_epoch(net, optimizer, &images, &plan, &mut path, &mut hooks)?;
+        let totals = run_epoch(net, optimizer, &parts.images, &plan, &mut path, &mut hooks)?;
         let (val_loss, val_accuracy) = self.epoch_validation(round, cfg)?;
         Ok(EpochSummary {
             round,
