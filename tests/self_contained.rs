@@ -10,7 +10,10 @@ fn no_test_reads_outside_the_repository() {
     let mut offending = Vec::new();
     let mut dirs = vec![tests.clone()];
     while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("tests/ is readable").flatten() {
+        for entry in std::fs::read_dir(&dir)
+            .expect("tests/ is readable")
+            .flatten()
+        {
             let path = entry.path();
             if path.is_dir() {
                 dirs.push(path);
@@ -27,5 +30,8 @@ fn no_test_reads_outside_the_repository() {
             }
         }
     }
-    assert!(offending.is_empty(), "tests that need ../shared: {offending:?}");
+    assert!(
+        offending.is_empty(),
+        "tests that need ../shared: {offending:?}"
+    );
 }
