@@ -8,52 +8,14 @@
 //! `Xvfb` and `mesa-vulkan-drivers` (`.ci/test.sh` installs them); without them the test
 //! fails and says so.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "common/xvfb.rs"]
+mod xvfb;
+
+use std::path::Path;
+use std::process::Command;
 
 use nas_navigator::app::script::blobs::read_regions;
 use nas_navigator::app::script::shot_check::{check_shot, ShotKind, REGIONS_FILE};
-
-/// An Xvfb server, killed when dropped.
-struct Display {
-    child: Child,
-    number: u32,
-}
-
-impl Drop for Display {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_xvfb() -> Display {
-    let base = 90 + std::process::id() % 200;
-    let number = (base..base + 50)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
-        .expect("no free X display number between :90 and :340");
-    let child = Command::new("Xvfb")
-        .args([format!(":{number}"), "-screen".into(), "0".into(), "1280x800x24".into(), "-nolisten".into(), "tcp".into()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start Xvfb ({e}); install it with `apt-get install xvfb mesa-vulkan-drivers` or run .ci/test.sh"));
-    let display = Display { child, number };
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !socket.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "Xvfb :{number} did not start within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    display
-}
 
 #[test]
 fn the_app_draws_every_main_view_under_xvfb() {
@@ -62,7 +24,7 @@ fn the_app_draws_every_main_view_under_xvfb() {
         let _ = std::fs::remove_file(out.join(kind.file_name()));
     }
     let _ = std::fs::remove_file(out.join(REGIONS_FILE));
-    let display = start_xvfb();
+    let display = xvfb::start_xvfb();
     let runtime = tempfile::tempdir().expect("temp dir");
     let output = Command::new(env!("CARGO_BIN_EXE_nas-navigator"))
         .args(["screenshot", "--out"])

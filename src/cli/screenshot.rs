@@ -2,6 +2,9 @@
 //! scripted session drive it on a small data set (train a little, score, probe, select, edit
 //! a block) and writes one checked PNG per main view into DIR: scene-2d.png, scene-3d.png,
 //! lego.png, blocks.png, charts.png, history.png, final.png. Exits non-zero with a one-line error if a view fails.
+//! With `--soak-rounds N` it runs the soak instead (`app::script::soak`): N tiny rounds in
+//! DIR/session-a with edits, probes and saves, two in DIR/session-b opened half way, then
+//! back to the first; one JSON line of resident memory per round, scene-2d.png at the end.
 
 use std::path::PathBuf;
 
@@ -19,6 +22,10 @@ pub struct ScreenshotArgs {
     /// Give up (with an error) after this many seconds.
     #[arg(long, default_value_t = 900)]
     pub timeout_secs: u64,
+    /// Run the soak instead: this many tiny rounds in DIR/session-a (and two in
+    /// DIR/session-b, opened half way); the sessions are kept. 0: the photographed session.
+    #[arg(long, default_value_t = 0)]
+    pub soak_rounds: usize,
 }
 
 /// The scripted session's engine and round: a small chain template, a short round.
@@ -40,6 +47,13 @@ pub fn run(args: ScreenshotArgs) -> Result<()> {
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create", args.out.display()))?;
+    let soak = args.soak_rounds > 0;
+    // The soak's rounds are tiny: a few steps, a few dozen candidates.
+    let (epochs, candidates, score_images) = if soak {
+        ("1", "40", "100")
+    } else {
+        ("6", "150", "300")
+    };
     let defaults = ScriptDefaults::try_parse_from([
         "screenshot",
         "--dataset",
@@ -49,29 +63,50 @@ pub fn run(args: ScreenshotArgs) -> Result<()> {
         "--width",
         "8",
         "--epochs",
-        "6",
+        epochs,
         "--candidates",
-        "150",
+        candidates,
         "--score-images",
-        "300",
+        score_images,
     ])?;
     let mut round = defaults.train.config(defaults.engine.seed)?;
     // A short schedule: warm up over a few steps, not the default hundred.
     round.warmup_steps = 10;
     let mut probe = round.clone();
     probe.epochs = 3;
-    let session =
-        std::env::temp_dir().join(format!("nas-navigator-screenshot-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&session);
+    if soak {
+        (round.warmup_steps, round.max_steps_per_epoch) = (2, 8);
+        (probe.epochs, probe.max_steps_per_epoch) = (1, 4);
+    }
+    let folders = [args.out.join("session-a"), args.out.join("session-b")];
+    let session = if soak {
+        if let Some(f) = folders.iter().find(|f| f.exists()) {
+            anyhow::bail!(
+                "{}: exists; the soak needs an --out without sessions",
+                f.display()
+            );
+        }
+        folders[0].clone()
+    } else {
+        std::env::temp_dir().join(format!("nas-navigator-screenshot-{}", std::process::id()))
+    };
+    if !soak {
+        let _ = std::fs::remove_dir_all(&session);
+    }
     let setup = super::round::setup(&defaults.engine, &session)?;
-    let script = nas_navigator::app::script::ScriptedSession::new(
+    let mut script = nas_navigator::app::script::ScriptedSession::new(
         args.out.clone(),
         round.clone(),
         probe,
         Duration::from_secs(args.timeout_secs),
     );
+    if soak {
+        script = script.with_soak(args.soak_rounds, folders);
+    }
     let exit = nas_navigator::app::run_with(setup, round, Some(script));
-    let _ = std::fs::remove_dir_all(&session);
+    if !soak {
+        let _ = std::fs::remove_dir_all(&session);
+    }
     match exit {
         bevy::app::AppExit::Success => Ok(()),
         // The scripted session has already printed its one-line error.

@@ -6,14 +6,17 @@
 //! photograph the final-network view, then check every picture inside the part its view
 //! draws ([`shot_check`]; the parts, read by `regions`, are written next to the pictures as
 //! `regions.json`) and exit (with an error naming the first view that failed). It drives the
-//! app through the same messages and resources the mouse and buttons use. [`demo`] shows the
-//! scene on fake data.
+//! app through the same messages and resources the mouse and buttons use. With a [`soak`] it
+//! runs the soak instead: many tiny rounds with edits, probes, saves and a second session.
+//! [`demo`] shows the scene on fake data.
 
 pub mod blobs;
 pub mod demo;
 mod drive;
 mod regions;
 pub mod shot_check;
+pub mod soak;
+mod soak_drive;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -56,6 +59,8 @@ pub struct ScriptedSession {
     probes_wanted: usize,
     /// Where each photographed view draws its own content (picture file name -> region).
     regions: BTreeMap<String, ShotRegion>,
+    /// The soak, run instead of the photographed session.
+    soak: Option<soak::Soak>,
 }
 
 /// Probes of the scripted session, and how many of them train a second time (at least 3:
@@ -77,7 +82,15 @@ impl ScriptedSession {
             captured: false,
             probes_wanted: 0,
             regions: BTreeMap::new(),
+            soak: None,
         }
+    }
+
+    /// The soak instead of the photographed session: `rounds` rounds in the session the app
+    /// starts on (`folders[0]`), two in `folders[1]` opened half way (see [`soak`]).
+    pub fn with_soak(mut self, rounds: usize, folders: [PathBuf; 2]) -> Self {
+        self.soak = Some(soak::Soak::new(rounds, folders));
+        self
     }
 
     fn go(&mut self, step: Step) {
@@ -111,6 +124,13 @@ pub struct ScriptPlugin;
 
 impl Plugin for ScriptPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, drive_script);
+        let soaking = |script: Res<ScriptedSession>| script.soak.is_some();
+        app.add_systems(
+            Update,
+            (
+                drive_script.run_if(not(soaking)),
+                soak_drive::drive_soak.run_if(soaking),
+            ),
+        );
     }
 }

@@ -19,7 +19,8 @@ pub const HEADLINE_PROBES: usize = 60;
 
 /// `count` distinct working candidates drawn uniformly from `scored` (seeded), followed by the
 /// first `repeats` of them again (the seed-against-seed ceiling). Strings the template cannot
-/// parse are skipped.
+/// parse, and candidates it no longer allows (a block disabled, or a decision locked to
+/// another block, since they were scored), are skipped: the engine refuses to probe them.
 pub fn draw(
     graph: &SuperGraph,
     scored: &[String],
@@ -31,7 +32,10 @@ pub fn draw(
     let mut pool: Vec<&String> = scored
         .iter()
         .filter(|s| seen.insert(s.trim().to_string()))
-        .filter(|s| Candidate::parse(graph, s).is_ok_and(|c| c.is_working(graph)))
+        .filter(|s| {
+            Candidate::parse(graph, s)
+                .is_ok_and(|c| c.check_allowed(graph).is_ok() && c.is_working(graph))
+        })
         .collect();
     pool.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     pool.truncate(count);
@@ -98,4 +102,36 @@ pub fn trust_by_signal(
         Agreement::between(&a, &b)
     });
     (by_signal, ceiling)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nas::space::edit::Edit;
+    use crate::nas::space::TemplateSpec;
+
+    #[test]
+    fn draws_skip_candidates_with_a_block_disabled_since_they_were_scored() {
+        let mut graph = TemplateSpec::Chain {
+            stages: 2,
+            width: 4,
+        }
+        .build((1, 8, 8), 10);
+        let all = Candidate::enumerate(&graph, 1000).unwrap();
+        let scored: Vec<String> = all.iter().map(|c| c.to_string(&graph)).collect();
+        graph
+            .apply(&Edit::SetEnabled {
+                decision: "conv1".into(),
+                label: "sep3".into(),
+                enabled: false,
+            })
+            .unwrap();
+        let drawn = draw(&graph, &scored, scored.len(), 0, 7);
+        assert!(!drawn.is_empty());
+        assert!(drawn.len() < scored.len());
+        for s in &drawn {
+            let c = Candidate::parse(&graph, s).unwrap();
+            assert!(c.check_allowed(&graph).is_ok(), "{s} uses a disabled block");
+        }
+    }
 }
