@@ -226,4 +226,9 @@ fn an_edit_session_keeps_every_view_consistent() {
         app.world().resource::<CandidateIndex>().0.is_empty(),
         "the other session starts without the first one's candidates"
     );
+    let lego = app.world().resource::<LegoState>();
+    assert!(
+        lego.undo.is_empty() && lego.redo.is_empty(),
+        "Undo after an open would send the other session's template"
+    );
 }

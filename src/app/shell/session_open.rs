@@ -18,6 +18,7 @@ use crate::app::scene::layout_worker::LayoutWorker;
 use crate::app::scene::scatter::Scatter;
 use crate::app::state::block_stats::BlockStatsView;
 use crate::app::state::candidates::{CandidateIndex, CandidateNode, TemplateGraph};
+use crate::app::state::lego_state::LegoState;
 use crate::app::state::run_state::RunState;
 use crate::app::state::scene_view::SceneIndex;
 use crate::app::state::selection::{Hovered, Selection};
@@ -292,5 +293,9 @@ fn clear_views(world: &mut World) {
     }
     if world.contains_resource::<Scatter>() {
         world.insert_resource(Scatter::default());
+    }
+    // The Lego view's undo history and selection were the old template's.
+    if world.contains_resource::<LegoState>() {
+        world.insert_resource(LegoState::default());
     }
 }
