@@ -100,7 +100,16 @@ fn an_accepted_edit_sends_the_changed_template_and_its_record() {
         _ => false,
     });
     assert!(recorded, "the edit is recorded: {sent:?}");
-    assert!(message(&app).starts_with("sent to the engine"));
+    // A sentence, not Rust's debug text.
+    let said = message(&app);
+    assert!(
+        said.starts_with("sent to the engine: disable conv1:k5"),
+        "{said}"
+    );
+    assert!(
+        !said.contains('{') && !said.contains("SetEnabled"),
+        "{said}"
+    );
 }
 
 #[test]

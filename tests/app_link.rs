@@ -474,3 +474,48 @@ fn a_trainer_panic_is_reported_and_the_next_round_runs() {
         .count();
     assert!(scored >= 1, "the next round scored nothing");
 }
+
+#[test]
+fn the_status_line_says_the_round_what_runs_and_the_time_left() {
+    use nas_navigator::app::state::run_state::{duration_words, Phase, RunState};
+    use nas_navigator::nas::trainer::protocol::EpochSummary;
+    let mut state = RunState {
+        phase: Phase::Training,
+        round: 2,
+        epoch: 1,
+        step: 9,
+        steps_per_epoch: 20,
+        epochs_this_round: 3,
+        ..RunState::default()
+    };
+    // Before a whole epoch there is no pace to go by.
+    assert_eq!(
+        state.status_line(),
+        "round 2: training epoch 2 of 3, step 10 of 20."
+    );
+    state.epochs.push(EpochSummary {
+        round: 2,
+        epoch: 0,
+        train_loss: 1.0,
+        train_accuracy: 50.0,
+        val_loss: 1.0,
+        val_accuracy: 50.0,
+        duration_secs: 2.0,
+        steps_per_s: 10.0,
+    });
+    state.note("warning: 3 tensors start fresh".into());
+    // 10 steps of this epoch and 20 of the next at 10 steps/s.
+    assert_eq!(
+        state.status_line(),
+        "round 2: training epoch 2 of 3, step 10 of 20, about 3 s left. warning: 3 tensors start fresh"
+    );
+    state.phase = Phase::Scoring;
+    state.scored_this_round = 40;
+    state.candidates_this_round = 150;
+    assert!(state
+        .status_line()
+        .starts_with("round 2: scoring candidates, 40 of 150."));
+    assert!(!state.status_line().contains("events"));
+    assert_eq!(duration_words(190.0), "3 min 10 s");
+    assert_eq!(duration_words(3900.0), "1 h 5 min");
+}

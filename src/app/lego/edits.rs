@@ -129,8 +129,11 @@ pub fn apply_edits(
         .collect();
     requests.write(CommandRequested(Command::RecordEdits(records)));
     edits.iter().for_each(|e| follow_selection(state, e));
-    let text: Vec<String> = edits.iter().map(|e| format!("{e:?}")).collect();
-    state.message = Some(format!("sent to the engine: {}", text.join("; ")));
+    let text: Vec<String> = edits.iter().map(|e| e.to_string()).collect();
+    state.message = Some(format!(
+        "sent to the engine: {}; the next round trains the new template",
+        text.join(", then ")
+    ));
 }
 
 /// One edit, as [`apply_edits`].

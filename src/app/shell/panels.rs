@@ -71,16 +71,13 @@ pub fn panels_ui(
         &mut requests,
     );
     egui::Panel::bottom("status").show(&mut root, |ui| {
-        let last = bar.state.messages.last().cloned().unwrap_or_default();
         let gone = if bar.stats.engine_gone {
-            ", engine gone"
+            " The engine is gone: open a session to start another."
         } else {
             ""
         };
-        ui.label(format!(
-            "{} events received{gone} {last}",
-            bar.stats.received
-        ));
+        ui.label(format!("{}{gone}", bar.state.status_line()))
+            .on_hover_text(format!("{} engine events received", bar.stats.received));
     });
     // Charts and the final network draw their own curves over the whole width.
     if !matches!(*view, ViewMode::Charts | ViewMode::Final) && !bar.presentation.on {

@@ -31,6 +31,8 @@ pub struct RunState {
     pub epoch: usize,
     pub step: usize,
     pub steps_per_epoch: usize,
+    /// Epochs of the round under way.
+    pub epochs_this_round: usize,
     pub last_loss: f32,
     pub scored_this_round: usize,
     pub candidates_this_round: usize,
@@ -51,6 +53,54 @@ impl RunState {
         self.messages.push(text);
         let excess = self.messages.len().saturating_sub(20);
         self.messages.drain(..excess);
+    }
+}
+
+impl RunState {
+    /// The status line in words: the round, what the engine is doing and how far it is,
+    /// the time left while training (from the last epoch's pace), and the newest message.
+    pub fn status_line(&self) -> String {
+        let round = self.round;
+        let doing = match self.phase {
+            Phase::Starting => "starting the engine".to_string(),
+            Phase::Idle if self.rounds.is_empty() => "ready: no round trained yet".to_string(),
+            Phase::Idle => format!("round {round} done; ready for the next"),
+            Phase::Training => {
+                let (epoch, epochs) = (self.epoch + 1, self.epochs_this_round.max(1));
+                let (step, steps) = (self.step + 1, self.steps_per_epoch.max(1));
+                let left_steps = epochs.saturating_sub(epoch) * steps + steps.saturating_sub(step);
+                let pace = self
+                    .epochs
+                    .last()
+                    .map(|e| e.steps_per_s)
+                    .filter(|r| *r > 0.0);
+                let left = pace.map_or(String::new(), |r| {
+                    format!(", about {} left", duration_words(left_steps as f64 / r))
+                });
+                format!("round {round}: training epoch {epoch} of {epochs}, step {step} of {steps}{left}")
+            }
+            Phase::Scoring => format!(
+                "round {round}: scoring candidates, {} of {}",
+                self.scored_this_round, self.candidates_this_round
+            ),
+            Phase::Paused => format!("round {round} paused; Resume goes on"),
+            Phase::Failed => "stopped by an error".to_string(),
+            Phase::Exited => "the engine has ended; open a session to start another".to_string(),
+        };
+        match self.messages.last() {
+            Some(last) => format!("{doing}. {last}"),
+            None => format!("{doing}."),
+        }
+    }
+}
+
+/// Seconds as a person says them: "40 s", "3 min 10 s", "1 h 5 min".
+pub fn duration_words(secs: f64) -> String {
+    let secs = secs.max(0.0).round() as u64;
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
     }
 }
 
@@ -75,6 +125,7 @@ pub fn fold_engine_events(
             }
             Event::RoundStarted {
                 round,
+                epochs,
                 steps_per_epoch,
                 candidates,
                 resumed_scored,
@@ -82,6 +133,7 @@ pub fn fold_engine_events(
             } => {
                 state.phase = Phase::Training;
                 state.round = *round;
+                state.epochs_this_round = *epochs;
                 state.steps_per_epoch = *steps_per_epoch;
                 state.candidates_this_round = *candidates;
                 state.scored_this_round = *resumed_scored;

@@ -53,6 +53,55 @@ pub enum Edit {
     },
 }
 
+impl std::fmt::Display for Edit {
+    /// The edit as a phrase: "disable conv1:sep3", "add k7 (conv) to conv1".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Edit::AddBlock { decision, block } => {
+                write!(
+                    f,
+                    "add {} ({}) to {decision}",
+                    block.label,
+                    block.kind.kind_name()
+                )
+            }
+            Edit::RemoveBlock { decision, label } => write!(f, "remove {decision}:{label}"),
+            Edit::ReplaceBlock {
+                decision,
+                label,
+                block,
+            } => write!(
+                f,
+                "replace {decision}:{label} with {} ({})",
+                block.label,
+                block.kind.kind_name()
+            ),
+            Edit::SetEnabled {
+                decision,
+                label,
+                enabled,
+            } => {
+                let verb = if *enabled { "enable" } else { "disable" };
+                write!(f, "{verb} {decision}:{label}")
+            }
+            Edit::SetLocked {
+                decision,
+                label,
+                locked,
+            } => {
+                let verb = if *locked { "lock" } else { "unlock" };
+                write!(f, "{verb} {decision}:{label}")
+            }
+            Edit::AddNode { name, stage } => write!(f, "add node {name} (stage {stage})"),
+            Edit::RemoveNode { name } => write!(f, "remove node {name}"),
+            Edit::Connect { name, from, to, .. } => {
+                write!(f, "connect {from} to {to} through edge {name}")
+            }
+            Edit::Disconnect { name } => write!(f, "disconnect edge {name}"),
+        }
+    }
+}
+
 impl SuperGraph {
     /// Applies an edit if the template stays valid; otherwise returns why and changes nothing.
     pub fn apply(&mut self, edit: &Edit) -> Result<(), SpaceError> {
