@@ -169,7 +169,7 @@ fn a_flooded_channel_is_drained_in_slices_without_loss_or_repeats() {
 }
 
 #[test]
-fn the_colour_scale_has_ten_steps_from_blue_to_red_and_grey_for_unscored() {
+fn the_colour_scale_has_ten_steps_rising_in_lightness_with_no_grey() {
     use nas_navigator::app::widgets::colour_scale::accuracy_colour;
     let grey = accuracy_colour(None, 0.0, 100.0);
     assert_eq!(grey[0], grey[1]);
@@ -180,14 +180,31 @@ fn the_colour_scale_has_ten_steps_from_blue_to_red_and_grey_for_unscored() {
     let mut distinct: Vec<[f32; 4]> = steps.clone();
     distinct.dedup();
     assert_eq!(distinct.len(), 10, "ten colour steps");
-    assert!(steps[0][2] > steps[0][0], "the worst is blue");
-    assert!(steps[100][0] > steps[100][2], "the best is red");
+    // Relative luminance (WCAG, from sRGB) rises at every step: the order reads without hue,
+    // as a colour-blind eye or a grey print sees it.
+    let linear = |c: f32| {
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance =
+        |c: &[f32; 4]| 0.2126 * linear(c[0]) + 0.7152 * linear(c[1]) + 0.0722 * linear(c[2]);
     assert!(
         distinct
             .windows(2)
-            .all(|w| w[1][0] > w[0][0] && w[1][2] < w[0][2]),
-        "monotone"
+            .all(|w| luminance(&w[1]) > luminance(&w[0]) * 1.15),
+        "lightness rises at every step"
     );
+    // No step is grey: every one has a clear hue (channel spread).
+    for c in &distinct {
+        let spread = c[..3].iter().cloned().fold(f32::MIN, f32::max)
+            - c[..3].iter().cloned().fold(f32::MAX, f32::min);
+        assert!(spread > 0.2, "{c:?} is nearly grey");
+    }
+    assert!(steps[0][2] > steps[0][0], "the worst is blue");
+    assert!(steps[100][0] > steps[100][2], "the best is yellow");
     assert!(distinct.iter().all(|c| c != &grey));
 }
 

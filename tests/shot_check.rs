@@ -107,7 +107,7 @@ fn points_at_both_ends_of_the_scale_pass_and_one_end_is_not_enough() {
     }
     let err = check_shot(ShotKind::Scene3d, &img, &scene_region()).unwrap_err();
     assert!(
-        err.contains("scene-3d.png") && err.contains("red end"),
+        err.contains("scene-3d.png") && err.contains("yellow end"),
         "{err}"
     );
     for i in 0..4 {

@@ -1,7 +1,8 @@
 //! What each point of the scene shows, rebuilt (at most every 150 ms while points stream in)
 //! into the one instanced `PointCloud`. Colour: the chosen signal (see `signal_choice`;
-//! shared-weight accuracy by default) on a 10-step blue-to-red scale between the worst and
-//! best shown; grey: sampled, not scored yet, or the signal unknown. The selection gets a
+//! shared-weight accuracy by default) on a 10-step viridis scale (deep blue to yellow)
+//! between the worst and best shown; small and grey: sampled, not scored yet, or the signal
+//! unknown. The selection gets a
 //! white rim; candidates the edited template no longer allows are faded and hollow; a block
 //! selected in the Lego view dims the candidates that do not use it;
 //! presentation mode can limit the points to the rounds up to one.
@@ -148,7 +149,12 @@ pub(super) fn rebuild_points(
         }
         instances.push(PointInstance {
             centre: world.to_array(),
-            radius_px: if selected { 6.0 } else { 4.0 },
+            // Not scored (or the signal unknown): smaller as well as grey.
+            radius_px: match (selected, value.0.is_some()) {
+                (true, _) => 6.0,
+                (false, true) => 4.0,
+                (false, false) => 2.5,
+            },
             colour: linear,
         });
         index.entities.push(*entity);

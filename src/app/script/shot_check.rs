@@ -139,7 +139,7 @@ impl ShotKind {
         match self {
             ShotKind::Scene2d | ShotKind::Scene3d => vec![
                 points("point-sized blobs of the scale's blue end (low)", [0, 1]),
-                points("point-sized blobs of the scale's red end (high)", [9, 8]),
+                points("point-sized blobs of the scale's yellow end (high)", [9, 8]),
             ],
             ShotKind::Lego => vec![Rule::Blobs {
                 label: "card-sized blobs in block-kind colours",
