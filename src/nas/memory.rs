@@ -11,13 +11,23 @@ pub fn available_bytes() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-/// Peak resident memory of this process in MiB (Linux `VmHWM`); `None` where that cannot
-/// be read.
-pub fn peak_rss_mib() -> Option<f64> {
+/// A size field of `/proc/self/status` (`VmHWM:`, `VmRSS:`) in MiB; `None` where that
+/// cannot be read (not Linux).
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Peak resident memory of this process in MiB (Linux `VmHWM`).
+pub fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// Resident memory of this process now in MiB (Linux `VmRSS`).
+pub fn rss_mib() -> Option<f64> {
+    status_mib("VmRSS:")
 }
 
 /// `bytes` in GiB/MiB/KiB for messages.

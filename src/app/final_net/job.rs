@@ -3,7 +3,6 @@
 //! and the engine's `Control` for pause, resume and stop. The work runs under a panic guard:
 //! a panic (or a thread that cannot start) comes back as an update the view shows as failed.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -12,13 +11,13 @@ use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
 use super::view::{FinalPhase, FinalRun, FinalView, MAX_UPDATES_PER_FRAME};
+use crate::app::link::background::guarded;
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::NasError;
 use crate::nas::export::{self, ExportRequest};
 use crate::nas::final_net::{self, FinalReport, FinalRequest, Progress};
 use crate::nas::ops::{OptimizerConfig, OptimizerKind};
 use crate::nas::trainer::control::Control;
-use crate::nas::trainer::recover::panic_text;
 use crate::nas::trainer::{Command, Event};
 
 /// What the thread tells the view.
@@ -66,8 +65,7 @@ pub fn spawn(work: impl FnOnce(Control, &Sender<FinalUpdate>) + Send + 'static) 
     let started = std::thread::Builder::new()
         .name("nas-final".into())
         .spawn(move || {
-            if let Err(p) = catch_unwind(AssertUnwindSafe(|| work(control, &tx))) {
-                let why = format!("the final-network thread panicked: {}", panic_text(&*p));
+            if let Err(why) = guarded("the final-network thread", || work(control, &tx)) {
                 let _ = tx.send(FinalUpdate::Died(why));
             }
         });

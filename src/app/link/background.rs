@@ -13,6 +13,13 @@ use crate::nas::trainer::recover::panic_text;
 /// A job's outcome: its result, or why there is none (an error or a panic, in words).
 pub type Outcome<R> = Result<R, String>;
 
+/// Runs `work`, turning a panic in it into an error naming `what` ("the layout thread"):
+/// the one panic guard of every thread the app starts.
+pub fn guarded<R>(what: &str, work: impl FnOnce() -> R) -> Result<R, String> {
+    catch_unwind(AssertUnwindSafe(work))
+        .map_err(|p| format!("{what} panicked: {}", panic_text(&*p)))
+}
+
 /// A background thread taking jobs `J` and giving back `R`.
 pub struct Background<J, R> {
     jobs: Sender<J>,
@@ -52,10 +59,8 @@ impl<J: Send + 'static, R: Send + 'static> Background<J, R> {
             .name(format!("nas-{name}"))
             .spawn(move || {
                 for job in job_rx {
-                    let outcome =
-                        catch_unwind(AssertUnwindSafe(|| work(job))).unwrap_or_else(|p| {
-                            Err(format!("the {name} thread panicked: {}", panic_text(&*p)))
-                        });
+                    let outcome = guarded(&format!("the {name} thread"), || work(job))
+                        .and_then(|outcome| outcome);
                     if out_tx.send(outcome).is_err() {
                         return;
                     }

@@ -7,15 +7,14 @@
 //! waits (the thread ends after its current job, without starting the queued ones).
 
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
+use crate::app::link::background::guarded;
 use crate::app::state::run_state::RunState;
 use crate::nas::search::layout::{procrustes_align, LayoutMethod, StableLayout};
 use crate::nas::space::{Candidate, SuperGraph};
-use crate::nas::trainer::recover::panic_text;
 
 /// Work for the layout thread; `entities` and `candidates` are in the same order.
 pub enum LayoutJob {
@@ -76,10 +75,7 @@ impl LayoutWorker {
                 let mut sent = Sent::default();
                 for job in job_rx {
                     let job = sent.take(job);
-                    let outcome =
-                        catch_unwind(AssertUnwindSafe(|| work(job))).unwrap_or_else(|p| {
-                            Err(format!("the layout thread panicked: {}", panic_text(&*p)))
-                        });
+                    let outcome = guarded("the layout thread", || work(job)).and_then(|o| o);
                     sent.settle(&outcome);
                     if let Err(e) = &outcome {
                         let _ = fail_tx.try_send(e.clone());

@@ -114,15 +114,14 @@ impl Soak {
     }
 }
 
-/// Resident memory of this process now and at its peak (VmRSS, VmHWM), in MiB.
+/// Resident memory of this process now and at its peak (VmRSS, VmHWM), in MiB (NaN where
+/// it cannot be read).
 pub fn resident_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        let line = status.lines().find(|l| l.starts_with(name));
-        let kib = line.and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok());
-        kib.map_or(f64::NAN, |k| k / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    use crate::nas::memory::{peak_rss_mib, rss_mib};
+    (
+        rss_mib().unwrap_or(f64::NAN),
+        peak_rss_mib().unwrap_or(f64::NAN),
+    )
 }
 
 /// Edits enabling every disabled block of `graph`.

@@ -4,7 +4,6 @@
 //! dropped on a thread of their own (the engine's drop interrupts and joins its thread), and
 //! the new engine starts once the old one has stopped, so two engines never share a folder.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
@@ -12,7 +11,7 @@ use crossbeam_channel::{bounded, Receiver, TryRecvError};
 
 use super::sessions::{restored, RestoredCurves, RestoredRows, SessionOpenRequested};
 use crate::app::charts::probes::{ProbeResults, TrustFigures};
-use crate::app::link::background::Background;
+use crate::app::link::background::{guarded, Background};
 use crate::app::link::{EngineLink, LinkStats};
 use crate::app::scene::layout_worker::LayoutWorker;
 use crate::app::scene::scatter::Scatter;
@@ -25,7 +24,6 @@ use crate::app::state::selection::{Hovered, Selection};
 use crate::app::state::session_control::SessionControl;
 use crate::nas::data::DatasetSpec;
 use crate::nas::session::Session;
-use crate::nas::trainer::recover::panic_text;
 use crate::nas::trainer::{Engine, EngineSetup};
 
 /// Work for the session thread.
@@ -224,8 +222,10 @@ fn swap_session(world: &mut World, request: SessionOpenRequested, setup: EngineS
         if let Some(earlier) = earlier {
             let _ = earlier.recv();
         }
-        let dropped = catch_unwind(AssertUnwindSafe(move || drop((old_link, old_layout))));
-        let _ = done.send(dropped.map_err(|p| panic_text(&*p)));
+        let dropped = guarded("stopping the old engine", move || {
+            drop((old_link, old_layout))
+        });
+        let _ = done.send(dropped);
     };
     // Without a thread the closure (and the old engine) is dropped here: the old behaviour.
     let _ = std::thread::Builder::new()
@@ -265,7 +265,7 @@ fn start_when_stopped(world: &mut World) {
     world.insert_resource(EngineLink::from_handle(Engine::spawn(setup)));
     let mut state = world.resource_mut::<RunState>();
     if let Err(e) = stopped {
-        state.note(format!("error: stopping the old engine: {e}"));
+        state.note(format!("error: {e}"));
     }
     state.note(format!("opened session {folder}"));
 }

@@ -15,11 +15,11 @@ use super::session_open::{finish_session_opens, request_session_opens, SessionLo
 use crate::app::link::drain_engine_events;
 use crate::app::state::candidates::{
     apply_scored_candidates, Accuracy, CandidateIndex, CandidateNode, CandidateSignals,
-    CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
+    CandidateUpdated, Cost, ScoredInRound, TemplateFit, TemplateGraph,
 };
 use crate::app::state::run_state::{fold_engine_events, RunState};
+use crate::app::state::template::fit_of;
 use crate::nas::session::{CandidateRow, Session};
-use crate::nas::space::Candidate;
 use crate::nas::trainer::protocol::{EpochSummary, RoundSummary};
 
 /// Scored candidates of the opened session, waiting for the template to read them with.
@@ -76,11 +76,12 @@ pub fn restore_rows(
     state.round = state.round.max(last_round);
     let mut skipped = 0;
     for row in std::mem::take(&mut rows.0) {
-        let Ok(candidate) = Candidate::parse(&graph.0, &row.candidate) else {
+        let (choices, fit) = fit_of(&graph.0, &row.candidate);
+        if fit == TemplateFit::Gone {
             // Scored under an older template that no longer has its blocks.
             skipped += 1;
             continue;
-        };
+        }
         let parts = (
             Accuracy(Some(row.accuracy)),
             ScoredInRound(row.round),
@@ -94,13 +95,13 @@ pub fn restore_rows(
             None => {
                 let node = CandidateNode {
                     key: row.candidate.clone(),
-                    choices: candidate.choices,
+                    choices,
                 };
                 let cost = Cost {
                     params: row.params,
                     flops: row.flops,
                 };
-                let e = commands.spawn((node, cost, parts)).id();
+                let e = commands.spawn((node, cost, parts, fit)).id();
                 index.0.insert(row.candidate, e);
                 e
             }

@@ -165,7 +165,7 @@ pub fn apply_scored_candidates(
     }
 }
 
-use super::template::{fit_new_candidates, refit_candidates};
+use super::template::refit_candidates;
 
 pub struct CandidatesPlugin;
 
@@ -181,7 +181,6 @@ impl Plugin for CandidatesPlugin {
                     refit_candidates,
                     apply_sampled_paths,
                     apply_scored_candidates,
-                    fit_new_candidates,
                 )
                     .chain(),
             );

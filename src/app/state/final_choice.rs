@@ -4,7 +4,7 @@
 use bevy::prelude::*;
 
 use super::candidates::{Accuracy, CandidateNode, TemplateGraph};
-use crate::nas::space::Candidate;
+use super::template::fit_of;
 
 /// A candidate was picked in the scene for the final network.
 #[derive(Message, Debug, Clone, PartialEq)]
@@ -18,11 +18,7 @@ pub fn best_allowed<'a>(
 ) -> Option<String> {
     candidates
         .filter_map(|(node, acc)| acc.0.map(|a| (node, a)))
-        .filter(|(node, _)| {
-            graph.is_none_or(|g| {
-                Candidate::parse(&g.0, &node.key).is_ok_and(|c| c.check_allowed(&g.0).is_ok())
-            })
-        })
+        .filter(|(node, _)| graph.is_none_or(|g| fit_of(&g.0, &node.key).1.allowed()))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(node, _)| node.key.clone())
 }

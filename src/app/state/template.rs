@@ -82,6 +82,8 @@ pub fn track_template(
 }
 
 /// When the template changes, every candidate's choices are read again from its string.
+/// (A candidate the engine sends is of its current template and allowed; a restored one
+/// gets its standing from `fit_of` when it is made.)
 pub fn refit_candidates(
     graph: Option<Res<TemplateGraph>>,
     mut nodes: Query<(&mut CandidateNode, &mut TemplateFit)>,
@@ -89,21 +91,6 @@ pub fn refit_candidates(
     let Some(graph) = graph.filter(|g| g.is_changed()) else {
         return;
     };
-    for (mut node, mut fit) in &mut nodes {
-        let (choices, now) = fit_of(&graph.0, &node.key);
-        if node.choices != choices {
-            node.choices = choices;
-        }
-        fit.set_if_neq(now);
-    }
-}
-
-/// Candidates that appeared this frame (sampled, scored, restored) get their standing.
-pub fn fit_new_candidates(
-    graph: Option<Res<TemplateGraph>>,
-    mut nodes: Query<(&mut CandidateNode, &mut TemplateFit), Added<CandidateNode>>,
-) {
-    let Some(graph) = graph else { return };
     for (mut node, mut fit) in &mut nodes {
         let (choices, now) = fit_of(&graph.0, &node.key);
         if node.choices != choices {
