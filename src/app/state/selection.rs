@@ -58,6 +58,9 @@ pub enum SelectionRequested {
     /// Combine the stored selection into the current one.
     CombineStored(SetOp),
     Clear,
+    /// Candidates named directly (a click in a chart or a row of the table), combined by
+    /// the set operation.
+    Entities(HashSet<Entity>, SetOp),
 }
 
 /// The candidate under the mouse, if any.
@@ -119,6 +122,9 @@ pub fn apply_selection_requests(
                 selection.current = op.apply(&selection.current, &stored);
             }
             SelectionRequested::Clear => selection.current.clear(),
+            SelectionRequested::Entities(picked, op) => {
+                selection.current = op.apply(&selection.current, picked);
+            }
         }
     }
 }
