@@ -1,7 +1,9 @@
 // Instanced points of the search-space scene: one instance per candidate. The mesh is a
 // 2x2 quad whose corners (position.xy in [-1, 1]) are pushed out in clip space around the
-// instance's centre, so every point is a camera-facing disc of a fixed size in pixels,
-// in 2D (orthographic) and 3D (perspective) alike.
+// instance's centre, so every point is a camera-facing disc. In 2D (orthographic) its size
+// is fixed in pixels; in 3D (perspective) depth cues make the space read as a space: a point
+// nearer than the scene's centre is drawn larger, a farther one smaller and fogged toward
+// the background.
 
 #import bevy_pbr::view_transformations::position_world_to_clip
 #import bevy_pbr::mesh_view_bindings::view
@@ -21,14 +23,33 @@ struct VertexOutput {
     @location(1) corner: vec2<f32>,
 };
 
+// The scene's background (camera.rs clears to sRGB 0.07, 0.08, 0.10), in linear RGB.
+const FOG_COLOUR: vec3<f32> = vec3<f32>(0.0060, 0.0070, 0.0100);
+// Depth cues relative to the depth of the scene's centre: sizes between these factors, and
+// fog from the centre's depth (none nearer) to at most this share at 1.7 times that depth.
+const NEAREST_SIZE: f32 = 1.7;
+const FARTHEST_SIZE: f32 = 0.55;
+const MOST_FOG: f32 = 0.6;
+
 @vertex
 fn vertex(v: Vertex) -> VertexOutput {
     let centre = position_world_to_clip(v.i_centre_radius.xyz);
     let pixels_to_ndc = 2.0 / max(view.viewport.zw, vec2<f32>(1.0, 1.0));
-    let offset = v.corner.xy * v.i_centre_radius.w * pixels_to_ndc;
+    // A perspective projection has no constant term in w (clip_from_view[3][3] is 0).
+    let perspective = view.clip_from_view[3][3] < 0.5;
+    var size = 1.0;
+    var fog = 0.0;
+    if perspective {
+        // The points fill a cube around the world's origin: its depth is the reference.
+        let centre_depth = max(position_world_to_clip(vec3<f32>(0.0, 0.0, 0.0)).w, 1e-3);
+        let depth = max(centre.w, 1e-3);
+        size = clamp(centre_depth / depth, FARTHEST_SIZE, NEAREST_SIZE);
+        fog = MOST_FOG * clamp((depth / centre_depth - 1.0) / 0.7, 0.0, 1.0);
+    }
+    let offset = v.corner.xy * v.i_centre_radius.w * size * pixels_to_ndc;
     var out: VertexOutput;
     out.clip_position = vec4<f32>(centre.xy + offset * centre.w, centre.z, centre.w);
-    out.colour = v.i_colour;
+    out.colour = vec4<f32>(mix(v.i_colour.rgb, FOG_COLOUR, fog), v.i_colour.a);
     out.corner = v.corner.xy;
     return out;
 }

@@ -26,6 +26,12 @@ pub struct ScreenshotArgs {
     /// DIR/session-b, opened half way); the sessions are kept. 0: the photographed session.
     #[arg(long, default_value_t = 0)]
     pub soak_rounds: usize,
+    /// Rounds of the photographed session: between two rounds the script accepts the block
+    /// statistics' first suggestion, as an analyst would. With more than one round (the
+    /// README's pictures) the rounds, probes and final network are sized for a real data
+    /// set (see .ci/readme_pictures.sh).
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
 }
 
 /// The scripted session's engine and round: a small chain template, a short round.
@@ -49,19 +55,25 @@ pub fn run(args: ScreenshotArgs) -> Result<()> {
         .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let soak = args.soak_rounds > 0;
     // The soak's rounds are tiny: a few steps, a few dozen candidates.
+    // A steered session (several rounds) is the README's: the full 4-stage chain on a real
+    // data set, short rounds so that it runs in minutes in a debug build.
+    let steered = !soak && args.rounds > 1;
     let (epochs, candidates, score_images) = if soak {
         ("1", "40", "100")
+    } else if steered {
+        ("2", "300", "500")
     } else {
         ("6", "150", "300")
     };
+    let (stages, width) = if steered { ("4", "16") } else { ("3", "8") };
     let defaults = ScriptDefaults::try_parse_from([
         "screenshot",
         "--dataset",
         &args.dataset,
         "--stages",
-        "3",
+        stages,
         "--width",
-        "8",
+        width,
         "--epochs",
         epochs,
         "--candidates",
@@ -77,6 +89,10 @@ pub fn run(args: ScreenshotArgs) -> Result<()> {
     if soak {
         (round.warmup_steps, round.max_steps_per_epoch) = (2, 8);
         (probe.epochs, probe.max_steps_per_epoch) = (1, 4);
+    }
+    if steered {
+        (round.warmup_steps, round.max_steps_per_epoch) = (20, 250);
+        (probe.epochs, probe.max_steps_per_epoch) = (2, 120);
     }
     let folders = [args.out.join("session-a"), args.out.join("session-b")];
     let session = if soak {
@@ -102,6 +118,8 @@ pub fn run(args: ScreenshotArgs) -> Result<()> {
     );
     if soak {
         script = script.with_soak(args.soak_rounds, folders);
+    } else {
+        script = script.with_rounds(args.rounds.max(1));
     }
     let exit = nas_navigator::app::run_with(setup, round, Some(script));
     if !soak {

@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use super::blobs::write_regions;
 use super::regions::ViewRegions;
 use super::shot_check::{check_shot, ShotKind};
+use super::steer::{accept_first_suggestion, block_to_edit};
 use super::{next_shot, ScriptedSession, Step, SCRIPT_PROBES, SCRIPT_REPEATS};
 use crate::app::charts::probes::{draw_probes, ProbeResults};
 use crate::app::final_net::view::{FinalPhase, FinalRequested, FinalView};
@@ -15,7 +16,9 @@ use crate::app::link::CommandRequested;
 use crate::app::scene::scatter::SceneDims;
 use crate::app::shell::presentation::{capture, Screenshots};
 use crate::app::state::block_stats::BlockStatsView;
-use crate::app::state::candidates::{Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGraph};
+use crate::app::state::candidates::{
+    Accuracy, CandidateIndex, CandidateNode, Cost, TemplateGeneration, TemplateGraph,
+};
 use crate::app::state::final_choice::{best_allowed, CandidateChosenForFinal};
 use crate::app::state::lego_state::LegoState;
 use crate::app::state::run_state::{Phase, RunState};
@@ -34,25 +37,6 @@ fn fail(exit: &mut MessageWriter<AppExit>, script: &mut ScriptedSession, message
     exit.write(AppExit::error());
 }
 
-/// A decision with at least two enabled blocks: (decision, block to select, block to disable).
-fn block_to_edit(graph: &TemplateGraph) -> Option<(String, String, String)> {
-    graph.0.decisions.iter().find_map(|d| {
-        let enabled: Vec<&str> = d
-            .blocks
-            .iter()
-            .filter(|b| b.enabled && !b.locked)
-            .map(|b| b.label.as_str())
-            .collect();
-        (enabled.len() >= 2).then(|| {
-            (
-                d.name.clone(),
-                enabled[0].to_string(),
-                enabled[enabled.len() - 1].to_string(),
-            )
-        })
-    })
-}
-
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct ScriptView<'w, 's> {
     scored: Query<'w, 's, (&'static CandidateNode, &'static Accuracy, &'static Cost)>,
@@ -64,6 +48,7 @@ pub struct ScriptView<'w, 's> {
     view: Res<'w, SceneView>,
     selection: Res<'w, Selection>,
     graph: Option<Res<'w, TemplateGraph>>,
+    generation: Res<'w, TemplateGeneration>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -107,7 +92,31 @@ pub fn drive_script(
             requests.write(CommandRequested(Command::RunRound(script.round.clone())));
             script.go(Step::Training);
         }
-        Step::Training if seen.state.phase == Phase::Idle && !seen.state.rounds.is_empty() => {
+        Step::Training
+            if seen.state.phase == Phase::Idle
+                && seen.state.rounds.len() > script.rounds_before
+                && seen.state.rounds.len() < script.rounds_wanted =>
+        {
+            script.go(Step::Steering);
+        }
+        // The statistics settle a second after the last score: then steer as an analyst.
+        Step::Steering if script.settled(10, 3.0) => {
+            let (Some(graph), Some(stats)) =
+                (seen.graph.as_deref(), seen.blocks.current(*seen.generation))
+            else {
+                return;
+            };
+            if let Some(edit) = accept_first_suggestion(&graph.0, stats, &mut lego, &mut requests) {
+                println!("round {}: accepted \"{edit}\"", seen.state.rounds.len());
+            }
+            requests.write(CommandRequested(Command::RunRound(script.round.clone())));
+            script.rounds_before = seen.state.rounds.len();
+            script.go(Step::Training);
+        }
+        Step::Training
+            if seen.state.phase == Phase::Idle
+                && seen.state.rounds.len() > script.rounds_before =>
+        {
             let Some(graph) = seen.graph.as_deref() else {
                 return;
             };
@@ -196,8 +205,7 @@ pub fn drive_script(
                     let why = "no selected candidate is allowed by the edited template";
                     return fail(&mut exit, &mut script, why.into());
                 };
-                final_view.epochs = 3;
-                final_view.max_steps = 12;
+                (final_view.epochs, final_view.max_steps) = script.final_schedule;
                 chosen.write(CandidateChosenForFinal(text));
                 final_requests.write(FinalRequested::Train);
                 return;

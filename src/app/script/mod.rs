@@ -17,6 +17,7 @@ mod regions;
 pub mod shot_check;
 pub mod soak;
 mod soak_drive;
+mod steer;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ use crate::nas::trainer::RoundConfig;
 enum Step {
     WaitReady,
     Training,
+    /// Between two rounds: accept the first suggestion, then train the next round.
+    Steering,
     Probing,
     Placing,
     Selecting,
@@ -61,6 +64,12 @@ pub struct ScriptedSession {
     regions: BTreeMap<String, ShotRegion>,
     /// The soak, run instead of the photographed session.
     soak: Option<soak::Soak>,
+    /// Rounds to train, steered by the suggestions between them.
+    rounds_wanted: usize,
+    /// Rounds finished when the round being trained was asked for.
+    rounds_before: usize,
+    /// The final network's schedule: (epochs, most steps per epoch).
+    final_schedule: (usize, usize),
 }
 
 /// Probes of the scripted session, and how many of them train a second time (at least 3:
@@ -83,7 +92,20 @@ impl ScriptedSession {
             probes_wanted: 0,
             regions: BTreeMap::new(),
             soak: None,
+            rounds_wanted: 1,
+            rounds_before: 0,
+            final_schedule: (3, 12),
         }
+    }
+
+    /// A steered session of `rounds` rounds (one: the fast CI session). Several rounds are
+    /// the README's session on a real data set, whose final network trains longer.
+    pub fn with_rounds(mut self, rounds: usize) -> Self {
+        self.rounds_wanted = rounds.max(1);
+        if rounds > 1 {
+            self.final_schedule = (3, 300);
+        }
+        self
     }
 
     /// The soak instead of the photographed session: `rounds` rounds in the session the app
