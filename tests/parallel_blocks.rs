@@ -50,8 +50,11 @@ fn sets_have_strings_that_read_back_and_sampling_takes_them() {
     let g = parallel_chain();
     // Per conv decision 3 blocks + 3 pairs; pools stay single (2 each): 6^3 * 2^3.
     assert_eq!(g.space_size(), 1728.0);
-    let c = Candidate::parse(&g, "conv1:sep3+k3 conv2:k5 conv3:k3+k5 pool1:max pool2:avg pool3:max")
-        .unwrap();
+    let c = Candidate::parse(
+        &g,
+        "conv1:sep3+k3 conv2:k5 conv3:k3+k5 pool1:max pool2:avg pool3:max",
+    )
+    .unwrap();
     assert!(is_set(c.choices[0]) && !is_set(c.choices[1]));
     assert_eq!(blocks_of(c.choices[0]).collect::<Vec<_>>(), vec![0, 2]);
     let text = c.to_string(&g);
@@ -62,13 +65,19 @@ fn sets_have_strings_that_read_back_and_sampling_takes_them() {
     assert_eq!(Candidate::parse(&g, &text).unwrap(), c);
     c.check_allowed(&g).unwrap();
 
-    let err = Candidate::parse(&g, "conv1:k3+k3 conv2:k5 conv3:k3 pool1:max pool2:avg pool3:max")
-        .unwrap_err()
-        .to_string();
+    let err = Candidate::parse(
+        &g,
+        "conv1:k3+k3 conv2:k5 conv3:k3 pool1:max pool2:avg pool3:max",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("twice"), "{err}");
-    let err = Candidate::parse(&g, "conv1:k3+k7 conv2:k5 conv3:k3 pool1:max pool2:avg pool3:max")
-        .unwrap_err()
-        .to_string();
+    let err = Candidate::parse(
+        &g,
+        "conv1:k3+k7 conv2:k5 conv3:k3 pool1:max pool2:avg pool3:max",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("no block `k7`"), "{err}");
     // A set where the template allows one block, and three where it allows two.
     for bad in [
@@ -135,7 +144,9 @@ fn a_bad_max_parallel_is_an_error_naming_the_field() {
         let mut doc: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(doc["decisions"][0]["name"], "conv1");
         doc["decisions"][0]["max_parallel"] = max.into();
-        let err = TemplateDoc::parse(&doc.to_string()).unwrap_err().to_string();
+        let err = TemplateDoc::parse(&doc.to_string())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("conv1") && err.contains(want), "{err}");
         assert!(err.contains("expected 1 to 3"), "{err}");
 
@@ -146,7 +157,11 @@ fn a_bad_max_parallel_is_an_error_naming_the_field() {
         };
         let err = edited.apply(&edit).unwrap_err().to_string();
         assert!(err.contains("conv1") && err.contains(want), "{err}");
-        assert_eq!(TemplateDoc::to_json(&edited), json, "a refused edit changes nothing");
+        assert_eq!(
+            TemplateDoc::to_json(&edited),
+            json,
+            "a refused edit changes nothing"
+        );
     }
     let mut doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     doc["decisions"][0]["max_parallel"] = 2.into();
@@ -278,8 +293,15 @@ fn a_round_trains_scores_counts_and_exports_parallel_candidates() {
     let x = Tensor::randn(0f32, 1f32, (4, 1, 8, 8), &Device::Cpu).unwrap();
     let v = node_values(&net, &x, "s1.conv", &[&both, &a, &b]);
     let sum = (&v[1] + &v[2]).unwrap();
-    assert_eq!(max_abs_diff(&v[0], &sum), 0.0, "a set's node value is the sum");
-    assert!(max_abs_diff(&v[0], &v[1]) > 1e-3, "the second block adds something");
+    assert_eq!(
+        max_abs_diff(&v[0], &sum),
+        0.0,
+        "a set's node value is the sum"
+    );
+    assert!(
+        max_abs_diff(&v[0], &v[1]) > 1e-3,
+        "the second block adds something"
+    );
 
     // A scored candidate with a set exports and loads back with equal logits.
     let text = with_sets[0].to_string(&graph);
@@ -301,7 +323,8 @@ fn a_round_trains_scores_counts_and_exports_parallel_candidates() {
         .find(|d| d.blocks.len() == 2)
         .expect("a decision of the export keeps 2 blocks");
     assert_eq!(summed.max_parallel, 2);
-    let check = candle_core::safetensors::load(out.join("check.safetensors"), &Device::Cpu).unwrap();
+    let check =
+        candle_core::safetensors::load(out.join("check.safetensors"), &Device::Cpu).unwrap();
     let logits = exported.forward(&check["inputs"]).unwrap();
     let diff = max_abs_diff(&logits, &check["logits"]);
     assert!(diff < 1e-6, "reloaded logits differ by {diff}");
@@ -321,7 +344,9 @@ fn a_round_trains_scores_counts_and_exports_parallel_candidates() {
     let edge = &summed.name;
     let labels: Vec<&str> = summed.blocks.iter().map(|b| b.label.as_str()).collect();
     for label in &labels {
-        assert!(got.iter().any(|k| k.starts_with(&format!("{edge}.{label}."))));
+        assert!(got
+            .iter()
+            .any(|k| k.starts_with(&format!("{edge}.{label}."))));
     }
     // model.py builds the summed edge (named like its decision in the chain) from one step
     // per block.

@@ -101,19 +101,19 @@ impl Candidate {
             };
             for block in blocks_of(choice).filter_map(|b| g.decisions[d].blocks.get(b)) {
                 match &block.kind {
-                BlockKind::Conv(c) if c.relu && c.relu_first => {
-                    out.insert(from);
-                }
-                BlockKind::Residual(_) => {
-                    out.insert(from);
-                }
-                BlockKind::Conv(c) if c.relu => {
-                    out.insert(to);
-                }
-                BlockKind::SepConv(c) if c.relu => {
-                    out.insert(to);
-                }
-                _ => {}
+                    BlockKind::Conv(c) if c.relu && c.relu_first => {
+                        out.insert(from);
+                    }
+                    BlockKind::Residual(_) => {
+                        out.insert(from);
+                    }
+                    BlockKind::Conv(c) if c.relu => {
+                        out.insert(to);
+                    }
+                    BlockKind::SepConv(c) if c.relu => {
+                        out.insert(to);
+                    }
+                    _ => {}
                 }
             }
         }

@@ -34,7 +34,12 @@ fn pool_choices(halves: bool) -> Vec<Block> {
 
 /// VGG-like: per stage 2 or 3 conv decisions {k3, k5, sep3} in series, no shortcuts, then a
 /// {max, avg} pooling choice; channels double after each stage that halves the image.
-pub fn vgg(input: (usize, usize, usize), classes: usize, stages: usize, width: usize) -> SuperGraph {
+pub fn vgg(
+    input: (usize, usize, usize),
+    classes: usize,
+    stages: usize,
+    width: usize,
+) -> SuperGraph {
     let mut g = SuperGraph::new("vgg", image_shape(input));
     let halve = downsampling_stages(stages, input.1.min(input.2));
     let mut prev = g.input;

@@ -227,7 +227,12 @@ impl Supernet {
             match candidate {
                 Some(c) => {
                     let choice = c.choices.get(s.decision).copied();
-                    out.extend(choice.into_iter().flat_map(blocks_of).filter_map(|b| all.get(b)))
+                    out.extend(
+                        choice
+                            .into_iter()
+                            .flat_map(blocks_of)
+                            .filter_map(|b| all.get(b)),
+                    )
                 }
                 None => out.extend(all.iter()),
             }
