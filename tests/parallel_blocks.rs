@@ -354,3 +354,45 @@ fn a_round_trains_scores_counts_and_exports_parallel_candidates() {
     assert_eq!(py.matches(&format!("\"edge\": \"{edge}\",")).count(), 2);
     assert_eq!(labels.len(), 2);
 }
+
+#[test]
+fn the_cli_builds_the_new_presets_and_sets_parallel_blocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let session = tmp.path().join("s");
+    let session = session.to_str().unwrap();
+    let mut args = vec!["round", "--session", session];
+    args.extend_from_slice(common::TINY);
+    // TINY's round, on a 2-stage DenseNet-like template instead of its chain.
+    let at = |flag: &str| args.iter().position(|a| *a == flag).unwrap() + 1;
+    let (t, n) = (at("--template"), at("--stages"));
+    assert_eq!(args[t], "chain");
+    args[t] = "densenet";
+    args[n] = "2";
+    common::run_ok(&args);
+    let (s, _) = Session::open(Path::new(session)).unwrap();
+    assert_eq!(s.template().unwrap().name, "densenet");
+
+    let out = common::run_ok(&["edit", "--session", session, "--parallel", "dense1_2:2"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 edits applied"));
+    let (s, _) = Session::open(Path::new(session)).unwrap();
+    let g = s.template().unwrap();
+    let d = g.decision_index("dense1_2").unwrap();
+    assert_eq!(g.decisions[d].max_parallel, 2);
+
+    for (value, want) in [
+        ("dense1_2:9", "max_parallel is 9"),
+        ("dense1_2:two", "--parallel `dense1_2:two`"),
+        ("nowhere:2", "no decision `nowhere`"),
+    ] {
+        let out = common::run(&["edit", "--session", session, "--parallel", value]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(want),
+            "{value}: {err}"
+        );
+        common::assert_no_panic_text(&err, "panicked");
+    }
+    let out = common::run(&["round", "--session", session, "--template", "inception"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chain, nb201, resnet, vgg, densenet"), "{err}");
+}
