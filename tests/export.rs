@@ -156,6 +156,22 @@ fn nb201_best_round_trips() {
     });
 }
 
+#[test]
+fn vgg_best_round_trips() {
+    export_best_round_trips(TemplateSpec::Vgg {
+        stages: 2,
+        width: 4,
+    });
+}
+
+#[test]
+fn densenet_best_round_trips() {
+    export_best_round_trips(TemplateSpec::Densenet {
+        stages: 2,
+        width: 4,
+    });
+}
+
 fn assert_empty(dir: &Path) {
     let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");

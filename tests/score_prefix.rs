@@ -1,5 +1,5 @@
 //! Shared-prefix scoring equals scoring one by one: bit-identical logits for every candidate
-//! of small chain, NB201 and ResNet spaces (in sorted and shuffled order, with and without
+//! of small chain (also with parallel blocks), NB201 and ResNet spaces (in sorted and shuffled order, with and without
 //! BN re-calibration, with no cache at all), and identical round scores through the worker.
 
 use candle_core::{Device, Tensor};
@@ -23,7 +23,11 @@ fn batches(sizes: &[usize], c: usize, hw: usize) -> Vec<Tensor> {
 
 /// A supernet whose running stats are not the initial ones (a few training-mode passes).
 fn net(spec: TemplateSpec, c: usize, hw: usize) -> Supernet {
-    let net = Supernet::new(spec.build((c, hw, hw), 5), 3, &Device::Cpu).unwrap();
+    net_of(spec.build((c, hw, hw), 5), c, hw)
+}
+
+fn net_of(graph: nas_navigator::nas::space::SuperGraph, c: usize, hw: usize) -> Supernet {
+    let net = Supernet::new(graph, 3, &Device::Cpu).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     for x in batches(&[6, 6, 6], c, hw) {
         let cand = Candidate::sample(&net.graph, &mut rng);
@@ -130,6 +134,31 @@ fn a_whole_chain_space_scores_the_same_with_shared_prefixes() {
         check(&net, &order, &calib, &val, DEFAULT_CACHE_BYTES);
         check(&net, &order, &[], &val, DEFAULT_CACHE_BYTES);
         check(&net, &order, &calib, &val, 0);
+    }
+}
+
+#[test]
+fn a_chain_with_parallel_blocks_scores_the_same_with_shared_prefixes() {
+    let mut g = TemplateSpec::Chain {
+        stages: 2,
+        width: 4,
+    }
+    .build((1, 8, 8), 5);
+    for d in ["conv1", "conv2"] {
+        g.apply(&nas_navigator::nas::space::edit::Edit::SetParallel {
+            decision: d.into(),
+            max: 3,
+        })
+        .unwrap();
+    }
+    let net = net_of(g, 1, 8);
+    // Per conv decision 3 blocks, 3 pairs and the triple; 2 pools each.
+    let all = Candidate::enumerate(&net.graph, 1000).unwrap();
+    assert_eq!(all.len(), 7 * 7 * 2 * 2);
+    let (calib, val) = (batches(&[8, 8], 1, 8), batches(&[8, 5], 1, 8));
+    for order in sorted_and_shuffled(&net, all) {
+        check(&net, &order, &calib, &val, DEFAULT_CACHE_BYTES);
+        check(&net, &order, &[], &val, 0);
     }
 }
 

@@ -41,6 +41,14 @@ fn every_template_validates_and_ends_in_class_scores() {
             stages: 3,
             width: 8,
         },
+        TemplateSpec::Vgg {
+            stages: 5,
+            width: 8,
+        },
+        TemplateSpec::Densenet {
+            stages: 3,
+            width: 8,
+        },
     ] {
         let g = spec.build((3, 32, 32), 10);
         let report = g
@@ -48,6 +56,63 @@ fn every_template_validates_and_ends_in_class_scores() {
             .unwrap_or_else(|e| panic!("{}: {e}", spec.name()));
         assert_eq!(report.node_shapes[&g.output], Shape::Vector { n: 10 });
     }
+}
+
+#[test]
+fn vgg_is_a_plain_chain_of_2_or_3_convs_per_stage() {
+    let g = TemplateSpec::Vgg {
+        stages: 3,
+        width: 8,
+    }
+    .build((3, 32, 32), 10);
+    let r = g.validate().unwrap();
+    let convs = |s: usize| {
+        g.decisions
+            .iter()
+            .filter(|d| d.name.starts_with(&format!("conv{s}_")))
+            .count()
+    };
+    assert_eq!((convs(1), convs(2), convs(3)), (2, 2, 3));
+    // A chain: every node has at most one input.
+    for n in g.graph.node_indices() {
+        let inputs = g
+            .graph
+            .edges_directed(n, petgraph::Direction::Incoming)
+            .count();
+        assert!(inputs <= 1, "{}", g.graph[n].name);
+    }
+    let shape = |name: &str| r.node_shapes[&g.node_by_name(name).unwrap()];
+    assert_eq!(shape("s1.conv2"), Shape::Image { c: 8, h: 32, w: 32 });
+    assert_eq!(shape("s3.conv3"), Shape::Image { c: 32, h: 8, w: 8 });
+    // 3^7 convs times 2^3 pools.
+    assert_eq!(g.space_size(), 2187.0 * 8.0);
+}
+
+#[test]
+fn densenet_layers_read_the_sum_of_every_earlier_output() {
+    let g = TemplateSpec::Densenet {
+        stages: 2,
+        width: 8,
+    }
+    .build((3, 16, 16), 10);
+    let r = g.validate().unwrap();
+    let inputs = |name: &str| {
+        let n = g.node_by_name(name).unwrap();
+        let mut from: Vec<String> = g
+            .graph
+            .edges_directed(n, petgraph::Direction::Incoming)
+            .map(|e| g.graph[petgraph::visit::EdgeRef::source(&e)].name.clone())
+            .collect();
+        from.sort();
+        from
+    };
+    assert_eq!(inputs("s1.in3"), ["s1.x1", "s1.x2", "stem"]);
+    assert_eq!(inputs("s1.in4"), ["s1.x1", "s1.x2", "s1.x3", "stem"]);
+    assert_eq!(inputs("s2.in4"), ["s1.pool", "s2.x1", "s2.x2", "s2.x3"]);
+    let shape = |name: &str| r.node_shapes[&g.node_by_name(name).unwrap()];
+    assert_eq!(shape("s2.x3"), Shape::Image { c: 8, h: 8, w: 8 });
+    // 3 conv choices per layer, 3 layers per stage, a pool choice per stage.
+    assert_eq!(g.space_size(), 3f64.powi(6) * 4.0);
 }
 
 #[test]

@@ -47,6 +47,14 @@ fn forward_gives_logits_for_every_template() {
             stages: 2,
             width: 4,
         },
+        TemplateSpec::Vgg {
+            stages: 2,
+            width: 4,
+        },
+        TemplateSpec::Densenet {
+            stages: 2,
+            width: 4,
+        },
     ] {
         let g = spec.build((3, 16, 16), 7);
         let net = Supernet::new(g, 0, &Device::Cpu).unwrap();

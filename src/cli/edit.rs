@@ -1,5 +1,6 @@
 //! `nas-navigator edit`: headless template edits between rounds (enable, disable, lock,
-//! unlock, remove blocks). Each edit is checked; a refused one changes nothing and says why.
+//! unlock, remove blocks, parallel blocks). Each edit is checked; a refused one changes
+//! nothing and says why.
 
 use std::path::PathBuf;
 
@@ -31,6 +32,10 @@ pub struct EditArgs {
     /// Remove a block from its decision: DECISION:BLOCK (repeatable).
     #[arg(long)]
     pub remove: Vec<String>,
+    /// Let a decision sum up to MAX of its blocks at once: DECISION:MAX (1 turns it off;
+    /// repeatable).
+    #[arg(long)]
+    pub parallel: Vec<String>,
     /// Accept every suggestion from the last round's statistics (see `stats`).
     #[arg(long)]
     pub accept_suggestions: bool,
@@ -73,6 +78,13 @@ pub fn run(args: EditArgs) -> Result<()> {
                 _ => Edit::RemoveBlock { decision, label },
             });
         }
+    }
+    for a in &args.parallel {
+        let (decision, max) = split(a, "parallel")?;
+        let Ok(max) = max.parse::<usize>() else {
+            bail!("--parallel `{a}`: expected DECISION:MAX with MAX a whole number, e.g. conv1:2");
+        };
+        edits.push(Edit::SetParallel { decision, max });
     }
     let mut records: Vec<EditRecord> = edits
         .iter()

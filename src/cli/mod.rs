@@ -26,6 +26,7 @@ use nas_navigator::nas::data::DatasetSpec;
 use nas_navigator::nas::device::DeviceChoice;
 use nas_navigator::nas::ops::{OptimizerConfig, OptimizerKind};
 use nas_navigator::nas::search::strategy::StrategyKind;
+use nas_navigator::nas::space::templates::TEMPLATE_NAMES;
 use nas_navigator::nas::space::TemplateSpec;
 use nas_navigator::nas::trainer::{RoundConfig, Sampling};
 
@@ -97,13 +98,13 @@ pub struct EngineArgs {
     /// Folder of the data set files (required for mnist-idx, cifar10-bin, cifar100-bin, folder).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// chain (the paper's), nb201 or resnet.
+    /// chain (the paper's), nb201, resnet, vgg or densenet.
     #[arg(long, default_value = "chain")]
     pub template: String,
-    /// chain/resnet: number of stages.
+    /// chain/resnet/vgg/densenet: number of stages.
     #[arg(long, default_value_t = 4)]
     pub stages: usize,
-    /// chain/resnet: channels of the first stage.
+    /// chain/resnet/vgg/densenet: channels of the first stage.
     #[arg(long, default_value_t = 16)]
     pub width: usize,
     /// nb201: channels C of the first stage.
@@ -151,7 +152,18 @@ impl EngineArgs {
                 stages: positive(self.stages, "stages")?,
                 width: positive(self.width, "width")?,
             },
-            other => bail!("--template: expected chain, nb201 or resnet, got `{other}`"),
+            "vgg" => TemplateSpec::Vgg {
+                stages: positive(self.stages, "stages")?,
+                width: positive(self.width, "width")?,
+            },
+            "densenet" => TemplateSpec::Densenet {
+                stages: positive(self.stages, "stages")?,
+                width: positive(self.width, "width")?,
+            },
+            other => bail!(
+                "--template: expected one of {}, got `{other}`",
+                TEMPLATE_NAMES.join(", ")
+            ),
         })
     }
 

@@ -79,14 +79,7 @@ fn templates(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Op
         ui.label("the current template is not an image classifier");
         return None;
     };
-    let specs = [
-        TemplateSpec::Chain { stages, width },
-        TemplateSpec::Nb201 {
-            channels: width,
-            cells: stages,
-        },
-        TemplateSpec::Resnet { stages, width },
-    ];
+    let specs = TemplateSpec::presets(stages, width);
     let mut action = None;
     ui.horizontal(|ui| {
         for spec in specs {

@@ -165,7 +165,8 @@ def make_block(s):
 
 class Network(nn.Module):
     """The candidate: one ModuleDict per edge, keyed by edge name, holding its chosen block
-    keyed by block label, so state_dict keys are `{edge}.{block}.{part}.{tensor}`."""
+    keyed by block label (or several parallel blocks, whose outputs are summed), so
+    state_dict keys are `{edge}.{block}.{part}.{tensor}`."""
 
     def __init__(self, arch):
         super().__init__()
@@ -174,9 +175,12 @@ class Network(nn.Module):
         self.node_shapes = arch["node_shapes"]
         self.steps = []
         for step in arch["steps"]:
-            blocks = nn.ModuleDict()
+            # Parallel blocks of one edge are consecutive steps sharing the edge's dict.
+            blocks = self._modules.get(step["edge"])
+            if blocks is None:
+                blocks = nn.ModuleDict()
+                _put(self, step["edge"], blocks)
             _put(blocks, step["block"], make_block(step["spec"]))
-            _put(self, step["edge"], blocks)
             self.steps.append((step["edge"], step["block"], step["from"], step["to"],
                                step["spec"]["op"] == "zero"))
 

@@ -1,5 +1,5 @@
-//! One candidate as a stand-alone network: the template cut down to the chosen block of each
-//! decision, a supernet of just those blocks holding the shared weights, and loading an
+//! One candidate as a stand-alone network: the template cut down to the chosen block (or
+//! parallel blocks, all summed) of each decision, a supernet of just those blocks holding the shared weights, and loading an
 //! export back (strict: the weights file must hold exactly the network's keys).
 
 use std::collections::{BTreeSet, HashMap};
@@ -57,12 +57,12 @@ pub struct ExportDoc {
 pub const EXPORT_FORMAT: &str = "nas-navigator export";
 pub const EXPORT_VERSION: u32 = 1;
 
-/// A network of one block per edge, with its weights.
+/// A network of one block per edge (or several parallel blocks, summed), with its weights.
 #[derive(Debug)]
 pub struct Network {
     pub graph: SuperGraph,
     pub supernet: Supernet,
-    /// The only candidate of `graph` (every decision has one block).
+    /// The only candidate of `graph`: every block of every decision ([`Candidate::whole`]).
     pub candidate: Candidate,
 }
 
@@ -83,9 +83,7 @@ impl Network {
     }
 
     fn of_graph(graph: SuperGraph, device: &Device) -> Result<Self> {
-        let candidate = Candidate {
-            choices: vec![0; graph.decisions.len()],
-        };
+        let candidate = Candidate::whole(&graph)?;
         let supernet = Supernet::new(graph.clone(), 0, device)?;
         Ok(Self {
             graph,
@@ -95,7 +93,7 @@ impl Network {
     }
 }
 
-/// The template with only `c`'s block in each decision (enabled, not locked), rebuilt from
+/// The template with only `c`'s blocks in each decision (enabled, not locked), rebuilt from
 /// its document form so it is exactly what `architecture.json` holds.
 pub fn chosen_template(g: &SuperGraph, c: &Candidate) -> Result<SuperGraph> {
     let (alone, _) = c.alone(g)?;
@@ -157,12 +155,20 @@ pub fn load(dir: &Path, device: &Device) -> Result<(ExportDoc, Network)> {
         ));
     }
     let graph = doc.template.clone().into_graph()?;
-    if let Some(d) = graph.decisions.iter().find(|d| d.blocks.len() != 1) {
+    if let Some(d) = graph
+        .decisions
+        .iter()
+        .find(|d| d.blocks.len() != d.max_parallel)
+    {
         return Err(NasError::file(
             &path,
             format!(
-                "template: decision `{}` must have exactly one block",
-                d.name
+                "template: decision `{}` has {} blocks and max_parallel {}; an export takes \
+                 every block of every decision (expected max_parallel {})",
+                d.name,
+                d.blocks.len(),
+                d.max_parallel,
+                d.blocks.len()
             ),
         ));
     }

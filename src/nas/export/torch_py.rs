@@ -52,7 +52,9 @@ fn op_spec(kind: &BlockKind, input: Shape) -> Value {
     }
 }
 
-/// The network description `Network(arch)` builds from: edges in execution order.
+/// The network description `Network(arch)` builds from: edges in execution order, one step
+/// per block (an edge with parallel blocks has a step for each, in block order, all adding
+/// into the same node).
 pub fn arch_spec(g: &SuperGraph) -> Result<Value> {
     let report = g.infer_shapes()?;
     let mut steps = Vec::new();
@@ -62,17 +64,21 @@ pub fn arch_spec(g: &SuperGraph) -> Result<Value> {
             .edge_endpoints(e)
             .ok_or_else(|| NasError::Config("edge without endpoints".into()))?;
         let d = g.edge_decision(e)?;
-        let block = g.decisions[d].blocks.first().ok_or_else(|| {
-            NasError::Config(format!("decision `{}` is empty", g.decisions[d].name))
-        })?;
+        let blocks = &g.decisions[d].blocks;
+        if blocks.is_empty() {
+            let name = &g.decisions[d].name;
+            return Err(NasError::Config(format!("decision `{name}` is empty")));
+        }
         let input = report.node_shapes.get(&from).copied().ok_or_else(|| {
             NasError::Config(format!("node `{}` has no shape", g.graph[from].name))
         })?;
-        steps.push(json!({
-            "edge": g.graph[e].name, "block": block.label,
-            "from": g.graph[from].name, "to": g.graph[to].name,
-            "spec": op_spec(&block.kind, input),
-        }));
+        for block in blocks {
+            steps.push(json!({
+                "edge": g.graph[e].name, "block": block.label,
+                "from": g.graph[from].name, "to": g.graph[to].name,
+                "spec": op_spec(&block.kind, input),
+            }));
+        }
     }
     let node_shapes: serde_json::Map<String, Value> = report
         .node_shapes

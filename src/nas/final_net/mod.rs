@@ -143,9 +143,7 @@ pub fn run(
         val_images: split.val.len(),
     };
     let net = Supernet::new(graph, req.seed, &device)?;
-    let only = Candidate {
-        choices: vec![0; net.graph.decisions.len()],
-    };
+    let only = Candidate::whole(&net.graph)?;
     let mut opt = Optimizer::new(req.optimizer);
     let ckpt = checkpoint::dir(&req.out);
     let resumed = match req.resume {

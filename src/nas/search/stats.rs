@@ -12,6 +12,11 @@
 //! - **variance explained** by a decision (first-order, fANOVA-style main effect): the share
 //!   of the rank-score variance between the groups of candidates that chose each block
 //!   (eta squared).
+//!
+//! Where a decision allows parallel blocks, a candidate that takes a set of blocks counts for
+//! each of them: a block's fitness and frequency are over every candidate that includes it
+//! (so a decision's frequencies can add up to more than 1), and the decision's variance
+//! explained is between the groups of candidates that made the same choice (block or set).
 //! - **pair interaction** of two blocks on different decisions: the mean rank score of the
 //!   candidates using both, minus what the two blocks predict on their own
 //!   (`mean(a) + mean(b) - mean(all)`); positive means they work better together.
@@ -20,6 +25,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::nas::ops::init::stream;
+use crate::nas::space::choice::blocks_of;
 use crate::nas::space::{Candidate, SuperGraph};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,7 +134,7 @@ pub fn compute(graph: &SuperGraph, scored: &[(Candidate, f32)], seed: u64) -> St
     let mut rng = stream(seed, "stats/bootstrap");
     let mut blocks = Vec::new();
     let mut decisions = Vec::new();
-    // members[d][b] = indices of candidates choosing block b on decision d.
+    // members[d][b] = indices of candidates whose choice on decision d includes block b.
     let members: Vec<Vec<Vec<usize>>> = graph
         .decisions
         .iter()
@@ -136,8 +142,11 @@ pub fn compute(graph: &SuperGraph, scored: &[(Candidate, f32)], seed: u64) -> St
         .map(|(d, dec)| {
             let mut m = vec![Vec::new(); dec.blocks.len()];
             for (i, (c, _)) in scored.iter().enumerate() {
-                if let Some(slot) = c.choices.get(d).and_then(|&b| m.get_mut(b)) {
-                    slot.push(i);
+                let choice = c.choices.get(d).copied();
+                for b in choice.into_iter().flat_map(blocks_of) {
+                    if let Some(slot) = m.get_mut(b) {
+                        slot.push(i);
+                    }
                 }
             }
             m
@@ -171,6 +180,9 @@ pub fn compute(graph: &SuperGraph, scored: &[(Candidate, f32)], seed: u64) -> St
                 mean_accuracy: mean(idx.iter().map(|&i| accs[i])),
             });
         }
+        if dec.max_parallel > 1 {
+            between = between_choices(d, scored, &ranks, overall);
+        }
         if dec.blocks.len() > 1 {
             let explained = if total_var > 0.0 && n > 0 {
                 between / n as f32 / total_var
@@ -190,6 +202,21 @@ pub fn compute(graph: &SuperGraph, scored: &[(Candidate, f32)], seed: u64) -> St
         decisions,
         pairs,
     }
+}
+
+/// The between-groups sum of squares of the rank scores, grouped by the choice (block or set
+/// of blocks) made on decision `d`.
+fn between_choices(d: usize, scored: &[(Candidate, f32)], ranks: &[f32], overall: f32) -> f32 {
+    let mut groups: std::collections::BTreeMap<usize, Vec<f32>> = Default::default();
+    for ((c, _), &r) in scored.iter().zip(ranks) {
+        if let Some(&choice) = c.choices.get(d) {
+            groups.entry(choice).or_default().push(r);
+        }
+    }
+    groups
+        .values()
+        .map(|r| r.len() as f32 * (mean(r.iter().copied()) - overall).powi(2))
+        .sum()
 }
 
 fn pair_interactions(

@@ -69,7 +69,8 @@ impl StrategyKind {
 pub struct Search {
     kind: StrategyKind,
     rng: ChaCha8Rng,
-    /// Allowed block indices per decision (the lock alone where a block is locked).
+    /// Allowed choices per decision (`Decision::options`: the lock alone where a block is
+    /// locked; sets of parallel blocks where allowed).
     options: Vec<Vec<usize>>,
     /// Decisions with more than one allowed block.
     mutable: Vec<usize>,
@@ -99,10 +100,7 @@ impl Search {
     pub fn new(graph: &SuperGraph, kind: StrategyKind, seed: u64) -> Result<Self, NasError> {
         let mut options = Vec::with_capacity(graph.decisions.len());
         for d in &graph.decisions {
-            let opts: Vec<usize> = match d.locked() {
-                Some(l) => vec![l],
-                None => d.enabled().map(|(i, _)| i).collect(),
-            };
+            let opts = d.options();
             if opts.is_empty() {
                 return Err(SpaceError::EmptyDecision(d.name.clone()).into());
             }
@@ -352,7 +350,7 @@ impl Search {
         }
     }
 
-    /// Changes `count` distinct mutable decisions to another allowed block.
+    /// Changes `count` distinct mutable decisions to another allowed choice.
     fn mutate(&mut self, c: &mut Candidate, count: usize) {
         let mut free = self.mutable.clone();
         for _ in 0..count.min(free.len()) {

@@ -1,5 +1,6 @@
 //! A single candidate's architecture as a stand-alone JSON document: the super-graph with
-//! one block per edge (edges that chose `none` left out), plus its cost.
+//! one block per edge (edges that chose `none` left out; an edge that sums parallel blocks
+//! appears once per block, in block order), plus its cost.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,20 +36,31 @@ impl Architecture {
         let mut edges = Vec::new();
         for &e in &report.edge_order {
             let d = g.edge_decision(e)?;
-            let block = g.decisions[d].blocks[c.choices[d]].clone();
-            if matches!(block.kind, super::BlockKind::Zero) {
-                continue;
-            }
+            let choice = *c.choices.get(d).ok_or_else(|| SpaceError::BadCandidate {
+                text: format!("{:?}", c.choices),
+                why: format!("has no choice for decision `{}`", g.decisions[d].name),
+            })?;
             let (a, b) = g
                 .graph
                 .edge_endpoints(e)
                 .ok_or(SpaceError::Internal("edge vanished"))?;
-            edges.push(ArchEdge {
-                name: g.graph[e].name.clone(),
-                from: g.graph[a].name.clone(),
-                to: g.graph[b].name.clone(),
-                block,
-            });
+            for index in super::choice::blocks_of(choice) {
+                let block = g.decisions[d].blocks.get(index).cloned().ok_or_else(|| {
+                    SpaceError::BadCandidate {
+                        text: c.to_string(g),
+                        why: format!("decision `{}` has no block #{index}", g.decisions[d].name),
+                    }
+                })?;
+                if matches!(block.kind, super::BlockKind::Zero) {
+                    continue;
+                }
+                edges.push(ArchEdge {
+                    name: g.graph[e].name.clone(),
+                    from: g.graph[a].name.clone(),
+                    to: g.graph[b].name.clone(),
+                    block,
+                });
+            }
         }
         let cost = c.cost(g)?;
         Ok(Self {

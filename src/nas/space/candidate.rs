@@ -1,16 +1,19 @@
-//! Candidates: one block chosen per decision, their canonical strings, sampling and costs.
+//! Candidates: one choice per decision (a block, or a set of parallel blocks), their
+//! canonical strings, sampling and costs.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::block::Cost;
+use super::choice::{blocks_of, set_of};
 use super::graph::{ShapeReport, StringFormat, SuperGraph};
 use super::SpaceError;
 
 /// NB201's decisions in the order of its string: nodes 1, 2, 3, each from lower nodes.
 pub const NB201_DECISIONS: [&str; 6] = ["n1~0", "n2~0", "n2~1", "n3~0", "n3~1", "n3~2"];
 
-/// One block index per decision of the super-graph (aligned with `SuperGraph::decisions`).
+/// One choice per decision of the super-graph (aligned with `SuperGraph::decisions`): a block
+/// index, or a set of parallel blocks (see [`super::choice`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Candidate {
     pub choices: Vec<usize>,
@@ -23,8 +26,8 @@ impl Candidate {
             StringFormat::Nb201 => {
                 let label = |name: &str| {
                     g.decision_index(name)
-                        .and_then(|d| g.decisions[d].blocks.get(*self.choices.get(d)?))
-                        .map_or("?", |b| b.label.as_str())
+                        .and_then(|d| Some(g.decisions[d].choice_label(*self.choices.get(d)?)))
+                        .unwrap_or_else(|| "?".into())
                 };
                 format!(
                     "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
@@ -41,10 +44,7 @@ impl Candidate {
                 .iter()
                 .zip(&self.choices)
                 .filter(|(d, _)| d.blocks.len() > 1)
-                .map(|(d, &c)| {
-                    let label = d.blocks.get(c).map_or("?", |b| b.label.as_str());
-                    format!("{}:{label}", d.name)
-                })
+                .map(|(d, &c)| format!("{}:{}", d.name, d.choice_label(c)))
                 .collect::<Vec<_>>()
                 .join(" "),
         }
@@ -76,15 +76,7 @@ impl Candidate {
             if choices[d].is_some() {
                 return Err(bad(format!("decision `{dname}` given twice")));
             }
-            let decision = &g.decisions[d];
-            let b = decision.index_of(&label).ok_or_else(|| {
-                let known: Vec<_> = decision.blocks.iter().map(|b| b.label.as_str()).collect();
-                bad(format!(
-                    "decision `{dname}` has no block `{label}` (has: {})",
-                    known.join(", ")
-                ))
-            })?;
-            choices[d] = Some(b);
+            choices[d] = Some(g.decisions[d].parse_choice(&label).map_err(bad)?);
         }
         let choices = choices
             .into_iter()
@@ -114,18 +106,32 @@ impl Candidate {
             });
         }
         for (d, &c) in g.decisions.iter().zip(&self.choices) {
-            let why = match d.blocks.get(c) {
-                None => Some(format!("decision `{}` has no block #{c}", d.name)),
-                Some(b) if !b.enabled => {
-                    Some(format!("block `{}` of `{}` is disabled", b.label, d.name))
-                }
-                Some(_) => match d.locked() {
-                    Some(l) if l != c => {
-                        Some(format!("`{}` is locked to `{}`", d.name, d.blocks[l].label))
+            let mut why = None;
+            for b in blocks_of(c) {
+                why = why.or(match d.blocks.get(b) {
+                    None => Some(format!("decision `{}` has no block #{b}", d.name)),
+                    Some(x) if !x.enabled => {
+                        Some(format!("block `{}` of `{}` is disabled", x.label, d.name))
                     }
-                    _ => None,
-                },
-            };
+                    Some(_) => None,
+                });
+            }
+            why = why.or_else(|| match d.locked() {
+                Some(l) if l != c => {
+                    Some(format!("`{}` is locked to `{}`", d.name, d.blocks[l].label))
+                }
+                _ => None,
+            });
+            if why.is_none() && !d.options().contains(&c) {
+                why = Some(match d.max_parallel {
+                    1 => format!("`{}` takes one block at a time (max_parallel 1)", d.name),
+                    m => format!(
+                        "`{}` takes at most {m} blocks at once (max_parallel), never `none` \
+                         among several",
+                        d.name
+                    ),
+                });
+            }
             if let Some(why) = why {
                 return Err(SpaceError::BadCandidate {
                     text: self.to_string(g),
@@ -136,26 +142,46 @@ impl Candidate {
         Ok(())
     }
 
-    /// The network of this candidate alone: every decision keeps only its chosen block
-    /// (enabled, unlocked), so the candidate in it chooses block 0 everywhere. Used by the
-    /// trust probes, the final network and the export.
+    /// The network of this candidate alone: every decision keeps only its chosen blocks
+    /// (enabled, unlocked, all of them taken), so the candidate in it is
+    /// [`Candidate::whole`]: block 0 everywhere where nothing is parallel. Used by the trust
+    /// probes, the final network and the export.
     pub fn alone(&self, g: &SuperGraph) -> Result<(SuperGraph, Candidate), SpaceError> {
         self.check_allowed(g)?;
         let mut only = g.clone();
         for (d, &choice) in only.decisions.iter_mut().zip(&self.choices) {
-            let mut block = d.blocks[choice].clone();
-            block.enabled = true;
-            block.locked = false;
-            d.blocks = vec![block];
+            let mut blocks: Vec<_> = blocks_of(choice).map(|b| d.blocks[b].clone()).collect();
+            for block in &mut blocks {
+                block.enabled = true;
+                block.locked = false;
+            }
+            d.max_parallel = blocks.len();
+            d.blocks = blocks;
         }
         only.validate()?;
-        let zeros = Candidate {
-            choices: vec![0; only.decisions.len()],
-        };
-        Ok((only, zeros))
+        let whole = Candidate::whole(&only)?;
+        Ok((only, whole))
     }
 
-    /// Uniform single-path sampling over enabled blocks; locked blocks are always taken.
+    /// Every block of every decision at once: the only candidate of a network cut down by
+    /// [`Candidate::alone`] (an export, a final network).
+    pub fn whole(g: &SuperGraph) -> Result<Self, SpaceError> {
+        let choices = g
+            .decisions
+            .iter()
+            .map(|d| {
+                let all: Vec<usize> = (0..d.blocks.len()).collect();
+                set_of(&all).ok_or_else(|| SpaceError::BadParallel {
+                    decision: d.name.clone(),
+                    detail: format!("its {} blocks cannot all be taken at once", all.len()),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { choices })
+    }
+
+    /// Uniform single-path sampling over each decision's options (enabled blocks, and sets
+    /// of them where parallel blocks are allowed); locked blocks are always taken.
     pub fn sample(g: &SuperGraph, rng: &mut impl Rng) -> Self {
         let choices = g
             .decisions
@@ -164,11 +190,11 @@ impl Candidate {
                 if let Some(l) = d.locked() {
                     return l;
                 }
-                let enabled: Vec<usize> = d.enabled().map(|(i, _)| i).collect();
-                if enabled.is_empty() {
+                let options = d.options();
+                if options.is_empty() {
                     0
                 } else {
-                    enabled[rng.random_range(0..enabled.len())]
+                    options[rng.random_range(0..options.len())]
                 }
             })
             .collect();
@@ -180,14 +206,7 @@ impl Candidate {
         if g.space_size() > limit as f64 {
             return None;
         }
-        let options: Vec<Vec<usize>> = g
-            .decisions
-            .iter()
-            .map(|d| match d.locked() {
-                Some(l) => vec![l],
-                None => d.enabled().map(|(i, _)| i).collect(),
-            })
-            .collect();
+        let options: Vec<Vec<usize>> = g.decisions.iter().map(|d| d.options()).collect();
         let mut all = vec![Self { choices: vec![] }];
         for opts in &options {
             all = all
@@ -204,7 +223,7 @@ impl Candidate {
         Some(all)
     }
 
-    /// Parameters and FLOPs of this candidate (zero blocks cost nothing).
+    /// Parameters and FLOPs of this candidate (zero blocks cost nothing; parallel blocks add).
     pub fn cost(&self, g: &SuperGraph) -> Result<Cost, SpaceError> {
         self.cost_in(g, &g.infer_shapes()?)
     }
@@ -215,21 +234,31 @@ impl Candidate {
         let mut total = Cost::default();
         for (edge, costs) in &report.edge_costs {
             let d = g.edge_decision(*edge)?;
-            let cost = self.choices.get(d).and_then(|&c| costs.get(c));
-            let Some(cost) = cost else {
-                return Err(SpaceError::BadCandidate {
-                    text: format!("{:?}", self.choices),
-                    why: format!("has no valid choice for decision #{d}"),
-                });
+            let Some(&choice) = self.choices.get(d) else {
+                return Err(no_choice(self, d));
             };
-            total += *cost;
+            for b in blocks_of(choice) {
+                total += *costs.get(b).ok_or_else(|| no_choice(self, d))?;
+            }
         }
         Ok(total)
     }
 }
 
+fn no_choice(c: &Candidate, d: usize) -> SpaceError {
+    SpaceError::BadCandidate {
+        text: format!("{:?}", c.choices),
+        why: format!("has no valid choice for decision #{d}"),
+    }
+}
+
 fn parse_nb201(text: &str) -> Result<Vec<(String, String)>, String> {
-    let groups: Vec<&str> = text.split('+').collect();
+    // Groups are split at `|+|`, so a set of parallel ops (`a+b~0`) stays in its group.
+    let inner = text
+        .strip_prefix('|')
+        .and_then(|t| t.strip_suffix('|'))
+        .ok_or_else(|| format!("`{text}` must start and end with `|`"))?;
+    let groups: Vec<&str> = inner.split("|+|").collect();
     if groups.len() != 3 {
         return Err(format!(
             "expected 3 `+`-separated node groups, found {}",
@@ -239,11 +268,7 @@ fn parse_nb201(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for (node0, group) in groups.iter().enumerate() {
         let node = node0 + 1;
-        let inner = group
-            .strip_prefix('|')
-            .and_then(|g| g.strip_suffix('|'))
-            .ok_or_else(|| format!("node group `{group}` must start and end with `|`"))?;
-        let ops: Vec<&str> = inner.split('|').collect();
+        let ops: Vec<&str> = group.split('|').collect();
         if ops.len() != node {
             return Err(format!(
                 "node {node} needs {node} inputs, found {}",

@@ -51,6 +51,12 @@ pub enum Edit {
     Disconnect {
         name: String,
     },
+    /// Lets candidates take up to `max` blocks of `decision` at once, their outputs summed
+    /// (1: one block, the usual single path).
+    SetParallel {
+        decision: String,
+        max: usize,
+    },
 }
 
 impl std::fmt::Display for Edit {
@@ -98,6 +104,12 @@ impl std::fmt::Display for Edit {
                 write!(f, "connect {from} to {to} through edge {name}")
             }
             Edit::Disconnect { name } => write!(f, "disconnect edge {name}"),
+            Edit::SetParallel { decision, max: 1 } => {
+                write!(f, "let {decision} take one block at a time")
+            }
+            Edit::SetParallel { decision, max } => {
+                write!(f, "let {decision} sum up to {max} blocks at once")
+            }
         }
     }
 }
@@ -164,6 +176,9 @@ impl SuperGraph {
                     return refuse(format!("`{label}` is the last block of `{decision}`"));
                 }
                 blocks.remove(i);
+                let left = blocks.len();
+                let max = &mut self.decisions[d].max_parallel;
+                *max = (*max).min(left);
             }
             Edit::ReplaceBlock {
                 decision,
@@ -242,6 +257,13 @@ impl SuperGraph {
                     .ok_or_else(|| SpaceError::Refused(format!("no edge `{name}`")))?;
                 self.graph.remove_edge(e);
                 self.drop_unused_decisions();
+            }
+            Edit::SetParallel { decision, max } => {
+                let d = self
+                    .decision_index(decision)
+                    .ok_or_else(|| SpaceError::Refused(format!("no decision `{decision}`")))?;
+                // `validate` checks the value and names the field if it is out of range.
+                self.decisions[d].max_parallel = *max;
             }
         }
         Ok(())

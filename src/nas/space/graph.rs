@@ -30,11 +30,24 @@ pub struct ChoiceEdge {
     pub decision: String,
 }
 
-/// A choice to make: one block out of several. Candidates pick one enabled block per decision.
+/// A choice to make: one block out of several. Candidates pick one enabled block per
+/// decision, or, where `max_parallel` is above 1, a set of up to that many blocks whose
+/// outputs are summed (see [`super::choice`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     pub name: String,
     pub blocks: Vec<Block>,
+    /// The most blocks a candidate may take here at once (1: one block, as in most NAS).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub max_parallel: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 impl Decision {
@@ -115,6 +128,7 @@ impl SuperGraph {
         self.decisions.push(Decision {
             name: name.into(),
             blocks,
+            max_parallel: 1,
         });
         self.decisions.len() - 1
     }
@@ -190,6 +204,7 @@ impl SuperGraph {
             if d.blocks.is_empty() || d.enabled().next().is_none() {
                 return Err(SpaceError::EmptyDecision(d.name.clone()));
             }
+            d.check_parallel()?;
             if d.blocks.iter().filter(|b| b.locked).count() > 1 {
                 return Err(SpaceError::TooManyLocked(d.name.clone()));
             }
@@ -291,17 +306,11 @@ impl SuperGraph {
         })
     }
 
-    /// Total number of candidates (product of enabled-or-locked choices).
+    /// Total number of candidates (product of each decision's allowed choices).
     pub fn space_size(&self) -> f64 {
         self.decisions
             .iter()
-            .map(|d| {
-                if d.locked().is_some() {
-                    1.0
-                } else {
-                    d.enabled().count() as f64
-                }
-            })
+            .map(|d| d.options().len() as f64)
             .product()
     }
 }

@@ -11,18 +11,24 @@ use petgraph::Direction;
 
 use super::block::{BlockKind, Cost};
 use super::candidate::Candidate;
+use super::choice::blocks_of;
 use super::graph::{ShapeReport, SuperGraph};
 use super::SpaceError;
 
-/// The candidate's choice on `edge` is the zero block (or missing).
+/// The candidate's choice on `edge` is the zero block (or missing); a set of parallel
+/// blocks never holds `none`.
 fn is_zero_choice(g: &SuperGraph, c: &Candidate, edge: EdgeIndex) -> bool {
     let Ok(d) = g.edge_decision(edge) else {
         return true;
     };
-    c.choices
-        .get(d)
-        .and_then(|&b| g.decisions[d].blocks.get(b))
-        .is_none_or(|b| matches!(b.kind, BlockKind::Zero))
+    c.choices.get(d).is_none_or(|&choice| {
+        blocks_of(choice).all(|b| {
+            g.decisions[d]
+                .blocks
+                .get(b)
+                .is_none_or(|b| matches!(b.kind, BlockKind::Zero))
+        })
+    })
 }
 
 /// Nodes reached from `start` following only non-zero choices, forwards or backwards.
@@ -90,27 +96,25 @@ impl Candidate {
             let (Some((from, to)), Ok(d)) = (g.graph.edge_endpoints(e), g.edge_decision(e)) else {
                 continue;
             };
-            let Some(block) = self
-                .choices
-                .get(d)
-                .and_then(|&b| g.decisions[d].blocks.get(b))
-            else {
+            let Some(&choice) = self.choices.get(d) else {
                 continue;
             };
-            match &block.kind {
-                BlockKind::Conv(c) if c.relu && c.relu_first => {
-                    out.insert(from);
+            for block in blocks_of(choice).filter_map(|b| g.decisions[d].blocks.get(b)) {
+                match &block.kind {
+                    BlockKind::Conv(c) if c.relu && c.relu_first => {
+                        out.insert(from);
+                    }
+                    BlockKind::Residual(_) => {
+                        out.insert(from);
+                    }
+                    BlockKind::Conv(c) if c.relu => {
+                        out.insert(to);
+                    }
+                    BlockKind::SepConv(c) if c.relu => {
+                        out.insert(to);
+                    }
+                    _ => {}
                 }
-                BlockKind::Residual(_) => {
-                    out.insert(from);
-                }
-                BlockKind::Conv(c) if c.relu => {
-                    out.insert(to);
-                }
-                BlockKind::SepConv(c) if c.relu => {
-                    out.insert(to);
-                }
-                _ => {}
             }
         }
         out
@@ -122,12 +126,12 @@ impl Candidate {
         let mut total = Cost::default();
         for e in live {
             let d = g.edge_decision(e)?;
-            if let Some(cost) = report
-                .edge_costs
-                .get(&e)
-                .and_then(|costs| costs.get(self.choices[d]))
-            {
-                total += *cost;
+            let (Some(costs), Some(&choice)) = (report.edge_costs.get(&e), self.choices.get(d))
+            else {
+                continue;
+            };
+            for b in blocks_of(choice) {
+                total += costs.get(b).copied().unwrap_or_default();
             }
         }
         Ok(total)

@@ -4,10 +4,12 @@
 pub mod arch;
 pub mod block;
 pub mod candidate;
+pub mod choice;
 pub mod doc;
 pub mod edit;
 pub mod graph;
 pub mod live;
+pub mod presets;
 pub mod templates;
 
 pub use block::{Block, BlockKind, Cost, Shape};
@@ -32,6 +34,8 @@ pub enum SpaceError {
     TooManyLocked(String),
     #[error("decision `{decision}`: block `{block}` is locked but disabled")]
     LockedDisabled { decision: String, block: String },
+    #[error("decision `{decision}`: {detail}")]
+    BadParallel { decision: String, detail: String },
     #[error("decision `{0}` is used by no edge")]
     UnusedDecision(String),
     #[error("edge `{edge}` follows decision `{decision}`, which does not exist")]

@@ -1,4 +1,5 @@
-//! Built-in templates: the paper's chain, NAS-Bench-201's stacked cell, and a ResNet-like.
+//! Built-in templates: the paper's chain, NAS-Bench-201's stacked cell, a ResNet-like, and
+//! (in `presets`) a VGG-like and a DenseNet-like.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,6 +8,7 @@ use super::block::{
 };
 use super::candidate::NB201_DECISIONS;
 use super::graph::{StringFormat, SuperGraph};
+use super::presets;
 
 /// Which template to build, with its size knobs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,7 +24,16 @@ pub enum TemplateSpec {
     /// ResNet-like: per stage a residual unit (two conv choices in series, an identity skip
     /// summed at the end) and a {max | avg | residual} downsampling choice.
     Resnet { stages: usize, width: usize },
+    /// VGG-like plain chain: per stage 2 or 3 conv choices in series, no shortcuts, then a
+    /// {max | avg} pooling choice; channels double as in the chain.
+    Vgg { stages: usize, width: usize },
+    /// DenseNet-like: per stage 3 conv choices, each reading the sum of the stage input and
+    /// every earlier layer's output, then a {max | avg} pooling choice; `width` channels.
+    Densenet { stages: usize, width: usize },
 }
+
+/// The names `TemplateSpec::name` gives, in the order of [`TemplateSpec::presets`].
+pub const TEMPLATE_NAMES: [&str; 5] = ["chain", "nb201", "resnet", "vgg", "densenet"];
 
 impl TemplateSpec {
     pub fn name(&self) -> &'static str {
@@ -30,7 +41,24 @@ impl TemplateSpec {
             TemplateSpec::Chain { .. } => "chain",
             TemplateSpec::Nb201 { .. } => "nb201",
             TemplateSpec::Resnet { .. } => "resnet",
+            TemplateSpec::Vgg { .. } => "vgg",
+            TemplateSpec::Densenet { .. } => "densenet",
         }
+    }
+
+    /// Every built-in template at one size knob pair (nb201: `width` channels, `stages`
+    /// cells per stage), in the order of [`TEMPLATE_NAMES`]: the app's template palette.
+    pub fn presets(stages: usize, width: usize) -> Vec<TemplateSpec> {
+        vec![
+            TemplateSpec::Chain { stages, width },
+            TemplateSpec::Nb201 {
+                channels: width,
+                cells: stages,
+            },
+            TemplateSpec::Resnet { stages, width },
+            TemplateSpec::Vgg { stages, width },
+            TemplateSpec::Densenet { stages, width },
+        ]
     }
 
     /// Builds the super-graph for images of `input` (c, h, w) and `classes` classes.
@@ -39,11 +67,15 @@ impl TemplateSpec {
             TemplateSpec::Chain { stages, width } => chain(input, classes, stages, width),
             TemplateSpec::Nb201 { channels, cells } => nb201(input, classes, channels, cells),
             TemplateSpec::Resnet { stages, width } => resnet(input, classes, stages, width),
+            TemplateSpec::Vgg { stages, width } => presets::vgg(input, classes, stages, width),
+            TemplateSpec::Densenet { stages, width } => {
+                presets::densenet(input, classes, stages, width)
+            }
         }
     }
 }
 
-fn image_shape((c, h, w): (usize, usize, usize)) -> Shape {
+pub(super) fn image_shape((c, h, w): (usize, usize, usize)) -> Shape {
     Shape::Image { c, h, w }
 }
 
@@ -57,11 +89,11 @@ pub fn downsampling_stages(stages: usize, size: usize) -> Vec<bool> {
     (0..stages).map(|s| s < halvings).collect()
 }
 
-fn conv(filters: usize, kernel: usize) -> BlockKind {
+pub(super) fn conv(filters: usize, kernel: usize) -> BlockKind {
     BlockKind::Conv(ConvSpec::new(Some(filters), kernel))
 }
 
-fn sep_conv(filters: usize, kernel: usize) -> BlockKind {
+pub(super) fn sep_conv(filters: usize, kernel: usize) -> BlockKind {
     BlockKind::SepConv(SepConvSpec {
         filters: Some(filters),
         kernel,
@@ -72,7 +104,7 @@ fn sep_conv(filters: usize, kernel: usize) -> BlockKind {
     })
 }
 
-fn pool(mode: PoolMode, halve: bool) -> BlockKind {
+pub(super) fn pool(mode: PoolMode, halve: bool) -> BlockKind {
     let (kernel, stride) = if halve { (2, 2) } else { (3, 1) };
     BlockKind::Pool(PoolSpec {
         mode,
@@ -81,7 +113,7 @@ fn pool(mode: PoolMode, halve: bool) -> BlockKind {
     })
 }
 
-fn head(classes: usize, pre_bn_relu: bool) -> Vec<Block> {
+pub(super) fn head(classes: usize, pre_bn_relu: bool) -> Vec<Block> {
     vec![Block::new(
         "dense",
         BlockKind::Dense(DenseSpec {

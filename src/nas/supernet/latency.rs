@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::Supernet;
 use crate::nas::error::{NasError, Result};
 use crate::nas::ops::BnMode;
+use crate::nas::space::choice::blocks_of;
 use crate::nas::space::{Candidate, Shape, SuperGraph};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,21 +70,20 @@ impl LatencyTable {
             let Ok(d) = graph.edge_decision(e) else {
                 continue;
             };
-            let Some(block) = c
-                .choices
-                .get(d)
-                .and_then(|&b| graph.decisions[d].blocks.get(b))
-            else {
+            let Some(&choice) = c.choices.get(d) else {
                 continue;
             };
             let edge = &graph.graph[e].name;
-            match self
-                .blocks
-                .iter()
-                .find(|l| &l.edge == edge && l.block == block.label)
-            {
-                Some(l) => total += l.ms,
-                None => missing.push(format!("{}:{}", graph.decisions[d].name, block.label)),
+            // Parallel blocks run one after the other: their times add.
+            for block in blocks_of(choice).filter_map(|b| graph.decisions[d].blocks.get(b)) {
+                match self
+                    .blocks
+                    .iter()
+                    .find(|l| &l.edge == edge && l.block == block.label)
+                {
+                    Some(l) => total += l.ms,
+                    None => missing.push(format!("{}:{}", graph.decisions[d].name, block.label)),
+                }
             }
         }
         if missing.is_empty() {

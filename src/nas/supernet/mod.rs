@@ -13,6 +13,7 @@ use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 
 use crate::nas::error::{NasError, Result};
 use crate::nas::ops::{BatchNorm, BnMode};
+use crate::nas::space::choice::blocks_of;
 use crate::nas::space::{Candidate, Shape, SuperGraph};
 pub use module::BlockModule;
 pub use prefix::PrefixScorer;
@@ -122,14 +123,44 @@ impl Supernet {
         let mut values = Values::new();
         values.insert(self.graph.input, x.clone());
         for step in &self.steps {
-            let module = &self.modules[&step.edge][candidate.choices[step.decision]];
-            self.apply_step_keeping(&mut values, step, module, mode, keep_graph)?;
+            for module in self.step_modules(step, candidate)? {
+                self.apply_step_keeping(&mut values, step, module, mode, keep_graph)?;
+            }
         }
         Ok(values)
     }
 
-    /// Runs one step's chosen block on its input node and adds the result to its output
-    /// node. A block whose output is exactly zero (`none`) is skipped; outside training the
+    /// The blocks `choice` takes on a step's edge, in block order: one, or several parallel
+    /// blocks whose outputs the step's output node sums.
+    fn modules_of(&self, step: &Step, choice: usize) -> Result<Vec<&BlockModule>> {
+        let all = &self.modules[&step.edge];
+        blocks_of(choice)
+            .map(|b| {
+                all.get(b).ok_or_else(|| {
+                    NasError::Config(format!(
+                        "decision `{}` has no block #{b} (it has {})",
+                        self.graph.decisions[step.decision].name,
+                        all.len()
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    fn step_modules(&self, step: &Step, candidate: &Candidate) -> Result<Vec<&BlockModule>> {
+        let choice = candidate.choices.get(step.decision).ok_or_else(|| {
+            NasError::Config(format!(
+                "candidate has {} choices, the template {} decisions",
+                candidate.choices.len(),
+                self.graph.decisions.len()
+            ))
+        })?;
+        self.modules_of(step, *choice)
+    }
+
+    /// Runs one of a step's chosen blocks on its input node and adds the result to its output
+    /// node (so parallel blocks are summed, in block order, on top of the node's other
+    /// inputs; shapes were checked equal when the template was validated). A block whose output is exactly zero (`none`) is skipped; outside training the
     /// node's new value is detached from the graph of operations.
     fn apply_step(
         &self,
@@ -194,7 +225,15 @@ impl Supernet {
         for s in &self.steps {
             let all = &self.modules[&s.edge];
             match candidate {
-                Some(c) => out.extend(all.get(c.choices[s.decision])),
+                Some(c) => {
+                    let choice = c.choices.get(s.decision).copied();
+                    out.extend(
+                        choice
+                            .into_iter()
+                            .flat_map(blocks_of)
+                            .filter_map(|b| all.get(b)),
+                    )
+                }
                 None => out.extend(all.iter()),
             }
         }

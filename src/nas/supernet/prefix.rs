@@ -10,7 +10,10 @@
 //! batch) performs the same tensor operations, in the same order, as a whole calibration
 //! pass followed by a whole evaluation pass. "Prefix" is over the steps in execution
 //! (topological) order, each step keyed by the block its edge's decision chose, so cells
-//! that share decisions (NB201) and multi-edge nodes are handled like chains.
+//! that share decisions (NB201) and multi-edge nodes are handled like chains. A step whose
+//! choice is a set of parallel blocks runs each of them on every batch (in block order, as
+//! the forward pass does); each block's batch norms see only the step's input, so the
+//! argument holds for sets too.
 
 use candle_core::Tensor;
 
@@ -36,7 +39,7 @@ struct Level {
 /// restored when it is dropped.
 pub struct PrefixScorer<'a> {
     net: &'a Supernet,
-    /// Block index chosen at each step by the cached candidate.
+    /// The choice (block or set of blocks) at each step of the cached candidate.
     path: Vec<usize>,
     /// `levels[k]`: values after the first `k` steps of `path`, where cached; `levels[0]`
     /// holds the inputs.
@@ -163,21 +166,28 @@ impl<'a> PrefixScorer<'a> {
             .collect()
     }
 
-    /// Runs one step on every batch: calibrates the chosen block on the calibration batches,
-    /// then evaluates it on the validation batches. Returns the bytes of the new values.
+    /// Runs one step on every batch: calibrates the chosen blocks on the calibration
+    /// batches, then evaluates them on the validation batches. Returns the bytes of the new
+    /// values.
     fn advance(&self, level: &mut Level, step: &Step, choice: usize) -> Result<usize> {
         let net = self.net;
-        let module = &net.modules[&step.edge][choice];
-        if module.is_zero() {
+        let modules: Vec<_> = net
+            .modules_of(step, choice)?
+            .into_iter()
+            .filter(|m| !m.is_zero())
+            .collect();
+        if modules.is_empty() {
             return Ok(0);
         }
         let (mut params, mut bns) = (Vec::new(), Vec::new());
-        module.visit(&mut params, &mut bns);
+        modules.iter().for_each(|m| m.visit(&mut params, &mut bns));
         let mut bytes = 0;
         if self.recalibrate {
             bns.iter().for_each(|(_, bn)| bn.begin_calibration());
             for values in &mut level.calibration {
-                net.apply_step(values, step, module, BnMode::Calibrate)?;
+                for module in &modules {
+                    net.apply_step(values, step, module, BnMode::Calibrate)?;
+                }
                 bytes += values.get(&step.to).map_or(0, tensor_bytes);
             }
             for (_, bn) in &bns {
@@ -185,7 +195,9 @@ impl<'a> PrefixScorer<'a> {
             }
         }
         for values in &mut level.validation {
-            net.apply_step(values, step, module, BnMode::Eval)?;
+            for module in &modules {
+                net.apply_step(values, step, module, BnMode::Eval)?;
+            }
             bytes += values.get(&step.to).map_or(0, tensor_bytes);
         }
         Ok(bytes)

@@ -49,8 +49,8 @@ pub struct StepProgress {
     pub accuracy: f32,
     pub lr: f64,
     pub images_per_s: f64,
-    /// The path trained this step (one block index per decision): the app shows it as a
-    /// sampled, not yet scored, candidate.
+    /// The path trained this step (one choice per decision, see `space::choice`): the app
+    /// shows it as a sampled, not yet scored, candidate.
     pub sampled: Vec<usize>,
 }
 

@@ -1,5 +1,6 @@
 //! Candidates as compact codes (the choices of the decisions that have more than one block),
-//! their one-hot encoding, Hamming distances and a small deterministic parallel-for.
+//! their one-hot encoding, Hamming distances and a small deterministic parallel-for. A set of
+//! parallel blocks is a choice of its own, with its own one-hot slot after the blocks'.
 
 use crate::nas::error::NasError;
 use crate::nas::space::{Candidate, SuperGraph};
@@ -11,8 +12,10 @@ pub(crate) struct Schema {
     pub decisions: usize,
     /// Indices of the decisions with more than one block, in template order.
     pub active: Vec<usize>,
-    /// Block count of each active decision.
+    /// Slot count of each active decision (its blocks, then its sets of parallel blocks).
     pub sizes: Vec<usize>,
+    /// Sets of parallel blocks of each active decision (`Decision::all_sets`).
+    pub sets: Vec<Vec<usize>>,
     /// Start of each active decision in the one-hot vector.
     pub offsets: Vec<usize>,
     /// Length of the one-hot vector (sum of `sizes`).
@@ -33,11 +36,13 @@ impl Schema {
             decisions: graph.decisions.len(),
             active: Vec::new(),
             sizes: Vec::new(),
+            sets: Vec::new(),
             offsets: Vec::new(),
             dim: 0,
         };
         for (i, d) in graph.decisions.iter().enumerate() {
-            let size = d.blocks.len();
+            let sets = d.all_sets();
+            let size = d.blocks.len() + sets.len();
             if size > usize::from(u16::MAX) {
                 return Err(NasError::Config(format!(
                     "layout: decision `{}` has {size} blocks; at most {} are supported",
@@ -48,6 +53,7 @@ impl Schema {
             if size > 1 {
                 schema.active.push(i);
                 schema.sizes.push(size);
+                schema.sets.push(sets);
                 schema.offsets.push(schema.dim);
                 schema.dim += size;
             }
@@ -73,15 +79,18 @@ impl Schema {
                 )));
             }
             for (i, (&d, &size)) in self.active.iter().zip(&self.sizes).enumerate() {
-                let choice = c.choices[d];
-                if choice >= size {
-                    let name = &graph.decisions[self.active[i]].name;
+                let dec = &graph.decisions[d];
+                let Some(slot) = dec.slot(c.choices[d], &self.sets[i]) else {
                     return Err(NasError::Config(format!(
-                        "layout: candidate #{n} chooses block #{choice} of decision `{name}`, \
-                         which has {size} blocks"
+                        "layout: candidate #{n} chooses `{}` of decision `{}`, which has {} \
+                         blocks and {} sets of parallel blocks",
+                        dec.choice_label(c.choices[d]),
+                        dec.name,
+                        dec.blocks.len(),
+                        size - dec.blocks.len()
                     )));
-                }
-                data.push(choice as u16);
+                };
+                data.push(slot as u16);
             }
             for (d, &choice) in c.choices.iter().enumerate() {
                 if choice != 0 && single[d] {
