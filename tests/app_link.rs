@@ -312,6 +312,47 @@ fn sampled_paths_are_grey_until_scored_and_never_duplicated() {
     assert_eq!(app.world().resource::<CandidateIndex>().0.len(), 1);
 }
 
+#[test]
+fn a_sampled_path_with_parallel_blocks_becomes_a_point() {
+    use nas_navigator::nas::space::choice::set_of;
+    use nas_navigator::nas::space::Candidate;
+    use nas_navigator::nas::trainer::protocol::StepProgress;
+    let (mut app, tx, _cmd) = app_with_channels(64);
+    let mut graph = small_chain();
+    let d = graph
+        .decisions
+        .iter()
+        .position(|d| d.blocks.len() >= 2)
+        .expect("a decision with two blocks");
+    graph.decisions[d].max_parallel = 2;
+    tx.send(ready(&graph)).unwrap();
+    let mut path = vec![0; graph.decisions.len()];
+    path[d] = set_of(&[0, 1]).expect("a set of two blocks");
+    let key = Candidate {
+        choices: path.clone(),
+    }
+    .to_string(&graph);
+    assert!(key.contains('+'), "{key} names a set");
+    tx.send(Event::Step(StepProgress {
+        round: 1,
+        epoch: 0,
+        step: 0,
+        steps_per_epoch: 10,
+        loss: 1.0,
+        accuracy: 10.0,
+        lr: 0.1,
+        images_per_s: 1.0,
+        sampled: path,
+    }))
+    .unwrap();
+    app.update();
+    app.update();
+    let world = app.world_mut();
+    let mut q = world.query::<&CandidateNode>();
+    let keys: Vec<String> = q.iter(world).map(|c| c.key.clone()).collect();
+    assert_eq!(keys, vec![key]);
+}
+
 /// Updates until `done` gives something (panics after a minute).
 fn update_until<T>(app: &mut App, done: impl Fn(&App) -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

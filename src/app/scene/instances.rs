@@ -22,6 +22,7 @@ use crate::app::state::selection::Selection;
 use crate::app::state::signal_choice::SignalValues;
 use crate::app::state::view_choice::RoundFilter;
 use crate::app::widgets::colour_scale::signal_colour;
+use crate::nas::space::choice::includes;
 
 /// At most one rebuild of the instances per this interval while points stream in.
 const REBUILD_INTERVAL: Duration = Duration::from_millis(150);
@@ -131,7 +132,7 @@ pub(super) fn rebuild_points(
         let selected = selection.current.contains(entity);
         let [r, g, b, a] = signal_colour(value.0, lo, hi);
         let mut linear = LinearRgba::from(Color::srgba(r, g, b, a)).to_f32_array();
-        if focus.is_some_and(|(d, blk)| node.choices.get(d) != Some(&blk)) {
+        if focus.is_some_and(|(d, blk)| !node.choices.get(d).is_some_and(|&c| includes(c, blk))) {
             for c in &mut linear[..3] {
                 *c *= 0.12;
             }

@@ -19,6 +19,7 @@ use super::view_choice::RoundFilter;
 use crate::app::link::background::Background;
 use crate::nas::search::stats::{compute, Statistics};
 use crate::nas::signals::{SignalKind, Signals};
+use crate::nas::space::choice::blocks_of;
 use crate::nas::space::{Candidate, SuperGraph};
 
 /// The block statistics of one round, ranked by one signal, for one template (`None` until
@@ -209,7 +210,12 @@ pub fn update_focus(
         .0
         .and_then(|e| nodes.get(e).ok())
         .filter(|n| n.choices.len() == graph.0.decisions.len())
-        .map(|n| n.choices.iter().copied().enumerate().collect())
+        .map(|n| {
+            let per_decision = n.choices.iter().enumerate();
+            per_decision
+                .flat_map(|(d, &c)| blocks_of(c).map(move |b| (d, b)))
+                .collect()
+        })
         .unwrap_or_default();
     // The Lego view outlines the hovered candidate's blocks.
     let names: Vec<(String, String)> = hovered

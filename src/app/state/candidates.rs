@@ -11,6 +11,7 @@ use bevy::prelude::*;
 
 use crate::app::link::EngineEventReceived;
 use crate::nas::signals::Signals;
+use crate::nas::space::choice::blocks_of;
 use crate::nas::space::Candidate;
 use crate::nas::trainer::Event;
 
@@ -78,7 +79,7 @@ pub fn apply_sampled_paths(
                 .decisions
                 .iter()
                 .zip(&step.sampled)
-                .all(|(d, &c)| c < d.blocks.len());
+                .all(|(d, &c)| blocks_of(c).all(|b| b < d.blocks.len()));
         if !fits {
             continue;
         }

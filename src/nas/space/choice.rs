@@ -58,6 +58,11 @@ pub fn blocks_of(choice: usize) -> Blocks {
     }
 }
 
+/// Whether `choice` is block `block` or a set that includes it.
+pub fn includes(choice: usize, block: usize) -> bool {
+    blocks_of(choice).any(|b| b == block)
+}
+
 /// The choice of these blocks (any order, no repeats): a plain index for one block, a set
 /// for more; None for no block, a repeat, or an index a set cannot hold.
 pub fn set_of(blocks: &[usize]) -> Option<usize> {
