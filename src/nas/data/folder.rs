@@ -141,7 +141,8 @@ fn entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
         .collect()
 }
 
-fn is_image_name(path: &Path) -> bool {
+/// Whether `path` names an image the loader reads (.png, .jpg, .jpeg, any case).
+pub fn is_image_name(path: &Path) -> bool {
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::{make_batch, Augment};
 pub use error::DataError;
+pub use folder::is_image_name;
 pub use image_size::{ImageSize, MAX_SIDE};
 pub use preview::{preview, DataPreview, Sample, SplitCounts};
 pub use split::{split, Normalisation, Split};
@@ -151,6 +152,22 @@ impl DatasetSpec {
                 name: name.to_string(),
                 valid: NAMES.join(", "),
             }),
+        }
+    }
+
+    /// The folder the data set is read from (none for the digits; Fashion-MNIST's default
+    /// place when it was given none).
+    pub fn dir(&self) -> Option<PathBuf> {
+        match self {
+            Self::FashionMnist { dir } => Some(
+                dir.clone()
+                    .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR)),
+            ),
+            Self::MnistIdx { dir }
+            | Self::Cifar10Bin { dir }
+            | Self::Cifar100Bin { dir }
+            | Self::Folder { dir, .. } => Some(dir.clone()),
+            Self::Digits => None,
         }
     }
 
