@@ -179,3 +179,50 @@ fn the_preview_of_a_bad_path_names_it() {
         .to_string();
     assert!(e.contains(&*gone.to_string_lossy()), "{e}");
 }
+
+#[test]
+fn the_cli_takes_image_size_records_it_and_names_the_flag_when_wrong() {
+    let data = tempfile::tempdir().unwrap();
+    mixed_folder(data.path());
+    let out = tempfile::tempdir().unwrap();
+    let session = out.path().join("s");
+    let (data_dir, session_dir) = (data.path().to_str().unwrap(), session.to_str().unwrap());
+    let mut args = vec!["round", "--session", session_dir];
+    // TINY's settings, on the folder instead of its digits.
+    let digits = common::TINY.iter().position(|&a| a == "--dataset").unwrap();
+    args.extend(
+        common::TINY
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| (i != digits && i != digits + 1).then_some(*a)),
+    );
+    args.extend_from_slice(&["--dataset", "folder", "--data-dir", data_dir]);
+    for bad in ["0", "8x0"] {
+        let mut with = args.clone();
+        with.extend_from_slice(&["--image-size", bad]);
+        let e = String::from_utf8_lossy(&common::run(&with).stderr).into_owned();
+        assert!(e.contains("--image-size: ") && e.contains(bad), "{e}");
+        common::assert_no_panic_text(&e, "panicked");
+    }
+    assert!(!Session::exists(&session));
+    let other = out.path().join("d");
+    let other_dir = other.to_str().unwrap();
+    let e = common::run(&["round", "--session", other_dir, "--image-size", "8"]);
+    let e = String::from_utf8_lossy(&e.stderr).into_owned();
+    assert!(
+        e.contains("--image-size: ") && e.contains("fashion-mnist"),
+        "{e}"
+    );
+    assert!(!Session::exists(&other));
+    args.extend_from_slice(&["--image-size", "8"]);
+    common::run_ok(&args);
+    let (opened, _) = Session::open(&session).unwrap();
+    let size = ImageSize::new(8, 8, "test").ok();
+    assert_eq!(
+        opened.file.dataset,
+        DatasetSpec::Folder {
+            dir: data.path().into(),
+            size
+        }
+    );
+}
