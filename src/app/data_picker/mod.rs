@@ -38,7 +38,7 @@ pub enum Reading {
         textures: Vec<egui::TextureHandle>,
     },
     /// The loader's error, naming the file and what it expected.
-    Failed { spec: DatasetSpec, error: String },
+    Failed { error: String },
 }
 
 /// A folder's sub-folders, for the folder browser.
@@ -108,10 +108,7 @@ impl DataPicker {
         let spec = match self.form(control).spec() {
             Ok(spec) => spec,
             Err(error) => {
-                self.reading = Reading::Failed {
-                    spec: DatasetSpec::Digits,
-                    error,
-                };
+                self.reading = Reading::Failed { error };
                 return;
             }
         };
@@ -120,7 +117,6 @@ impl DataPicker {
         self.reading = match self.reader.submit((self.asked, spec.clone(), val, seed)) {
             Ok(()) => Reading::Busy(spec),
             Err(_) => Reading::Failed {
-                spec,
                 error: format!("the {} thread is gone", self.reader.name()),
             },
         };
@@ -158,7 +154,7 @@ impl DataPicker {
                     preview: Box::new(preview),
                     textures: Vec::new(),
                 },
-                Ok((_, Err(error))) | Err(error) => Reading::Failed { spec, error },
+                Ok((_, Err(error))) | Err(error) => Reading::Failed { error },
             };
         }
         while let Some(outcome) = self.lister.try_recv() {

@@ -25,6 +25,7 @@ pub fn draw(
     egui::Window::new("Start a session on a data set")
         .open(&mut open)
         .default_size([620.0, 680.0])
+        .default_pos([340.0, 90.0])
         .show(ctx, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 request = contents(ui, picker, control);
