@@ -1,6 +1,7 @@
 //! The data window, window-less: choosing the built-in digits reads them off the frame into
 //! a preview (10 classes, counts per split, sample textures); Start opens a new session on
-//! them through the shell's open path, and that session trains a round.
+//! them through the shell's open path, and that session trains a round. A bad folder shows
+//! the loader's error; the folder browser lists folders off the frame.
 
 mod common;
 
@@ -179,4 +180,42 @@ fn a_bad_folder_shows_the_loaders_error_and_start_is_refused() {
         panic!("expected the size's error");
     };
     assert!(error.starts_with("image size: "), "{error}");
+}
+
+#[test]
+fn the_folder_browser_lists_sub_folders_off_the_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["b_cats", "a_dogs", ".hidden"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    std::fs::write(dir.path().join("x.PNG"), b"an image by its name").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"not one").unwrap();
+    let (mut app, _events, _commands) = common::app::fake_engine_app(|app| {
+        app.add_plugins(DataPickerPlugin);
+    });
+    app.world_mut()
+        .resource_mut::<DataPicker>()
+        .request_listing(dir.path().to_path_buf());
+    common::app::update_until(&mut app, "the listing", 60, |world| {
+        world.resource::<DataPicker>().listing.is_some()
+    });
+    let picker = app.world().resource::<DataPicker>();
+    let listing = picker.listing.clone().unwrap().unwrap();
+    assert_eq!(listing.subdirs, vec!["a_dogs", "b_cats"]);
+    assert_eq!(listing.images, 1);
+    assert!(listing.dir.is_absolute());
+    let gone = dir.path().join("gone");
+    app.world_mut()
+        .resource_mut::<DataPicker>()
+        .request_listing(gone.clone());
+    common::app::update_until(&mut app, "the listing's error", 60, |world| {
+        world
+            .resource::<DataPicker>()
+            .listing
+            .as_ref()
+            .is_some_and(|l| l.is_err())
+    });
+    let picker = app.world().resource::<DataPicker>();
+    let e = picker.listing.clone().unwrap().unwrap_err();
+    assert!(e.contains(&*gone.to_string_lossy()), "{e}");
 }
