@@ -127,11 +127,13 @@ fn a_png_claiming_a_huge_size_or_an_empty_folder_is_refused() {
     std::fs::write(dir.path().join("b/also.png"), png_header(60_000, 60_000)).unwrap();
     let e = load_err(DatasetSpec::Folder {
         dir: dir.path().to_path_buf(),
+        size: None,
     });
     assert!(e.contains("huge.png") && e.contains("cannot decode"), "{e}");
     let empty = tempfile::tempdir().unwrap();
     let e = load_err(DatasetSpec::Folder {
         dir: empty.path().to_path_buf(),
+        size: None,
     });
     assert!(e.contains(&*empty.path().to_string_lossy()), "{e}");
 }

@@ -355,6 +355,7 @@ fn folder_train_test_png() {
     std::fs::write(tmp.path().join("train/a_dog/notes.txt"), "not an image").unwrap();
     let ds = load(&DatasetSpec::Folder {
         dir: tmp.path().into(),
+        size: None,
     })
     .unwrap();
     assert_eq!(ds.class_names, vec!["a_dog", "b_cat"]);
@@ -386,6 +387,7 @@ fn folder_classes_only_jpeg_colour_carves_test() {
     }
     let ds = load(&DatasetSpec::Folder {
         dir: tmp.path().into(),
+        size: None,
     })
     .unwrap();
     assert_eq!(ds.class_names, vec!["blue", "red"]);
@@ -396,31 +398,37 @@ fn folder_classes_only_jpeg_colour_carves_test() {
     assert!(img[..64].iter().all(|&v| v < 30) && img[128..].iter().all(|&v| v > 230));
     let again = load(&DatasetSpec::Folder {
         dir: tmp.path().into(),
+        size: None,
     })
     .unwrap();
     assert_eq!(again.test.images, ds.test.images);
 }
 
 #[test]
-fn folder_mixed_sizes_names_the_odd_file() {
+fn folder_mixed_sizes_are_resized_to_one_size() {
     let tmp = tempfile::tempdir().unwrap();
     grey_png(&tmp.path().join("a/0.png"), 4, 4, 0);
     grey_png(&tmp.path().join("a/1.png"), 4, 4, 0);
     grey_png(&tmp.path().join("b/0.png"), 4, 4, 0);
-    grey_png(&tmp.path().join("b/1.png"), 5, 4, 0);
-    let e = err_text(load(&DatasetSpec::Folder {
+    grey_png(&tmp.path().join("b/1.png"), 9, 5, 0);
+    // No size given: the most common one (4x4), grey as every file is.
+    let ds = load(&DatasetSpec::Folder {
         dir: tmp.path().into(),
-    }));
-    assert!(
-        e.contains("b/1.png") && e.contains("5x4") && e.contains("expected 4x4"),
-        "{e}"
-    );
-
-    rgb_image(&tmp.path().join("b/1.png"), 4, 4, [1, 2, 3]);
-    let e = err_text(load(&DatasetSpec::Folder {
+        size: None,
+    })
+    .unwrap();
+    assert_eq!(ds.shape(), (1, 4, 4));
+    assert_eq!(ds.train.len() + ds.test.len(), 4);
+    // One colour file makes the whole set colour; a size given wins.
+    rgb_image(&tmp.path().join("b/1.png"), 3, 7, [1, 2, 3]);
+    let size = ImageSize::parse("6x2", "--image-size").unwrap();
+    let ds = load(&DatasetSpec::Folder {
         dir: tmp.path().into(),
-    }));
-    assert!(e.contains("b/1.png") && e.contains("3 channel"), "{e}");
+        size: Some(size),
+    })
+    .unwrap();
+    assert_eq!(ds.shape(), (3, 2, 6));
+    assert_eq!(ds.train.images.len(), ds.train.len() * 3 * 2 * 6);
 }
 
 #[test]
@@ -431,12 +439,14 @@ fn folder_empty_class_undecodable_and_class_mismatch() {
     std::fs::write(tmp.path().join("b_empty/readme.md"), "x").unwrap();
     let e = err_text(load(&DatasetSpec::Folder {
         dir: tmp.path().into(),
+        size: None,
     }));
     assert!(e.contains("b_empty") && e.contains("empty"), "{e}");
 
     std::fs::write(tmp.path().join("b_empty/broken.png"), b"not a png at all").unwrap();
     let e = err_text(load(&DatasetSpec::Folder {
         dir: tmp.path().into(),
+        size: None,
     }));
     assert!(e.contains("broken.png") && e.contains("decode"), "{e}");
 
@@ -448,6 +458,7 @@ fn folder_empty_class_undecodable_and_class_mismatch() {
     }
     let e = err_text(load(&DatasetSpec::Folder {
         dir: tmp.path().into(),
+        size: None,
     }));
     assert!(
         e.contains("only in train: [\"b\"]") && e.contains("only in test: [\"c\"]"),

@@ -9,7 +9,8 @@
 //! - [`widgets`]: painting helpers several views share (no resources, no systems);
 //! - the views, one folder each: [`scene`] (the search space), [`lego`] (the super-graph
 //!   editor), [`charts`] (curves, Pareto front, trust, block plot), [`history`] (the tree of
-//!   rounds), [`final_net`] (the final network, trained on a thread or exported). A view
+//!   rounds), [`final_net`] (the final network, trained on a thread or exported),
+//!   [`data_picker`] (the data window: a new session on a data set seen first). A view
 //!   reads state and sends commands; no view imports another;
 //! - [`shell`]: the frame that places the views (panels, toolbar, presentation, sessions);
 //! - [`script`]: the scripted session of `nas-navigator screenshot`, its picture checks,
@@ -20,6 +21,7 @@
 //! folders' rules.
 
 pub mod charts;
+pub mod data_picker;
 pub mod final_net;
 pub mod history;
 pub mod lego;
@@ -122,6 +124,7 @@ impl Plugin for ViewPlugins {
             shell::sessions::SessionsPlugin,
             history::HistoryPlugin,
             final_net::view::FinalViewPlugin,
+            data_picker::DataPickerPlugin,
             shell::panels::PanelsPlugin,
         ));
     }

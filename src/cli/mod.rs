@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use nas_navigator::nas::data::DatasetSpec;
+use nas_navigator::nas::data::{DatasetSpec, ImageSize};
 use nas_navigator::nas::device::DeviceChoice;
 use nas_navigator::nas::ops::{OptimizerConfig, OptimizerKind};
 use nas_navigator::nas::search::strategy::StrategyKind;
@@ -98,6 +98,10 @@ pub struct EngineArgs {
     /// Folder of the data set files (required for mnist-idx, cifar10-bin, cifar100-bin, folder).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// folder: resize every image to this size, `32` or `32x24` (default: the most common
+    /// size among the files). A session records it, so a resume reads the same size.
+    #[arg(long)]
+    pub image_size: Option<String>,
     /// chain (the paper's), nb201, resnet, vgg or densenet.
     #[arg(long, default_value = "chain")]
     pub template: String,
@@ -129,7 +133,13 @@ pub struct EngineArgs {
 
 impl EngineArgs {
     pub fn dataset(&self) -> Result<DatasetSpec> {
-        Ok(DatasetSpec::parse(&self.dataset, self.data_dir.clone())?)
+        let spec = DatasetSpec::parse(&self.dataset, self.data_dir.clone())?;
+        let flag = "--image-size";
+        let size = match &self.image_size {
+            Some(text) => Some(ImageSize::parse(text, flag)?),
+            None => None,
+        };
+        Ok(spec.with_image_size(size, flag)?)
     }
 
     pub fn template(&self) -> Result<TemplateSpec> {

@@ -73,6 +73,7 @@ pub fn run(args: TrustBenchArgs) -> Result<()> {
     let engine = EngineArgs {
         dataset: args.dataset.clone(),
         data_dir: args.data_dir.clone(),
+        image_size: None,
         template: "nb201".into(),
         stages: 4,
         width: 16,

@@ -1,10 +1,11 @@
 //! The shell around the views: [`panels`] (the frame that places them), [`toolbar`],
 //! [`presentation`] (presentation mode and screenshots), [`sessions`] (open, save,
-//! restore) and [`session_open`] (the read and the engine swap, off the frame). It may
-//! import the views: it is what places them.
+//! restore), [`session_open`] (the engine swap, off the frame) and [`session_read`] (what
+//! an open reads). It may import the views: it is what places them.
 
 pub mod panels;
 pub mod presentation;
 pub mod session_open;
+pub mod session_read;
 pub mod sessions;
 pub mod toolbar;

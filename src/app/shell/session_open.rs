@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, TryRecvError};
 
-use super::sessions::{restored, RestoredCurves, RestoredRows, SessionOpenRequested};
+use super::session_read::{load, Loaded, OpenJob};
+use super::sessions::SessionOpenRequested;
 use crate::app::charts::probes::{ProbeResults, TrustFigures};
 use crate::app::link::background::{guarded, Background};
 use crate::app::link::{EngineLink, LinkStats};
@@ -18,83 +19,12 @@ use crate::app::scene::scatter::Scatter;
 use crate::app::state::block_stats::BlockStatsView;
 use crate::app::state::candidates::{CandidateIndex, CandidateNode, TemplateGraph};
 use crate::app::state::lego_state::LegoState;
+use crate::app::state::new_session::SessionStartRequested;
 use crate::app::state::run_state::RunState;
 use crate::app::state::scene_view::SceneIndex;
 use crate::app::state::selection::{Hovered, Selection};
 use crate::app::state::session_control::SessionControl;
-use crate::nas::data::DatasetSpec;
-use crate::nas::session::Session;
 use crate::nas::trainer::{Engine, EngineSetup};
-
-/// Work for the session thread.
-pub enum OpenJob {
-    /// Open (or start) the session `request` names, on `base`'s device and settings.
-    Open {
-        base: EngineSetup,
-        request: SessionOpenRequested,
-    },
-    /// Read the rows and curves of the session the running engine was started on.
-    Restore(PathBuf),
-}
-
-/// A session read: the engine set-up to open it with (none for `Restore`) and what the views
-/// show of it.
-pub struct Loaded {
-    pub opened: Option<(SessionOpenRequested, EngineSetup)>,
-    pub rows: RestoredRows,
-    pub curves: RestoredCurves,
-    pub warnings: Vec<String>,
-}
-
-/// Reads what `job` needs from disk (the only place a session is read for opening).
-pub fn load(job: OpenJob) -> Result<Loaded, String> {
-    let (base, request) = match job {
-        OpenJob::Restore(dir) => {
-            let (rows, curves, warnings) = match Session::exists(&dir) {
-                false => Default::default(),
-                true => {
-                    let (session, warnings) =
-                        Session::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                    let (rows, curves) = restored(session);
-                    (rows, curves, warnings)
-                }
-            };
-            return Ok(Loaded {
-                opened: None,
-                rows,
-                curves,
-                warnings,
-            });
-        }
-        OpenJob::Open { base, request } => (base, request),
-    };
-    let folder = &request.folder;
-    if Session::exists(folder) {
-        let (session, warnings) =
-            Session::open(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-        let setup = EngineSetup::for_session(&session, base.device);
-        let (rows, curves) = restored(session);
-        return Ok(Loaded {
-            opened: Some((request, setup)),
-            rows,
-            curves,
-            warnings,
-        });
-    }
-    let dataset = DatasetSpec::parse(&request.dataset, None)
-        .map_err(|e| format!("data set `{}`: {e}", request.dataset))?;
-    let setup = EngineSetup {
-        dataset,
-        session_dir: Some(folder.clone()),
-        ..base
-    };
-    Ok(Loaded {
-        opened: Some((request, setup)),
-        rows: RestoredRows::default(),
-        curves: RestoredCurves::default(),
-        warnings: Vec::new(),
-    })
-}
 
 /// The engine to start once the old one has stopped.
 struct Starting {
@@ -144,26 +74,48 @@ pub fn restore_in_background(world: &mut World, folder: &Path) {
     }
 }
 
-/// Hands the newest open request to the session thread; the status line says so.
+/// Hands the newest open (or start) request to the session thread; the status line says so.
 pub fn request_session_opens(
     mut requests: MessageReader<SessionOpenRequested>,
+    mut starts: MessageReader<SessionStartRequested>,
     control: Option<Res<SessionControl>>,
     mut loader: ResMut<SessionLoader>,
     mut state: ResMut<RunState>,
 ) {
-    let Some(request) = requests.read().last().cloned() else {
-        return;
-    };
-    let Some(base) = control.map(|c| c.setup.clone()) else {
-        return;
-    };
-    let folder = request.folder.clone();
-    match loader.submit(OpenJob::Open { base, request }) {
-        Ok(()) => {
-            state.note(format!("opening session {} …", folder.display()));
-            loader.loading = Some(folder);
+    let (open, start) = (
+        requests.read().last().cloned(),
+        starts.read().last().cloned(),
+    );
+    let Some(control) = control else { return };
+    let base = &control.setup;
+    let open = open.map(|request| OpenJob::Open {
+        base: base.clone(),
+        request,
+    });
+    let start = start.map(|s| OpenJob::Start {
+        setup: EngineSetup {
+            dataset: s.dataset,
+            template: s.template,
+            ..base.clone()
+        },
+        request: SessionOpenRequested {
+            folder: s.folder,
+            dataset: control.dataset_text.clone(),
+        },
+    });
+    for job in open.into_iter().chain(start) {
+        let folder = match &job {
+            OpenJob::Open { request, .. } | OpenJob::Start { request, .. } => &request.folder,
+            OpenJob::Restore(dir) => dir,
+        };
+        let folder = folder.clone();
+        match loader.submit(job) {
+            Ok(()) => {
+                state.note(format!("opening session {} …", folder.display()));
+                loader.loading = Some(folder);
+            }
+            Err(e) => state.note(format!("error: cannot open session: {e}")),
         }
-        Err(e) => state.note(format!("error: cannot open session: {e}")),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::app::state::candidates::{
     apply_scored_candidates, Accuracy, CandidateIndex, CandidateNode, CandidateSignals,
     CandidateUpdated, Cost, ScoredInRound, TemplateFit, TemplateGraph,
 };
+use crate::app::state::new_session::SessionStartRequested;
 use crate::app::state::run_state::{fold_engine_events, RunState};
 use crate::app::state::template::fit_of;
 use crate::nas::session::{CandidateRow, Session};
@@ -126,6 +127,7 @@ pub struct SessionsPlugin;
 impl Plugin for SessionsPlugin {
     fn build(&self, app: &mut App) {
         app.add_message::<SessionOpenRequested>()
+            .add_message::<SessionStartRequested>()
             .init_resource::<RestoredRows>()
             .init_resource::<RestoredCurves>()
             .init_resource::<SessionLoader>()

@@ -212,6 +212,7 @@ pub struct ToolbarData<'w> {
     session: Option<ResMut<'w, SessionControl>>,
     open: MessageWriter<'w, SessionOpenRequested>,
     pub(super) presentation: ResMut<'w, Presentation>,
+    data_picker: Option<ResMut<'w, crate::app::data_picker::DataPicker>>,
 }
 
 /// The toolbar over the window's top: the views, presentation mode, screenshot, tour and
@@ -275,6 +276,12 @@ pub fn show(
             if let Some(control) = bar.session.as_deref_mut() {
                 ui.separator();
                 session_row(ui, control, &mut bar.open);
+            }
+            if let Some(picker) = bar.data_picker.as_deref_mut() {
+                picker.open |= ui
+                    .button("New on data…")
+                    .on_hover_text("start a session on a data set you see first")
+                    .clicked();
             }
         });
         if bar.presentation.on {

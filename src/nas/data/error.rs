@@ -38,6 +38,9 @@ pub enum DataError {
     /// A dataset kind that reads files was given no directory.
     #[error("dataset `{name}` needs a directory (give one with --data-dir)")]
     NeedsDir { name: String },
+    /// A setting (a flag or a field of the app) holds a value that cannot be used.
+    #[error("{field}: {what}")]
+    Setting { field: String, what: String },
     /// A batch asked for an image index past the end of the set.
     #[error("image index {index} is out of range: the set has {len} images")]
     Index { index: usize, len: usize },

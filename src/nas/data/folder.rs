@@ -1,5 +1,6 @@
 //! Image-folder loader: `train/<class>/*` + `test/<class>/*`, or `<class>/*` with a seeded
-//! 1/6 of each class held out for test. PNG and JPEG via the `image` crate.
+//! 1/6 of each class held out for test. PNG and JPEG via the `image` crate; images of other
+//! sizes are resized to the one size (see [`super::image_size`]).
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::error::DataError;
+use super::image_size::{header, most_common, ImageSize};
 use super::{Dataset, ImageSet};
 
 const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
@@ -15,7 +17,7 @@ const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 /// One image file and its class index.
 type Labelled = (PathBuf, u32);
 
-/// The shape every image must share: `(channels, height, width)`, taken from the first file.
+/// The shape every image is brought to: `(channels, height, width)`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Shape {
     channels: usize,
@@ -23,7 +25,9 @@ struct Shape {
     width: usize,
 }
 
-pub(super) fn load_folder(dir: &Path) -> Result<Dataset, DataError> {
+/// Loads the folder at `dir`, every image resized to `size` (default: the most common size
+/// among the files), in colour when any file is.
+pub(super) fn load_folder(dir: &Path, size: Option<ImageSize>) -> Result<Dataset, DataError> {
     if !dir.is_dir() {
         return Err(DataError::missing(
             dir,
@@ -64,7 +68,23 @@ pub(super) fn load_folder(dir: &Path) -> Result<Dataset, DataError> {
         .or(test_files.first())
         .map(|(p, _)| p.clone())
         .ok_or_else(|| DataError::format(dir, "no images found"))?;
-    let shape = probe(&first)?;
+    // The first file is decoded in full: a file that cannot be is named before any other work.
+    open(&first)?;
+    let all: Vec<Labelled> = train_files.iter().chain(&test_files).cloned().collect();
+    let headers = on_threads(&all, |(path, _)| header(path))?;
+    let size = match size.or_else(|| most_common(&headers)) {
+        Some(s) => s,
+        None => return Err(DataError::format(dir, "no images found")),
+    };
+    let shape = Shape {
+        channels: if headers.iter().any(|h| h.colour) {
+            3
+        } else {
+            1
+        },
+        height: size.height as usize,
+        width: size.width as usize,
+    };
     let train = decode_all(&train_files, shape, &first)?;
     let test = decode_all(&test_files, shape, &first)?;
     Ok(Dataset {
@@ -121,7 +141,8 @@ fn entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
         .collect()
 }
 
-fn is_image_name(path: &Path) -> bool {
+/// Whether `path` names an image the loader reads (.png, .jpg, .jpeg, any case).
+pub fn is_image_name(path: &Path) -> bool {
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
@@ -168,20 +189,34 @@ fn open(path: &Path) -> Result<image::DynamicImage, DataError> {
         .map_err(to_err)
 }
 
-/// The shape of the first image: grey (with or without alpha) is 1 channel, colour is 3.
-fn probe(path: &Path) -> Result<Shape, DataError> {
-    let img = open(path)?;
-    if img.width() == 0 || img.height() == 0 {
-        return Err(DataError::format(
-            path,
-            "image has zero size, expected at least 1x1",
-        ));
+/// Runs `work` on every item of `items`, spread over the cores; the earliest failure wins.
+fn on_threads<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> Result<R, DataError> + Sync,
+) -> Result<Vec<R>, DataError> {
+    let chunk = items.len().div_ceil(threads()).max(1);
+    let work = &work;
+    let parts: Vec<Result<Vec<R>, DataError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(work).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for part in parts {
+        out.extend(part?);
     }
-    Ok(Shape {
-        channels: if img.color().has_color() { 3 } else { 1 },
-        height: img.height() as usize,
-        width: img.width() as usize,
-    })
+    Ok(out)
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16)
 }
 
 /// Decodes `files` into one CHW byte buffer, on all cores; the earliest failing file wins.
@@ -202,15 +237,12 @@ fn decode_all(files: &[Labelled], shape: Shape, first: &Path) -> Result<ImageSet
         }
     })?;
     let mut images = vec![0u8; total.unwrap_or(0)];
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(16);
-    let chunk = files.len().div_ceil(threads).max(1);
+    let chunk = files.len().div_ceil(threads()).max(1);
     let results: Vec<Result<(), DataError>> = std::thread::scope(|s| {
         let handles: Vec<_> = files
             .chunks(chunk)
             .zip(images.chunks_mut(chunk * per_image))
-            .map(|(files, out)| s.spawn(move || decode_chunk(files, out, shape, first)))
+            .map(|(files, out)| s.spawn(move || decode_chunk(files, out, shape)))
             .collect();
         handles
             .into_iter()
@@ -227,40 +259,28 @@ fn decode_all(files: &[Labelled], shape: Shape, first: &Path) -> Result<ImageSet
     })
 }
 
-fn decode_chunk(
-    files: &[Labelled],
-    out: &mut [u8],
-    shape: Shape,
-    first: &Path,
-) -> Result<(), DataError> {
+/// Decodes each file into its slot of `out`, resized to `shape` (Catmull-Rom) where its size
+/// differs, grey or colour as `shape` says.
+fn decode_chunk(files: &[Labelled], out: &mut [u8], shape: Shape) -> Result<(), DataError> {
     let per_image = shape.channels * shape.height * shape.width;
+    let (w, h) = (shape.width as u32, shape.height as u32);
+    let filter = image::imageops::FilterType::CatmullRom;
     for ((path, _), out) in files.iter().zip(out.chunks_exact_mut(per_image)) {
         let img = open(path)?;
-        let found = Shape {
-            channels: if img.color().has_color() { 3 } else { 1 },
-            height: img.height() as usize,
-            width: img.width() as usize,
-        };
-        if found != shape {
-            return Err(DataError::format(
-                path,
-                format!(
-                    "image is {}x{} with {} channel(s), expected {}x{} with {} channel(s) \
-                     like the first image {} (all images must match)",
-                    found.width,
-                    found.height,
-                    found.channels,
-                    shape.width,
-                    shape.height,
-                    shape.channels,
-                    first.display()
-                ),
-            ));
-        }
+        let resized = (img.width(), img.height()) != (w, h);
         if shape.channels == 1 {
-            out.copy_from_slice(img.to_luma8().as_raw());
+            let grey = img.to_luma8();
+            let grey = match resized {
+                true => image::imageops::resize(&grey, w, h, filter),
+                false => grey,
+            };
+            out.copy_from_slice(grey.as_raw());
         } else {
             let rgb = img.to_rgb8();
+            let rgb = match resized {
+                true => image::imageops::resize(&rgb, w, h, filter),
+                false => rgb,
+            };
             let plane = shape.height * shape.width;
             for (p, px) in rgb.as_raw().chunks_exact(3).enumerate() {
                 for (c, &v) in px.iter().enumerate() {

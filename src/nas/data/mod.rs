@@ -10,6 +10,8 @@ mod digits;
 mod error;
 mod folder;
 mod idx;
+mod image_size;
+mod preview;
 mod split;
 
 use std::path::PathBuf;
@@ -18,6 +20,9 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::{make_batch, Augment};
 pub use error::DataError;
+pub use folder::is_image_name;
+pub use image_size::{ImageSize, MAX_SIDE};
+pub use preview::{preview, DataPreview, Sample, SplitCounts};
 pub use split::{split, Normalisation, Split};
 
 /// Where the Debian package `dataset-fashion-mnist` puts its files.
@@ -93,8 +98,14 @@ pub enum DatasetSpec {
     Cifar10Bin { dir: PathBuf },
     /// The CIFAR-100 binary version (fine labels).
     Cifar100Bin { dir: PathBuf },
-    /// Class folders of PNG/JPEG images.
-    Folder { dir: PathBuf },
+    /// Class folders of PNG/JPEG images, resized to `size` (none: the most common size among
+    /// the files; a new session records the size it was made with, so a resume reads the
+    /// same).
+    Folder {
+        dir: PathBuf,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<ImageSize>,
+    },
     /// The 8x8 digits set built into the binary.
     Digits,
 }
@@ -132,12 +143,75 @@ impl DatasetSpec {
             "mnist-idx" => Ok(Self::MnistIdx { dir: need(dir)? }),
             "cifar10-bin" => Ok(Self::Cifar10Bin { dir: need(dir)? }),
             "cifar100-bin" => Ok(Self::Cifar100Bin { dir: need(dir)? }),
-            "folder" => Ok(Self::Folder { dir: need(dir)? }),
+            "folder" => Ok(Self::Folder {
+                dir: need(dir)?,
+                size: None,
+            }),
             "digits" => Ok(Self::Digits),
             _ => Err(DataError::UnknownDataset {
                 name: name.to_string(),
                 valid: NAMES.join(", "),
             }),
+        }
+    }
+
+    /// The folder the data set is read from (none for the digits; Fashion-MNIST's default
+    /// place when it was given none).
+    pub fn dir(&self) -> Option<PathBuf> {
+        match self {
+            Self::FashionMnist { dir } => Some(
+                dir.clone()
+                    .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR)),
+            ),
+            Self::MnistIdx { dir }
+            | Self::Cifar10Bin { dir }
+            | Self::Cifar100Bin { dir }
+            | Self::Folder { dir, .. } => Some(dir.clone()),
+            Self::Digits => None,
+        }
+    }
+
+    /// This spec with images resized to `size` (an image folder's only); `field` names the
+    /// setting in the error when the kind takes no size.
+    pub fn with_image_size(self, size: Option<ImageSize>, field: &str) -> Result<Self, DataError> {
+        match (self, size) {
+            (spec, None) => Ok(spec),
+            (Self::Folder { dir, .. }, size) => Ok(Self::Folder { dir, size }),
+            (spec, Some(_)) => Err(DataError::Setting {
+                field: field.to_string(),
+                what: format!(
+                    "only an image folder (`folder`) is resized; `{}` has one size already",
+                    spec.name()
+                ),
+            }),
+        }
+    }
+
+    /// The spec a new session records: an image folder's size made explicit (the size
+    /// `shape` = (channels, height, width) it was loaded at), so a resume reads the same.
+    pub fn pinned(self, shape: (usize, usize, usize)) -> Self {
+        match self {
+            Self::Folder { dir, size: None } => {
+                let (_, height, width) = shape;
+                let size = ImageSize {
+                    width: width as u32,
+                    height: height as u32,
+                };
+                Self::Folder {
+                    dir,
+                    size: Some(size),
+                }
+            }
+            spec => spec,
+        }
+    }
+
+    /// Whether a session made on `recorded` reads what this spec asks for (an image folder
+    /// asked for with no size matches the size recorded).
+    pub fn matches(&self, recorded: &DatasetSpec) -> bool {
+        match (self, recorded) {
+            (Self::Folder { dir, size: None }, Self::Folder { dir: had, .. }) => dir == had,
+            (asked, recorded) => asked == recorded,
         }
     }
 }
@@ -154,7 +228,7 @@ pub fn load(spec: &DatasetSpec) -> Result<Dataset, DataError> {
         DatasetSpec::MnistIdx { dir } => idx::load_mnist_idx(dir),
         DatasetSpec::Cifar10Bin { dir } => cifar::load_cifar10(dir),
         DatasetSpec::Cifar100Bin { dir } => cifar::load_cifar100(dir),
-        DatasetSpec::Folder { dir } => folder::load_folder(dir),
+        DatasetSpec::Folder { dir, size } => folder::load_folder(dir, *size),
         DatasetSpec::Digits => digits::load_digits(),
     }
 }

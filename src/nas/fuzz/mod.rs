@@ -99,6 +99,7 @@ fn folder(input: &[u8], dir: &Path) -> Outcome {
     write_all(dir, &files)?;
     let spec = DatasetSpec::Folder {
         dir: dir.to_path_buf(),
+        size: None,
     };
     data::load(&spec).map(drop).map_err(|e| e.to_string())
 }

@@ -217,7 +217,7 @@ impl Worker {
             Some(dir) if Session::exists(dir) => {
                 let (s, w) = Session::open(dir)?;
                 warnings.extend(w);
-                if s.file.dataset != setup.dataset {
+                if !setup.dataset.matches(&s.file.dataset) {
                     warnings.push(format!(
                         "{}: the session was made on {}; it keeps that dataset ({} asked for)",
                         dir.display(),
@@ -248,7 +248,8 @@ impl Worker {
                 let s = match &setup.session_dir {
                     Some(dir) => {
                         let spec = Some(setup.template.clone());
-                        Some(Session::create(dir, dataset_spec, split, spec, &g)?)
+                        let dataset = dataset_spec.pinned(data.shape());
+                        Some(Session::create(dir, dataset, split, spec, &g)?)
                     }
                     None => None,
                 };
