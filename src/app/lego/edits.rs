@@ -17,14 +17,7 @@ use crate::nas::trainer::Command;
 
 /// A name of the form `{prefix}{k}` that no node, edge or decision uses yet.
 pub fn fresh_name(graph: &SuperGraph, prefix: &str) -> String {
-    (1..)
-        .map(|k| format!("{prefix}{k}"))
-        .find(|n| {
-            graph.node_by_name(n).is_none()
-                && graph.edge_by_name(n).is_none()
-                && graph.decision_index(n).is_none()
-        })
-        .unwrap_or_else(|| prefix.to_string())
+    graph.fresh_name(prefix)
 }
 
 /// The block a new edge from `from` to `to` starts with: identity where the shapes agree, a

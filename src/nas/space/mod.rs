@@ -8,6 +8,7 @@ pub mod doc;
 pub mod edit;
 pub mod graph;
 pub mod live;
+mod stage;
 pub mod templates;
 
 pub use block::{Block, BlockKind, Cost, Shape};
