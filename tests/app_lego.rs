@@ -5,7 +5,8 @@
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use nas_navigator::app::lego::{
-    add_node_action, apply_action, connect_edit, BlockNode, LegoAction, LegoPlugin,
+    add_node_action, apply_action, connect_edit, draft_action, edit_property, BlockNode,
+    LegoAction, LegoPlugin, Property,
 };
 use nas_navigator::app::link::CommandRequested;
 use nas_navigator::app::state::candidates::TemplateGraph;
@@ -13,7 +14,7 @@ use nas_navigator::app::state::lego_state::LegoState;
 use nas_navigator::nas::search::autopilot::EditAuthor;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::edit::Edit;
-use nas_navigator::nas::space::{SuperGraph, TemplateSpec};
+use nas_navigator::nas::space::{BlockKind, SuperGraph, TemplateSpec};
 use nas_navigator::nas::trainer::Command;
 
 fn chain() -> SuperGraph {
@@ -281,4 +282,115 @@ fn undo_and_redo_walk_the_accepted_changes() {
     let state = app.world().resource::<LegoState>();
     assert!(state.redo.is_empty());
     assert_eq!(state.undo.len(), 2);
+}
+
+/// Sets properties of `{decision}:k3` through the Lego state, as the property form does, and
+/// applies the draft; returns what was sent.
+fn edit_k3(app: &mut App, decision: &str, props: &[Property]) -> Vec<Command> {
+    let graph = app.world().resource::<TemplateGraph>().0.clone();
+    let action = {
+        let mut state = app.world_mut().resource_mut::<LegoState>();
+        for &p in props {
+            edit_property(&graph, &mut state, decision, "k3", p);
+        }
+        draft_action(&graph, &state).expect("a draft to apply")
+    };
+    act(app, action)
+}
+
+#[test]
+fn a_property_edit_sends_the_block_with_the_new_value() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    // conv2 takes 4 channels and gives 8: 2 groups divide both.
+    let sent = edit_k3(
+        &mut app,
+        "conv2",
+        &[
+            Property::Kernel(5),
+            Property::Dilation(2),
+            Property::Groups(2),
+            Property::ReluFirst(true),
+        ],
+    );
+    let replaced = sent.iter().find_map(|c| match c {
+        Command::RecordEdits(r) => match &r[0].edit {
+            Edit::ReplaceBlock {
+                decision,
+                label,
+                block,
+            } => Some((decision.clone(), label.clone(), block.clone())),
+            _ => None,
+        },
+        _ => None,
+    });
+    let (decision, label, block) = replaced.expect("a ReplaceBlock was sent");
+    assert_eq!((decision.as_str(), label.as_str()), ("conv2", "k3"));
+    let BlockKind::Conv(spec) = &block.kind else {
+        panic!("still a conv: {:?}", block.kind);
+    };
+    assert_eq!((spec.kernel, spec.dilation, spec.groups), (5, 2, 2));
+    assert!(spec.relu_first);
+    let next = sent_template(&sent);
+    let d = next.decision_index("conv2").expect("conv2");
+    assert_eq!(
+        next.decisions[d].blocks[0].kind, block.kind,
+        "in the template"
+    );
+    let state = app.world().resource::<LegoState>();
+    assert!(state.draft.is_none(), "an applied draft is done");
+    assert!(
+        message(&app).contains("replace conv2:k3"),
+        "{}",
+        message(&app)
+    );
+}
+
+#[test]
+fn an_invalid_property_is_refused_with_the_reason_and_nothing_is_sent() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    for (p, why) in [
+        (Property::Kernel(4), "kernel must be odd"),
+        (Property::Kernel(0), "kernel must be odd"),
+        // conv1 takes 1 channel: 3 groups cannot divide it.
+        (Property::Groups(3), "groups 3 must divide input channels 1"),
+    ] {
+        let sent = edit_k3(&mut app, "conv1", &[p]);
+        assert!(sent.is_empty(), "{p:?} sent {sent:?}");
+        let m = message(&app);
+        assert!(
+            m.contains(why) && m.contains("k3"),
+            "{p:?}: {m:?} lacks {why:?}"
+        );
+        // The draft stays, for the user to mend.
+        assert!(app.world().resource::<LegoState>().draft.is_some());
+        app.world_mut().resource_mut::<LegoState>().draft = None;
+    }
+    // A property the kind lacks is refused before anything is drafted.
+    let mut state = LegoState::default();
+    edit_property(&graph, &mut state, "pool1", "max", Property::Groups(2));
+    assert!(state.draft.is_none());
+    let m = state.message.unwrap_or_default();
+    assert_eq!(m, "a max_pool block has no property groups");
+}
+
+#[test]
+fn add_stage_sends_a_template_with_one_more_stage() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    let stages = |g: &SuperGraph| *g.stage_positions().end();
+    let edit = Edit::AddStage {
+        position: stages(&graph),
+        filters: None,
+        downsample: false,
+    };
+    let next = sent_template(&act(&mut app, LegoAction::Edit(edit)));
+    assert_eq!(stages(&next), stages(&graph) + 1);
+    assert_eq!(next.decisions.len(), graph.decisions.len() + 2);
+    let m = message(&app);
+    assert!(
+        m.starts_with("sent to the engine: add a stage after stage 2: conv"),
+        "{m}"
+    );
 }

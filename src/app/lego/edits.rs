@@ -217,6 +217,7 @@ const UNDO_DEPTH: usize = 100;
 /// Keeps `graph` (about to be replaced by an accepted change) for Undo; a new change
 /// forgets what was undone.
 fn remember(state: &mut LegoState, graph: &SuperGraph) {
+    state.draft = None;
     state.undo.push(TemplateDoc::from(graph));
     if state.undo.len() > UNDO_DEPTH {
         state.undo.remove(0);
@@ -242,6 +243,7 @@ fn step_history(
         return;
     };
     to.push(TemplateDoc::from(graph));
+    state.draft = None;
     requests.write(CommandRequested(Command::SetTemplate(Box::new(doc))));
     state.selected = None;
     state.selected_edge = None;

@@ -7,13 +7,17 @@
 //! engine as the template of the next round. What the view shows and the analyst picked is
 //! `state::lego_state::LegoState` (the scene and the block plot read it too).
 
+mod block_form;
 mod canvas;
 mod cards;
 mod edits;
 mod layout;
+mod palette;
 mod properties;
 
+pub use block_form::{draft_action, edit_property, with_property, Property};
 pub use edits::{add_node_action, apply_action, apply_edit, apply_edits, connect_edit, fresh_name};
+pub use palette::stage_place;
 pub use properties::draw_suggestions;
 
 use bevy::prelude::*;

@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use crate::nas::space::doc::TemplateDoc;
+use crate::nas::space::BlockKind;
 
 /// What the Lego view shows and what the user picked.
 #[derive(Resource, Debug)]
@@ -37,6 +38,36 @@ pub struct LegoState {
     pub undo: Vec<TemplateDoc>,
     /// Templates undone, newest last (Redo goes forward to the last).
     pub redo: Vec<TemplateDoc>,
+    /// The selected block's changed properties, not yet applied: (decision, label, kind).
+    pub draft: Option<(String, String, BlockKind)>,
+    /// "Add a stage": after which stage (0: at the start), and whether it halves the image.
+    pub new_stage: (usize, bool),
+    /// What the canvas drew last frame, in screen points: where it is and its cards.
+    pub drawn: DrawnCanvas,
+}
+
+/// What the Lego canvas drew in its last frame (for the minimap's clicks, the tests and the
+/// picture checks).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DrawnCanvas {
+    /// The canvas's rectangle.
+    pub rect: Option<egui::Rect>,
+    /// Screen points per canvas unit.
+    pub zoom: f32,
+    /// Whether stages were drawn collapsed (one card each).
+    pub collapsed: bool,
+    /// Every card drawn: its rectangle and the size of its text.
+    pub cards: Vec<DrawnCard>,
+}
+
+/// One card the canvas drew.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawnCard {
+    /// What it shows: a stage, a node or an edge, by name.
+    pub what: String,
+    pub rect: egui::Rect,
+    /// The size of its text, in points.
+    pub text_size: f32,
 }
 
 impl Default for LegoState {
@@ -55,6 +86,9 @@ impl Default for LegoState {
             fit_all: false,
             undo: Vec::new(),
             redo: Vec::new(),
+            draft: None,
+            new_stage: (0, false),
+            drawn: DrawnCanvas::default(),
         }
     }
 }
