@@ -74,7 +74,7 @@ fn a_stage_goes_at_the_start_in_the_middle_and_before_the_head() {
             assert_eq!(node_stage(&next, &pool), position + 1, "{what}");
             assert_eq!(node_stage(&next, "logits"), last + 2, "{what}");
             let out = neighbours(&next, &conv, petgraph::Direction::Outgoing);
-            assert_eq!(out, [pool.clone()], "{what}");
+            assert_eq!(out, std::slice::from_ref(&pool), "{what}");
             let feeder = neighbours(&next, &conv, petgraph::Direction::Incoming);
             assert_eq!(feeder.len(), 1, "{what}: one feeder");
             let fed_before = neighbours(&g, &feeder[0], petgraph::Direction::Outgoing);
