@@ -15,11 +15,6 @@ use crate::nas::space::edit::Edit;
 use crate::nas::space::{Block, BlockKind, Shape, SuperGraph};
 use crate::nas::trainer::Command;
 
-/// A name of the form `{prefix}{k}` that no node, edge or decision uses yet.
-pub fn fresh_name(graph: &SuperGraph, prefix: &str) -> String {
-    graph.fresh_name(prefix)
-}
-
 /// The block a new edge from `from` to `to` starts with: identity where the shapes agree, a
 /// 1x1 conv where only the channels differ, a stride-2 residual where the image halves.
 fn fitting_block(graph: &SuperGraph, from: &str, to: &str) -> Block {
@@ -57,7 +52,7 @@ fn fitting_block(graph: &SuperGraph, from: &str, to: &str) -> Block {
 
 /// A new edge from `from` to `to` with its own decision, holding one block that fits.
 pub fn connect_edit(graph: &SuperGraph, from: &str, to: &str) -> Edit {
-    let name = fresh_name(graph, "link");
+    let name = graph.fresh_name("link");
     Edit::Connect {
         decision: name.clone(),
         name,
@@ -71,13 +66,13 @@ pub fn connect_edit(graph: &SuperGraph, from: &str, to: &str) -> Edit {
 /// until the user connects it onwards.
 pub fn add_node_action(graph: &SuperGraph, after: &str, name: &str) -> LegoAction {
     let name = match name.trim() {
-        "" => fresh_name(graph, "n"),
+        "" => graph.fresh_name("n"),
         n => n.to_string(),
     };
     let stage = graph
         .node_by_name(after)
         .map_or(0, |n| graph.graph[n].stage);
-    let edge = fresh_name(graph, "link");
+    let edge = graph.fresh_name("link");
     LegoAction::Edits(vec![
         Edit::AddNode {
             name: name.clone(),

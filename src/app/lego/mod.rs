@@ -17,7 +17,7 @@ mod properties;
 mod view;
 
 pub use block_form::{draft_action, edit_property, with_property, Property};
-pub use edits::{add_node_action, apply_action, apply_edit, apply_edits, connect_edit, fresh_name};
+pub use edits::{add_node_action, apply_action, apply_edit, apply_edits, connect_edit};
 pub use palette::stage_place;
 pub use properties::draw_suggestions;
 pub use view::COLLAPSE_BELOW;
