@@ -1,11 +1,18 @@
 //! ECS tests of the Lego view's engine side, with MinimalPlugins (no window): accepted edits
 //! and template replacements reach the engine as `SetTemplate`, refused ones send nothing and
-//! say why, and block entities follow the template.
+//! say why, property edits and added stages, and block entities follow the template. And the
+//! view drawn in a window-less egui context at the render test's window size (1280x800, with
+//! a toolbar, a status bar and the side panel as the shell draws them) on the chain, resnet
+//! and NB201 templates at the CLI's default sizes: opened fitted, every card lies inside the
+//! canvas and its text is no smaller than the interface's body text; zoomed out below the
+//! threshold the stages collapse into one card each, zoomed in they open up.
 
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
+use bevy_egui::egui;
 use nas_navigator::app::lego::{
-    add_node_action, apply_action, connect_edit, BlockNode, LegoAction, LegoPlugin,
+    self as lego, add_node_action, apply_action, connect_edit, draft_action, edit_property,
+    BlockNode, LegoAction, LegoPlugin, Property, COLLAPSE_BELOW,
 };
 use nas_navigator::app::link::CommandRequested;
 use nas_navigator::app::state::candidates::TemplateGraph;
@@ -13,7 +20,7 @@ use nas_navigator::app::state::lego_state::LegoState;
 use nas_navigator::nas::search::autopilot::EditAuthor;
 use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::edit::Edit;
-use nas_navigator::nas::space::{SuperGraph, TemplateSpec};
+use nas_navigator::nas::space::{BlockKind, SuperGraph, TemplateSpec};
 use nas_navigator::nas::trainer::Command;
 
 fn chain() -> SuperGraph {
@@ -281,4 +288,266 @@ fn undo_and_redo_walk_the_accepted_changes() {
     let state = app.world().resource::<LegoState>();
     assert!(state.redo.is_empty());
     assert_eq!(state.undo.len(), 2);
+}
+
+/// Sets properties of `{decision}:k3` through the Lego state, as the property form does, and
+/// applies the draft; returns what was sent.
+fn edit_k3(app: &mut App, decision: &str, props: &[Property]) -> Vec<Command> {
+    let graph = app.world().resource::<TemplateGraph>().0.clone();
+    let action = {
+        let mut state = app.world_mut().resource_mut::<LegoState>();
+        for &p in props {
+            edit_property(&graph, &mut state, decision, "k3", p);
+        }
+        draft_action(&graph, &state).expect("a draft to apply")
+    };
+    act(app, action)
+}
+
+#[test]
+fn a_property_edit_sends_the_block_with_the_new_value() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    // conv2 takes 4 channels and gives 8: 2 groups divide both.
+    let sent = edit_k3(
+        &mut app,
+        "conv2",
+        &[
+            Property::Kernel(5),
+            Property::Dilation(2),
+            Property::Groups(2),
+            Property::ReluFirst(true),
+        ],
+    );
+    let replaced = sent.iter().find_map(|c| match c {
+        Command::RecordEdits(r) => match &r[0].edit {
+            Edit::ReplaceBlock {
+                decision,
+                label,
+                block,
+            } => Some((decision.clone(), label.clone(), block.clone())),
+            _ => None,
+        },
+        _ => None,
+    });
+    let (decision, label, block) = replaced.expect("a ReplaceBlock was sent");
+    assert_eq!((decision.as_str(), label.as_str()), ("conv2", "k3"));
+    let BlockKind::Conv(spec) = &block.kind else {
+        panic!("still a conv: {:?}", block.kind);
+    };
+    assert_eq!((spec.kernel, spec.dilation, spec.groups), (5, 2, 2));
+    assert!(spec.relu_first);
+    let next = sent_template(&sent);
+    let d = next.decision_index("conv2").expect("conv2");
+    assert_eq!(
+        next.decisions[d].blocks[0].kind, block.kind,
+        "in the template"
+    );
+    let state = app.world().resource::<LegoState>();
+    assert!(state.draft.is_none(), "an applied draft is done");
+    assert!(
+        message(&app).contains("replace conv2:k3"),
+        "{}",
+        message(&app)
+    );
+}
+
+#[test]
+fn an_invalid_property_is_refused_with_the_reason_and_nothing_is_sent() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    for (p, why) in [
+        (Property::Kernel(4), "kernel must be odd"),
+        (Property::Kernel(0), "kernel must be odd"),
+        // conv1 takes 1 channel: 3 groups cannot divide it.
+        (Property::Groups(3), "groups 3 must divide input channels 1"),
+    ] {
+        let sent = edit_k3(&mut app, "conv1", &[p]);
+        assert!(sent.is_empty(), "{p:?} sent {sent:?}");
+        let m = message(&app);
+        assert!(
+            m.contains(why) && m.contains("k3"),
+            "{p:?}: {m:?} lacks {why:?}"
+        );
+        // The draft stays, for the user to mend.
+        assert!(app.world().resource::<LegoState>().draft.is_some());
+        app.world_mut().resource_mut::<LegoState>().draft = None;
+    }
+    // A property the kind lacks is refused before anything is drafted.
+    let mut state = LegoState::default();
+    edit_property(&graph, &mut state, "pool1", "max", Property::Groups(2));
+    assert!(state.draft.is_none());
+    let m = state.message.unwrap_or_default();
+    assert_eq!(m, "a max_pool block has no property groups");
+}
+
+#[test]
+fn add_stage_sends_a_template_with_one_more_stage() {
+    let graph = chain();
+    let mut app = lego_app(&graph);
+    let stages = |g: &SuperGraph| *g.stage_positions().end();
+    let edit = Edit::AddStage {
+        position: stages(&graph),
+        filters: None,
+        downsample: false,
+    };
+    let next = sent_template(&act(&mut app, LegoAction::Edit(edit)));
+    assert_eq!(stages(&next), stages(&graph) + 1);
+    assert_eq!(next.decisions.len(), graph.decisions.len() + 2);
+    let m = message(&app);
+    assert!(
+        m.starts_with("sent to the engine: add a stage after stage 2: conv"),
+        "{m}"
+    );
+}
+
+fn real_templates() -> Vec<SuperGraph> {
+    [
+        TemplateSpec::Chain {
+            stages: 4,
+            width: 16,
+        },
+        TemplateSpec::Resnet {
+            stages: 4,
+            width: 16,
+        },
+        TemplateSpec::Nb201 {
+            channels: 16,
+            cells: 5,
+        },
+    ]
+    .iter()
+    .map(|s| s.build((1, 28, 28), 10))
+    .collect()
+}
+
+/// Draws a few frames of the Lego view as the shell lays it out; returns the body text size.
+fn draw(graph: &SuperGraph, state: &mut LegoState, size: egui::Vec2) -> f32 {
+    let ctx = egui::Context::default();
+    let mut body = 0.0;
+    for _ in 0..3 {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+            ..Default::default()
+        };
+        let mut out = ctx.run_ui(input, |ui| {
+            body = egui::TextStyle::Body.resolve(ui.style()).size;
+            // The shell's toolbar is three rows; its side panel 330 wide.
+            egui::Panel::top("toolbar").exact_size(66.0).show(ui, |ui| {
+                let _ = ui.button("Lego view");
+            });
+            egui::Panel::bottom("status").show(ui, |ui| ui.label("status"));
+            egui::Panel::right("side")
+                .exact_size(330.0)
+                .show(ui, |ui| ui.label("side panel"));
+            egui::CentralPanel::default().show(ui, |ui| lego::draw(ui, graph, state));
+        });
+        out.textures_delta.clear();
+    }
+    body
+}
+
+#[test]
+fn templates_open_fitted_with_text_at_the_interface_size() {
+    for graph in real_templates() {
+        let mut state = LegoState::default();
+        let body = draw(&graph, &mut state, egui::vec2(1280.0, 800.0));
+        let drawn = &state.drawn;
+        let canvas = drawn.rect.expect("the canvas was drawn");
+        assert!(
+            canvas.width() > 300.0 && canvas.height() > 300.0,
+            "{canvas:?}"
+        );
+        assert!(!drawn.cards.is_empty(), "{}: cards drawn", graph.name);
+        for card in &drawn.cards {
+            assert!(
+                canvas.expand(0.5).contains_rect(card.rect),
+                "{}: {} at {:?} leaves the canvas {canvas:?}",
+                graph.name,
+                card.what,
+                card.rect
+            );
+            assert!(card.text_size >= body, "{}: {} text", graph.name, card.what);
+            // Its text fits: a stage card's two lines, a node's two, a block's one.
+            let lines = if card.what.starts_with("edge") {
+                1.0
+            } else {
+                2.0
+            };
+            let need = lines * card.text_size;
+            assert!(
+                card.rect.height() >= need,
+                "{}: {} is {} high for {lines} lines of {}",
+                graph.name,
+                card.what,
+                card.rect.height(),
+                card.text_size
+            );
+        }
+        let shown = |what: &str| drawn.cards.iter().any(|c| c.what.contains(what));
+        if drawn.collapsed {
+            assert!(shown("head") && shown("stage 1"), "{}", graph.name);
+        } else {
+            assert!(shown("node logits") && shown("edge head"), "{}", graph.name);
+        }
+        println!(
+            "{}: zoom {:.2}, {}, {} cards in {canvas:?}",
+            graph.name,
+            drawn.zoom,
+            if drawn.collapsed {
+                "collapsed"
+            } else {
+                "expanded"
+            },
+            drawn.cards.len()
+        );
+    }
+}
+
+#[test]
+fn the_default_chain_opens_with_its_blocks_showing() {
+    let graph = &real_templates()[0];
+    let mut state = LegoState::default();
+    draw(graph, &mut state, egui::vec2(1280.0, 800.0));
+    assert!(!state.drawn.collapsed, "zoom {}", state.drawn.zoom);
+    let edges = state
+        .drawn
+        .cards
+        .iter()
+        .filter(|c| c.what.starts_with("edge"));
+    assert_eq!(
+        edges.count(),
+        graph.graph.edge_count(),
+        "every edge card shows"
+    );
+}
+
+#[test]
+fn zoomed_out_stages_collapse_and_zoomed_in_they_open() {
+    let graph = &real_templates()[0];
+    let mut state = LegoState::default();
+    draw(graph, &mut state, egui::vec2(1280.0, 800.0));
+    assert!(state.view.is_none(), "fitted: no view of its own");
+    let fitted = state.drawn.view;
+    let zoom = state.drawn.zoom;
+    // Four times as much canvas in the same screen: zoomed out below the threshold.
+    state.view = Some(fitted.expand2(fitted.size() * 1.5));
+    draw(graph, &mut state, egui::vec2(1280.0, 800.0));
+    assert!(
+        state.drawn.zoom < COLLAPSE_BELOW,
+        "zoom {}",
+        state.drawn.zoom
+    );
+    assert!(state.drawn.collapsed);
+    let stages: Vec<&str> = state.drawn.cards.iter().map(|c| c.what.as_str()).collect();
+    assert_eq!(
+        stages,
+        ["input", "stage 1", "stage 2", "stage 3", "stage 4", "head"],
+        "one card per stage"
+    );
+    // Back in: blocks and nodes again.
+    state.view = Some(fitted);
+    draw(graph, &mut state, egui::vec2(1280.0, 800.0));
+    assert!(!state.drawn.collapsed && (state.drawn.zoom - zoom).abs() < 1e-3);
+    assert!(state.drawn.cards.iter().any(|c| c.what == "edge conv1"));
 }

@@ -15,18 +15,6 @@ use crate::nas::space::edit::Edit;
 use crate::nas::space::{Block, BlockKind, Shape, SuperGraph};
 use crate::nas::trainer::Command;
 
-/// A name of the form `{prefix}{k}` that no node, edge or decision uses yet.
-pub fn fresh_name(graph: &SuperGraph, prefix: &str) -> String {
-    (1..)
-        .map(|k| format!("{prefix}{k}"))
-        .find(|n| {
-            graph.node_by_name(n).is_none()
-                && graph.edge_by_name(n).is_none()
-                && graph.decision_index(n).is_none()
-        })
-        .unwrap_or_else(|| prefix.to_string())
-}
-
 /// The block a new edge from `from` to `to` starts with: identity where the shapes agree, a
 /// 1x1 conv where only the channels differ, a stride-2 residual where the image halves.
 fn fitting_block(graph: &SuperGraph, from: &str, to: &str) -> Block {
@@ -64,7 +52,7 @@ fn fitting_block(graph: &SuperGraph, from: &str, to: &str) -> Block {
 
 /// A new edge from `from` to `to` with its own decision, holding one block that fits.
 pub fn connect_edit(graph: &SuperGraph, from: &str, to: &str) -> Edit {
-    let name = fresh_name(graph, "link");
+    let name = graph.fresh_name("link");
     Edit::Connect {
         decision: name.clone(),
         name,
@@ -78,13 +66,13 @@ pub fn connect_edit(graph: &SuperGraph, from: &str, to: &str) -> Edit {
 /// until the user connects it onwards.
 pub fn add_node_action(graph: &SuperGraph, after: &str, name: &str) -> LegoAction {
     let name = match name.trim() {
-        "" => fresh_name(graph, "n"),
+        "" => graph.fresh_name("n"),
         n => n.to_string(),
     };
     let stage = graph
         .node_by_name(after)
         .map_or(0, |n| graph.graph[n].stage);
-    let edge = fresh_name(graph, "link");
+    let edge = graph.fresh_name("link");
     LegoAction::Edits(vec![
         Edit::AddNode {
             name: name.clone(),
@@ -224,6 +212,7 @@ const UNDO_DEPTH: usize = 100;
 /// Keeps `graph` (about to be replaced by an accepted change) for Undo; a new change
 /// forgets what was undone.
 fn remember(state: &mut LegoState, graph: &SuperGraph) {
+    state.draft = None;
     state.undo.push(TemplateDoc::from(graph));
     if state.undo.len() > UNDO_DEPTH {
         state.undo.remove(0);
@@ -249,6 +238,7 @@ fn step_history(
         return;
     };
     to.push(TemplateDoc::from(graph));
+    state.draft = None;
     requests.write(CommandRequested(Command::SetTemplate(Box::new(doc))));
     state.selected = None;
     state.selected_edge = None;

@@ -1,107 +1,273 @@
-//! The Lego canvas's geometry: tensor nodes in columns by depth, each edge a cubic curve from
-//! the source's output port to the target's input port with its block card at the middle;
-//! the initial view, and the mouse wheel's zoom about the pointer.
+//! The Lego canvas's geometry, in canvas units (one unit is one point at zoom 1): each stage a
+//! box of node columns (a node's incoming edge cards stacked in the column before it, long
+//! stages wrapped onto several lines), the stage boxes in rows wrapped to suit the canvas's
+//! shape, as the paper's figure lays its stages out; each link a curve from the source's
+//! output port through its edge card to the target's input port.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bevy_egui::egui::{self, pos2, vec2, Color32, Pos2, Rect, Stroke};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use petgraph::Direction;
 
 use crate::nas::space::SuperGraph;
 
-const NODE: egui::Vec2 = vec2(120.0, 40.0);
-const COLUMN: f32 = 300.0;
-const ROW: f32 = 170.0;
-pub(super) const CARD_W: f32 = 120.0;
-pub(super) const LINE: f32 = 16.0;
+pub(super) const NODE: egui::Vec2 = vec2(100.0, 40.0);
+pub(super) const CARD_W: f32 = 140.0;
+/// One line of an edge card (its header, or one block's chip).
+pub(super) const LINE: f32 = 20.0;
 pub(super) const PORT: f32 = 5.0;
+/// Room above a stage's content for its title.
+pub(super) const HEADER: f32 = 24.0;
+const GAP: f32 = 12.0;
+const PAD: f32 = 10.0;
+const COLUMN: f32 = CARD_W + NODE.x + 2.0 * GAP;
+
+/// One stage's box and what it holds.
+pub(super) struct StageBox {
+    pub stage: usize,
+    /// "stage 2", "input", "stem" or "head".
+    pub title: String,
+    pub rect: Rect,
+    /// How many decisions its edges follow.
+    pub decisions: usize,
+}
 
 /// Where everything goes, in canvas coordinates.
 pub(super) struct Layout {
     pub nodes: HashMap<NodeIndex, Rect>,
-    /// Each edge's cubic curve, from the source's output port to the target's input port.
-    pub links: Vec<(EdgeIndex, [Pos2; 4])>,
+    /// Each edge's card (header and one chip per block).
+    pub cards: HashMap<EdgeIndex, Rect>,
+    /// Each edge as two curves: source port to card, card to target port.
+    pub links: Vec<(EdgeIndex, [Pos2; 4], [Pos2; 4])>,
+    pub stages: Vec<StageBox>,
     pub bounds: Rect,
 }
 
-/// Columns by depth (longest path from the input), nodes of a column stacked; links that
-/// skip columns or run beside another bow out so their cards stay off the nodes.
-pub(super) fn layout(g: &SuperGraph) -> Layout {
-    let order = petgraph::algo::toposort(&g.graph, None).unwrap_or_default();
-    let mut depth: HashMap<NodeIndex, usize> = HashMap::new();
-    let mut per_column: HashMap<usize, Vec<NodeIndex>> = HashMap::new();
-    for &n in &order {
-        let d = g
+/// The height of an edge card holding `blocks` blocks.
+pub(super) fn card_height(blocks: usize) -> f32 {
+    LINE * (blocks + 1) as f32 + 2.0
+}
+
+/// A stage laid out at the origin: its nodes and cards, and its size.
+struct StagePlan {
+    title: String,
+    nodes: Vec<(NodeIndex, Rect)>,
+    cards: Vec<(EdgeIndex, Rect)>,
+    size: egui::Vec2,
+    decisions: usize,
+}
+
+fn plan_stage(g: &SuperGraph, members: &[NodeIndex]) -> StagePlan {
+    let stage = g.graph[members[0]].stage;
+    // Column: the longest path from the stage's first nodes, within the stage.
+    let mut column: HashMap<NodeIndex, usize> = HashMap::new();
+    for &n in members {
+        let c = g
             .graph
-            .neighbors_directed(n, petgraph::Direction::Incoming)
-            .filter_map(|p| depth.get(&p))
+            .neighbors_directed(n, Direction::Incoming)
+            .filter_map(|p| column.get(&p))
             .max()
-            .map_or(0, |d| d + 1);
-        depth.insert(n, d);
-        per_column.entry(d).or_default().push(n);
+            .map_or(0, |c| c + 1);
+        column.insert(n, c);
     }
-    let tallest = per_column.values().map(Vec::len).max().unwrap_or(1) as f32;
-    let mut nodes = HashMap::new();
-    for (column, members) in &per_column {
-        let top = (tallest - members.len() as f32) * ROW / 2.0 + ROW;
-        for (i, n) in members.iter().enumerate() {
-            let centre = pos2(*column as f32 * COLUMN + COLUMN / 2.0, top + i as f32 * ROW);
-            nodes.insert(*n, Rect::from_center_size(centre, NODE));
+    let columns = column.values().max().map_or(1, |c| c + 1);
+    // Long stages wrap onto lines of `per_line` columns.
+    let per_line = ((2 * columns) as f32).sqrt().ceil().max(2.0) as usize;
+    let incoming = |n: NodeIndex| -> Vec<(EdgeIndex, usize)> {
+        let mut v: Vec<(EdgeIndex, usize)> = g
+            .graph
+            .edges_directed(n, Direction::Incoming)
+            .map(|e| {
+                use petgraph::visit::EdgeRef;
+                let blocks = g
+                    .edge_decision(e.id())
+                    .map_or(0, |d| g.decisions[d].blocks.len());
+                (e.id(), blocks)
+            })
+            .collect();
+        v.sort_by_key(|(e, _)| e.index());
+        v
+    };
+    let stack = |n| -> f32 {
+        incoming(n)
+            .iter()
+            .map(|(_, b)| card_height(*b) + GAP)
+            .sum::<f32>()
+    };
+    let row = members
+        .iter()
+        .map(|&n| stack(n))
+        .fold(NODE.y + GAP, f32::max);
+    let mut rows_in: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut slot: HashMap<NodeIndex, usize> = HashMap::new();
+    for &n in members {
+        let r = rows_in.entry(column[&n]).or_default();
+        slot.insert(n, *r);
+        *r += 1;
+    }
+    let rows = rows_in.values().copied().max().unwrap_or(1);
+    let line_h = rows as f32 * row + GAP;
+    // A stage nothing flows into (the input's) needs no column of cards.
+    let fed = members.iter().any(|&n| {
+        g.graph
+            .neighbors_directed(n, Direction::Incoming)
+            .next()
+            .is_some()
+    });
+    let (column_w, lead) = if fed {
+        (COLUMN, GAP + CARD_W + GAP)
+    } else {
+        (NODE.x + 2.0 * GAP, GAP)
+    };
+    let (mut nodes, mut cards) = (Vec::new(), Vec::new());
+    let mut decisions = BTreeSet::new();
+    for &n in members {
+        let c = column[&n];
+        let (line, x) = (c / per_line, c % per_line);
+        let centre = pos2(
+            PAD + x as f32 * column_w + lead + NODE.x / 2.0,
+            HEADER + line as f32 * line_h + slot[&n] as f32 * row + row / 2.0,
+        );
+        nodes.push((n, Rect::from_center_size(centre, NODE)));
+        let ins = incoming(n);
+        let total: f32 = ins.iter().map(|(_, b)| card_height(*b) + GAP).sum::<f32>() - GAP;
+        let mut top = centre.y - total / 2.0;
+        let left = centre.x - NODE.x / 2.0 - GAP - CARD_W;
+        for (e, blocks) in ins {
+            let h = card_height(blocks);
+            cards.push((e, Rect::from_min_size(pos2(left, top), vec2(CARD_W, h))));
+            top += h + GAP;
+            decisions.insert(g.graph[e].decision.clone());
         }
     }
-    let mut bounds = Rect::NOTHING;
-    nodes.values().for_each(|r| bounds = bounds.union(*r));
-    let mut pairs: HashMap<(NodeIndex, NodeIndex), usize> = HashMap::new();
-    let mut bowed = 0;
-    let mut links = Vec::new();
-    for e in g.graph.edge_indices() {
-        let Some((a, b)) = g.graph.edge_endpoints(e) else {
-            continue;
-        };
-        let (Some(ra), Some(rb)) = (nodes.get(&a), nodes.get(&b)) else {
-            continue;
-        };
-        let span = depth[&b].saturating_sub(depth[&a]);
-        let dup = pairs.entry((a, b)).or_default();
-        let bow = span.saturating_sub(1) + *dup;
-        *dup += 1;
-        let lift = if bow > 0 {
-            bowed += 1;
-            let sign = if bowed % 2 == 1 { -1.0 } else { 1.0 };
-            sign * 0.75 * ROW * bow as f32
-        } else {
-            0.0
-        };
-        let (p0, p3) = (ra.right_center(), rb.left_center());
-        let dx = ((p3.x - p0.x) / 2.0).max(60.0);
-        let points = [p0, p0 + vec2(dx, lift), p3 + vec2(-dx, lift), p3];
-        let mid = bezier(&points).sample(0.5);
-        bounds = bounds.union(Rect::from_center_size(mid, vec2(CARD_W, 6.0 * LINE)));
-        links.push((e, points));
-    }
-    if bounds == Rect::NOTHING {
-        bounds = Rect::from_min_size(Pos2::ZERO, NODE);
-    }
-    Layout {
+    let lines = columns.div_ceil(per_line);
+    let size = vec2(
+        2.0 * PAD + per_line.min(columns) as f32 * column_w,
+        HEADER + lines as f32 * line_h + PAD,
+    );
+    let has = |n: NodeIndex| members.contains(&n);
+    let title = if has(g.output) {
+        "head".to_string()
+    } else if has(g.input) && members.len() == 1 {
+        "input".to_string()
+    } else if has(g.input) {
+        "input and stem".to_string()
+    } else {
+        format!("stage {stage}")
+    };
+    StagePlan {
+        title,
         nodes,
-        links,
-        bounds: bounds.expand(40.0),
+        cards,
+        size,
+        decisions: decisions.len(),
     }
 }
 
-impl Layout {
-    /// The edge whose curve passes within a few units of `p`.
-    pub(super) fn link_at(&self, p: Pos2) -> Option<EdgeIndex> {
-        let near = |pts: &[Pos2; 4]| {
-            let line = bezier(pts).flatten(Some(1.0));
-            line.windows(2)
-                .any(|w| distance_to_segment(p, w[0], w[1]) < 6.0)
-        };
-        self.links
-            .iter()
-            .find(|(_, pts)| near(pts))
-            .map(|(e, _)| *e)
+/// Lays `g` out for a canvas of `aspect` (width / height): stages in rows, wrapped where the
+/// whole fits the canvas largest.
+pub(super) fn layout(g: &SuperGraph, aspect: f32) -> Layout {
+    let order = petgraph::algo::toposort(&g.graph, None).unwrap_or_default();
+    let mut by_stage: BTreeMap<usize, Vec<NodeIndex>> = BTreeMap::new();
+    order
+        .iter()
+        .for_each(|&n| by_stage.entry(g.graph[n].stage).or_default().push(n));
+    let plans: Vec<(usize, StagePlan)> = by_stage
+        .iter()
+        .map(|(&s, members)| (s, plan_stage(g, members)))
+        .collect();
+    let widest = plans.iter().map(|(_, p)| p.size.x).fold(0.0, f32::max);
+    let min_w = (widest / 3.0).max(CARD_W + NODE.x);
+    let widths: Vec<f32> = plans.iter().map(|(_, p)| p.size.x.max(min_w)).collect();
+    let rows_for = |limit: f32| {
+        let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut used = 0.0;
+        for (i, w) in widths.iter().enumerate() {
+            let last = rows
+                .last_mut()
+                .filter(|r| !r.is_empty() && used + GAP * 2.0 + w > limit);
+            if last.is_some() {
+                rows.push(Vec::new());
+                used = 0.0;
+            }
+            if let Some(r) = rows.last_mut() {
+                used += if r.is_empty() { *w } else { GAP * 2.0 + w };
+                r.push(i);
+            }
+        }
+        rows
+    };
+    let total: f32 = widths.iter().map(|w| w + 2.0 * GAP).sum();
+    let place = |rows: &[Vec<usize>]| -> Vec<Rect> {
+        let mut rects = vec![Rect::NOTHING; widths.len()];
+        let mut top = 0.0;
+        for r in rows {
+            let h = r.iter().map(|&i| plans[i].1.size.y).fold(0.0, f32::max);
+            let mut left = 0.0;
+            for &i in r {
+                rects[i] = Rect::from_min_size(pos2(left, top), vec2(widths[i], h));
+                left += widths[i] + 2.0 * GAP;
+            }
+            top += h + 2.0 * GAP;
+        }
+        rects
+    };
+    let fit = |rects: &[Rect]| {
+        let b = rects.iter().fold(Rect::NOTHING, |a, r| a.union(*r));
+        (aspect / b.width()).min(1.0 / b.height())
+    };
+    let best = (1..=plans.len().max(1))
+        .map(|r| place(&rows_for((total / r as f32).max(widest))))
+        .max_by(|a, b| fit(a).total_cmp(&fit(b)))
+        .unwrap_or_default();
+    let mut out = Layout {
+        nodes: HashMap::new(),
+        cards: HashMap::new(),
+        links: Vec::new(),
+        stages: Vec::new(),
+        bounds: Rect::NOTHING,
+    };
+    for ((stage, plan), rect) in plans.iter().zip(&best) {
+        let offset = rect.min.to_vec2() + vec2((rect.width() - plan.size.x) / 2.0, 0.0);
+        plan.nodes.iter().for_each(|(n, r)| {
+            out.nodes.insert(*n, r.translate(offset));
+        });
+        plan.cards.iter().for_each(|(e, r)| {
+            out.cards.insert(*e, r.translate(offset));
+        });
+        out.stages.push(StageBox {
+            stage: *stage,
+            title: plan.title.clone(),
+            rect: *rect,
+            decisions: plan.decisions,
+        });
+        out.bounds = out.bounds.union(*rect);
     }
+    for e in g.graph.edge_indices() {
+        let (Some((a, b)), Some(card)) = (g.graph.edge_endpoints(e), out.cards.get(&e)) else {
+            continue;
+        };
+        let (Some(ra), Some(rb)) = (out.nodes.get(&a), out.nodes.get(&b)) else {
+            continue;
+        };
+        out.links.push((
+            e,
+            curve(ra.right_center(), card.left_center()),
+            curve(card.right_center(), rb.left_center()),
+        ));
+    }
+    if out.bounds == Rect::NOTHING {
+        out.bounds = Rect::from_min_size(Pos2::ZERO, NODE);
+    }
+    out.bounds = out.bounds.expand(GAP);
+    out
+}
+
+/// A horizontal S-curve from `a` to `b`.
+pub(super) fn curve(a: Pos2, b: Pos2) -> [Pos2; 4] {
+    let dx = ((b.x - a.x) / 2.0).abs().max(30.0);
+    [a, a + vec2(dx, 0.0), b - vec2(dx, 0.0), b]
 }
 
 pub(super) fn bezier(points: &[Pos2; 4]) -> egui::epaint::CubicBezierShape {
@@ -111,45 +277,4 @@ pub(super) fn bezier(points: &[Pos2; 4]) -> egui::epaint::CubicBezierShape {
         Color32::TRANSPARENT,
         Stroke::new(1.5, Color32::GRAY),
     )
-}
-
-fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
-    let ab = b - a;
-    let t = ((p - a).dot(ab) / ab.length_sq().max(1e-6)).clamp(0.0, 1.0);
-    p.distance(a + t * ab)
-}
-
-/// A view of `bounds` for a canvas of `size`: all of it if that is legible, else the part
-/// from the input on at a legible zoom.
-pub(super) fn readable(bounds: Rect, size: egui::Vec2) -> Rect {
-    if size.x < 1.0 || size.y < 1.0 {
-        return bounds;
-    }
-    let scale = (size.x / bounds.width()).min(size.y / bounds.height());
-    let view = size / scale.max(0.6);
-    let left = if view.x >= bounds.width() {
-        bounds.center().x - view.x / 2.0
-    } else {
-        bounds.min.x
-    };
-    Rect::from_min_size(pos2(left, bounds.center().y - view.y / 2.0), view)
-}
-
-/// The mouse wheel zooms about the pointer (egui's Scene pans with it): the wheel is taken
-/// out of this frame's input and the view shrinks or grows around the pointer.
-pub(super) fn wheel_zoom(ui: &egui::Ui, view: &mut Rect) {
-    let outer = ui.available_rect_before_wrap();
-    let (pointer, wheel) = ui.input(|i| (i.pointer.latest_pos(), i.smooth_scroll_delta.y));
-    let Some(pointer) = pointer.filter(|p| outer.contains(*p)) else {
-        return;
-    };
-    if wheel == 0.0 || view.width() <= 0.0 || view.height() <= 0.0 {
-        return;
-    }
-    ui.ctx()
-        .input_mut(|i| i.smooth_scroll_delta = egui::Vec2::ZERO);
-    let scale = (outer.size() / view.size()).min_elem();
-    let at = view.center() + (pointer - outer.center()) / scale;
-    let factor = (wheel * 0.004).exp().clamp(0.05 / scale, 2.0 / scale);
-    *view = Rect::from_min_max(at + (view.min - at) / factor, at + (view.max - at) / factor);
 }

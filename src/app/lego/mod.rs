@@ -7,14 +7,20 @@
 //! engine as the template of the next round. What the view shows and the analyst picked is
 //! `state::lego_state::LegoState` (the scene and the block plot read it too).
 
+mod block_form;
 mod canvas;
 mod cards;
 mod edits;
 mod layout;
+mod palette;
 mod properties;
+mod view;
 
-pub use edits::{add_node_action, apply_action, apply_edit, apply_edits, connect_edit, fresh_name};
+pub use block_form::{draft_action, edit_property, with_property, Property};
+pub use edits::{add_node_action, apply_action, apply_edit, apply_edits, connect_edit};
+pub use palette::stage_place;
 pub use properties::draw_suggestions;
+pub use view::COLLAPSE_BELOW;
 
 use bevy::prelude::*;
 use bevy_egui::egui;
@@ -72,8 +78,8 @@ pub fn sync_block_entities(
     }
 }
 
-/// Draws the editor (properties pane on the right, canvas in the rest); returns what the
-/// user asked for, if anything.
+/// Draws the editor (properties pane on the right; the history buttons, Fit and the minimap
+/// above the canvas; the canvas in the rest); returns what the user asked for, if anything.
 pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Option<LegoAction> {
     let mut action = None;
     egui::Panel::right("lego_properties")
@@ -83,8 +89,10 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
                 action = properties::pane(ui, graph, state);
             });
         });
+    let space = ui.available_size();
+    let layout = layout::layout(graph, space.x / (space.y - 64.0).max(1.0));
     let mut history_action = None;
-    ui.horizontal_wrapped(|ui| {
+    ui.horizontal(|ui| {
         let undo = egui::Button::new(format!("Undo ({})", state.undo.len()));
         if ui.add_enabled(!state.undo.is_empty(), undo).clicked() {
             history_action = Some(LegoAction::Undo);
@@ -95,17 +103,44 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
         }
         if ui
             .button("Fit")
-            .on_hover_text("show the whole graph")
+            .on_hover_text("show the whole template")
             .clicked()
         {
             state.view = None;
-            state.fit_all = true;
         }
-        ui.label("drag: pan, wheel: zoom, output port to input port: connect");
+        ui.label("drag: pan, wheel: zoom; zoomed out, a stage is one card");
+        let visible = state
+            .drawn
+            .rect
+            .zip(state.view)
+            .map_or(layout.bounds, |(rect, view)| {
+                view::Projection::new(view, rect).visible()
+            });
+        if let Some(view) = view::minimap(ui, &layout, visible, &stage_kinds(graph)) {
+            state.view = Some(view);
+        }
     });
-    canvas::canvas(ui, graph, state)
+    canvas::canvas(ui, graph, &layout, state)
         .or(action)
         .or(history_action)
+}
+
+/// Each stage's first block kind, for the minimap's colours.
+fn stage_kinds(graph: &SuperGraph) -> Vec<(usize, &'static str)> {
+    let mut out: Vec<(usize, &'static str)> = Vec::new();
+    for e in graph.graph.edge_indices() {
+        let (Some((_, b)), Ok(d)) = (graph.graph.edge_endpoints(e), graph.edge_decision(e)) else {
+            continue;
+        };
+        let stage = graph.graph[b].stage;
+        if let (false, Some(first)) = (
+            out.iter().any(|(s, _)| *s == stage),
+            graph.decisions[d].blocks.first(),
+        ) {
+            out.push((stage, first.kind.kind_name()));
+        }
+    }
+    out
 }
 
 pub struct LegoPlugin;

@@ -1,97 +1,18 @@
-//! The Lego properties pane: the template palette, the selected node, edge or block with
-//! their edits (add or remove a node, disconnect, enable, disable, lock, remove, replace),
-//! the block palette; and the side panel's suggestions with their Accept buttons.
+//! The Lego properties pane: the template and stage palettes, the selected node, edge or
+//! block with their edits (add or remove a node, disconnect, enable, disable, lock, remove,
+//! replace, its properties), the block palette; and the side panel's suggestions with their
+//! Accept buttons.
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::{add_node_action, apply_edit, LegoAction};
+use super::{add_node_action, apply_edit, block_form, palette, LegoAction};
 use crate::app::link::CommandRequested;
 use crate::app::state::lego_state::LegoState;
 use crate::app::widgets::palette::kind_colour;
 use crate::nas::search::autopilot::EditAuthor;
-use crate::nas::space::block::{ConvSpec, PoolMode, PoolSpec, SepConvSpec};
 use crate::nas::space::edit::Edit;
-use crate::nas::space::{Block, BlockKind, Shape, SuperGraph, TemplateSpec};
-
-/// Blocks the palette can add, sized like the decision's existing convs.
-fn palette(graph: &SuperGraph, decision: &str) -> Vec<Block> {
-    let filters = graph.decision_index(decision).and_then(|d| {
-        graph.decisions[d]
-            .blocks
-            .iter()
-            .find_map(|b| match &b.kind {
-                BlockKind::Conv(c) => Some(c.filters),
-                BlockKind::SepConv(c) => Some(c.filters),
-                _ => None,
-            })
-    });
-    let filters = filters.flatten();
-    let sep = SepConvSpec {
-        filters,
-        kernel: 3,
-        stride: 1,
-        dilation: 1,
-        batch_norm: true,
-        relu: true,
-    };
-    let pool = |mode| {
-        BlockKind::Pool(PoolSpec {
-            mode,
-            kernel: 3,
-            stride: 1,
-        })
-    };
-    vec![
-        Block::new("k3", BlockKind::Conv(ConvSpec::new(filters, 3))),
-        Block::new("k5", BlockKind::Conv(ConvSpec::new(filters, 5))),
-        Block::new("k7", BlockKind::Conv(ConvSpec::new(filters, 7))),
-        Block::new("sep3", BlockKind::SepConv(sep)),
-        Block::new("max3", pool(PoolMode::Max)),
-        Block::new("avg3", pool(PoolMode::Avg)),
-        Block::new("identity", BlockKind::Identity),
-        Block::new("zero", BlockKind::Zero),
-    ]
-}
-
-/// The image size and class count the current template was built for, if it is an image
-/// classifier (the template palette builds its replacements for the same data).
-fn data_dims(graph: &SuperGraph) -> Option<((usize, usize, usize), usize)> {
-    let Shape::Image { c, h, w } = graph.input_shape else {
-        return None;
-    };
-    let report = graph.infer_shapes().ok()?;
-    match report.node_shapes.get(&graph.output) {
-        Some(Shape::Vector { n }) => Some(((c, h, w), *n)),
-        _ => None,
-    }
-}
-
-fn templates(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Option<LegoAction> {
-    ui.heading("Templates");
-    let (stages, width) = &mut state.template_size;
-    ui.horizontal(|ui| {
-        ui.add(egui::DragValue::new(stages).range(1..=6).prefix("stages "));
-        ui.add(egui::DragValue::new(width).range(2..=64).prefix("width "));
-    });
-    let (stages, width) = state.template_size;
-    let Some((input, classes)) = data_dims(graph) else {
-        ui.label("the current template is not an image classifier");
-        return None;
-    };
-    let specs = TemplateSpec::presets(stages, width);
-    let mut action = None;
-    ui.horizontal(|ui| {
-        for spec in specs {
-            let tip = format!("replace the whole template: {spec:?} (nb201: stages = cells)");
-            if ui.button(spec.name()).on_hover_text(tip).clicked() {
-                let next = spec.build(input, classes);
-                action = Some(LegoAction::ReplaceTemplate(Box::new(next)));
-            }
-        }
-    });
-    action
-}
+use crate::nas::space::SuperGraph;
 
 fn node_section(
     ui: &mut egui::Ui,
@@ -152,15 +73,20 @@ fn edge_section(ui: &mut egui::Ui, graph: &SuperGraph, state: &LegoState) -> Opt
     clicked.then(|| LegoAction::Edit(Edit::Disconnect { name: name.clone() }))
 }
 
-fn block_section(ui: &mut egui::Ui, graph: &SuperGraph, state: &LegoState) -> Option<LegoAction> {
+fn block_section(
+    ui: &mut egui::Ui,
+    graph: &SuperGraph,
+    state: &mut LegoState,
+) -> Option<LegoAction> {
     let (d, l) = state.selected.clone()?;
     let b = graph
         .decision_index(&d)
-        .and_then(|i| graph.decisions[i].blocks.iter().find(|b| b.label == l))?;
+        .and_then(|i| graph.decisions[i].blocks.iter().find(|b| b.label == l))?
+        .clone();
     let mut edit = None;
     ui.separator();
     ui.label(format!("block {d}:{l}  ({})", b.kind.kind_name()));
-    ui.label(serde_json::to_string_pretty(&b.kind).unwrap_or_default());
+    let applied = block_form::form(ui, graph, state, &d, &l);
     ui.horizontal(|ui| {
         let label = if b.enabled { "Disable" } else { "Enable" };
         if ui.button(label).clicked() {
@@ -187,7 +113,7 @@ fn block_section(ui: &mut egui::Ui, graph: &SuperGraph, state: &LegoState) -> Op
     });
     ui.label("Add to this decision:");
     ui.horizontal_wrapped(|ui| {
-        for p in palette(graph, &d) {
+        for p in palette::blocks(graph, &d) {
             if ui.button(&p.label).clicked() {
                 let decision = d.clone();
                 edit = Some(Edit::AddBlock { decision, block: p });
@@ -196,7 +122,7 @@ fn block_section(ui: &mut egui::Ui, graph: &SuperGraph, state: &LegoState) -> Op
     });
     ui.label(format!("Replace {l} with:"));
     ui.horizontal_wrapped(|ui| {
-        for mut p in palette(graph, &d) {
+        for mut p in palette::blocks(graph, &d) {
             if ui.button(&p.label).clicked() {
                 (p.enabled, p.locked) = (b.enabled, b.locked);
                 let (decision, label) = (d.clone(), l.clone());
@@ -208,7 +134,7 @@ fn block_section(ui: &mut egui::Ui, graph: &SuperGraph, state: &LegoState) -> Op
             }
         }
     });
-    edit.map(LegoAction::Edit)
+    edit.map(LegoAction::Edit).or(applied)
 }
 
 /// The properties pane; returns what the user asked for, if anything.
@@ -217,7 +143,9 @@ pub(super) fn pane(
     graph: &SuperGraph,
     state: &mut LegoState,
 ) -> Option<LegoAction> {
-    let mut action = templates(ui, graph, state);
+    let mut action = palette::templates(ui, graph, state);
+    ui.separator();
+    action = palette::stages(ui, graph, state).or(action);
     ui.separator();
     ui.heading("Properties");
     if state.selected.is_none() && state.selected_edge.is_none() && state.selected_node.is_none() {

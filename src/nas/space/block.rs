@@ -184,10 +184,10 @@ fn check_size(shape: Shape) -> Result<Shape, String> {
         Shape::Vector { n } => Some(n),
     };
     match elements {
-        Some(0) => Err(format!("gives {shape:?}, which holds no numbers")),
+        Some(0) => Err(format!("gives {shape}, which holds no numbers")),
         Some(n) if n <= MAX_ELEMENTS => Ok(shape),
         _ => Err(format!(
-            "gives {shape:?}, more than {MAX_ELEMENTS} numbers per image"
+            "gives {shape}, more than {MAX_ELEMENTS} numbers per image"
         )),
     }
 }

@@ -57,6 +57,17 @@ pub enum Edit {
         decision: String,
         max: usize,
     },
+    /// A new stage after stage `position` (0: right after the input's stage; the last
+    /// stage's number: just before the head): a conv decision (k3, k5, sep3) then a pooling
+    /// decision (max, avg), fed by the node that fed the next stage, which the new stage now
+    /// feeds. `filters: None` keeps the channels there; `downsample` pools 2x2 with stride 2.
+    AddStage {
+        position: usize,
+        #[serde(default)]
+        filters: Option<usize>,
+        #[serde(default)]
+        downsample: bool,
+    },
 }
 
 impl std::fmt::Display for Edit {
@@ -109,6 +120,25 @@ impl std::fmt::Display for Edit {
             }
             Edit::SetParallel { decision, max } => {
                 write!(f, "let {decision} sum up to {max} blocks at once")
+            }
+            Edit::AddStage {
+                position,
+                filters,
+                downsample,
+            } => {
+                match position {
+                    0 => write!(f, "add a stage at the start")?,
+                    p => write!(f, "add a stage after stage {p}")?,
+                }
+                write!(f, ": conv (k3, k5, sep3) then pooling (max, avg)")?;
+                match filters {
+                    Some(n) => write!(f, " with {n} filters")?,
+                    None => write!(f, " keeping the channels")?,
+                }
+                if *downsample {
+                    write!(f, ", halving the image")?;
+                }
+                Ok(())
             }
         }
     }
@@ -265,6 +295,11 @@ impl SuperGraph {
                 // `validate` checks the value and names the field if it is out of range.
                 self.decisions[d].max_parallel = *max;
             }
+            Edit::AddStage {
+                position,
+                filters,
+                downsample,
+            } => self.add_stage(*position, *filters, *downsample)?,
         }
         Ok(())
     }

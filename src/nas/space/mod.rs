@@ -10,6 +10,7 @@ pub mod edit;
 pub mod graph;
 pub mod live;
 pub mod presets;
+mod stage;
 pub mod templates;
 
 pub use block::{Block, BlockKind, Cost, Shape};

@@ -61,6 +61,27 @@ impl TemplateSpec {
         ]
     }
 
+    /// The template in words: "a chain of 4 stages, 16 channels wide".
+    pub fn describe(&self) -> String {
+        match self {
+            TemplateSpec::Chain { stages, width } => {
+                format!("a chain of {stages} stages, {width} channels wide")
+            }
+            TemplateSpec::Nb201 { channels, cells } => {
+                format!("NB201 with {cells} cells a stage, {channels} channels wide")
+            }
+            TemplateSpec::Resnet { stages, width } => {
+                format!("a resnet of {stages} stages, {width} channels wide")
+            }
+            TemplateSpec::Vgg { stages, width } => {
+                format!("a VGG-like plain chain of {stages} stages, {width} channels wide")
+            }
+            TemplateSpec::Densenet { stages, width } => {
+                format!("a DenseNet-like template of {stages} stages, {width} channels wide")
+            }
+        }
+    }
+
     /// Builds the super-graph for images of `input` (c, h, w) and `classes` classes.
     pub fn build(&self, input: (usize, usize, usize), classes: usize) -> SuperGraph {
         match *self {
