@@ -111,6 +111,9 @@ fn block_section(
             edit = Some(Edit::RemoveBlock { decision, label });
         }
     });
+    if let Some(e) = parallel_row(ui, graph, &d) {
+        edit = Some(e);
+    }
     ui.label("Add to this decision:");
     ui.horizontal_wrapped(|ui| {
         for p in palette::blocks(graph, &d) {
@@ -135,6 +138,28 @@ fn block_section(
         }
     });
     edit.map(LegoAction::Edit).or(applied)
+}
+
+/// The decision's parallel blocks (the paper's): how many of its blocks a candidate may
+/// take at once, their outputs summed; a change is an `Edit::SetParallel`.
+fn parallel_row(ui: &mut egui::Ui, graph: &SuperGraph, decision: &str) -> Option<Edit> {
+    let d = &graph.decisions[graph.decision_index(decision)?];
+    let most = d.blocks.len().max(1);
+    let mut max = d.max_parallel;
+    let mut edit = None;
+    ui.horizontal(|ui| {
+        ui.label("blocks at once (summed):");
+        let drag = egui::DragValue::new(&mut max).range(1..=most);
+        let tip = "1: a candidate takes one block of this decision; more: up to that many \
+                   of its blocks at once, their outputs summed (the paper's parallel blocks)";
+        if ui.add(drag).on_hover_text(tip).changed() && max != d.max_parallel {
+            edit = Some(Edit::SetParallel {
+                decision: decision.to_string(),
+                max,
+            });
+        }
+    });
+    edit
 }
 
 /// The properties pane; returns what the user asked for, if anything.
