@@ -5,7 +5,9 @@
 //! the side panel and the Blocks view.
 
 pub mod block_plot;
+pub mod latency;
 pub mod pareto;
+pub mod pareto_cache;
 pub mod probes;
 pub mod training;
 pub mod trust_chart;
@@ -14,7 +16,8 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use self::pareto::{pareto, ParetoCache, ParetoPlugin};
+use self::pareto::{pareto, ParetoPlugin};
+use self::pareto_cache::ParetoCache;
 use self::probes::{draw_probes, ProbeResults, TrustChartPlugin, TrustFigures};
 use self::training::{curves, losses};
 use self::trust_chart::trust;

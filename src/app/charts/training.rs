@@ -1,7 +1,7 @@
 //! The training charts on one x axis, epochs trained so far over every round (a step at its
 //! fraction of its epoch): training vs validation accuracy per epoch with the last rounds'
 //! best and median, and the loss per step (live) and per epoch. Each y range follows its
-//! data; hover reads a point out, the wheel zooms, a drag pans, a double click fits again.
+//! data; hover reads a point out, Ctrl+wheel zooms, a drag pans, a double click fits again.
 
 use bevy_egui::egui;
 use egui_plot::{HoverPosition, Line, PlotBounds, PlotPoint, PlotPoints, Points, VLine};

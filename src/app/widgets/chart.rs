@@ -35,10 +35,19 @@ pub fn empty_chart(ui: &mut egui::Ui, height: f32, text: &str) {
     );
 }
 
-/// A plot named `id` with what every chart here shares: `height`, a legend in the top left,
-/// zoom (wheel, with Ctrl or not), pan (drag) and a double click to fit the data again.
-pub fn plot<'a>(id: &str, height: f32) -> Plot<'a> {
-    Plot::new(id)
+/// The egui id of the chart named `name`: the same wherever it is drawn (each chart is
+/// drawn once a frame), so its zoom survives a change of layout, and a test finds its
+/// transform in `egui_plot::PlotMemory`.
+pub fn plot_id(name: &str) -> egui::Id {
+    egui::Id::new(("nas_navigator_chart", name))
+}
+
+/// The chart named `name` with what every chart here shares: `height`, a legend in the top
+/// left, zoom (Ctrl+wheel, or a box dragged with the right button), pan (drag) and a double
+/// click to fit the data again; the plain wheel scrolls the view around the chart.
+pub fn plot<'a>(name: &str, height: f32) -> Plot<'a> {
+    Plot::new(name)
+        .id(plot_id(name))
         .height(height)
         .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .allow_zoom(true)
