@@ -3,7 +3,10 @@
 //! training vs validation accuracy curves that both the charts and the final network draw.
 
 use bevy_egui::egui;
-use egui_plot::{HoverPosition, Legend, Line, Plot, PlotBounds, PlotPoint, PlotTransform, Points};
+use egui_plot::{
+    ColorConflictHandling, HoverPosition, Legend, Line, Plot, PlotBounds, PlotPoint, PlotTransform,
+    Points,
+};
 
 use super::palette::{TRAIN_COLOUR, VAL_COLOUR};
 use super::regions::{record, Region};
@@ -49,7 +52,12 @@ pub fn plot<'a>(name: &str, height: f32) -> Plot<'a> {
     Plot::new(name)
         .id(plot_id(name))
         .height(height)
-        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        .legend(
+            // An item's marker colour names it, over a bar or line of the same name.
+            Legend::default()
+                .position(egui_plot::Corner::LeftTop)
+                .color_conflict_handling(ColorConflictHandling::PickLast),
+        )
         .allow_zoom(true)
         .allow_drag(true)
         .allow_scroll(false)
