@@ -73,6 +73,8 @@ pub struct ParetoCache {
     pub(super) front: Vec<PlotPoint>,
     pub(super) front_rows: Vec<usize>,
     pub(super) steps: Vec<PlotPoint>,
+    /// Whether any row has a latency (kept with the rows, not counted per frame).
+    latency_known: bool,
     dirty: bool,
     built_at: Option<f64>,
     /// Times the rows were rebuilt.
@@ -83,6 +85,7 @@ impl ParetoCache {
     /// The rows, then the series for the current axis.
     pub fn set_rows(&mut self, rows: Vec<ParetoRow>) {
         self.rows = rows;
+        self.latency_known = self.rows.iter().any(|r| r.latency_ms.is_some());
         self.generation += 1;
         if self.axis == CostAxis::Latency && !self.has_latency() {
             self.axis = CostAxis::Params;
@@ -100,7 +103,7 @@ impl ParetoCache {
 
     /// Whether any candidate has a latency (the latency axis is offered only then).
     pub fn has_latency(&self) -> bool {
-        self.rows.iter().any(|r| r.latency_ms.is_some())
+        self.latency_known
     }
 
     /// Puts `axis` on x and rebuilds the series (once, not per frame).
