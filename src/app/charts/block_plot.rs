@@ -1,5 +1,6 @@
 //! The block plot: one point per block, x = fitness, y = frequency, with their 95% intervals
-//! as bars, from the block statistics (`state::block_stats`), ranked by the chosen signal.
+//! as bars, from the block statistics (`state::block_stats`), ranked by the chosen signal;
+//! one colour per decision, named in the legend; hover a point for its block and numbers.
 //! Two-way highlighting: the block selected in the Lego view (or clicked here) is ringed, and
 //! so are the blocks of the candidate under the mouse in the scene; the scene in turn dims
 //! the candidates that do not use the selected block.
@@ -7,11 +8,14 @@
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
+use egui_plot::{HoverPosition, Line, PlotPoint, PlotPoints, Points, Text, VLine};
 
 use crate::app::state::block_stats::{BlockFocus, BlockStatsPlugin, BlockStatsView};
 use crate::app::state::candidates::{TemplateGeneration, TemplateGraph};
-use crate::app::widgets::chart::chart_frame;
-use crate::app::widgets::palette::kind_colour;
+use crate::app::widgets::chart::{
+    category_colour, clicked_at, empty_chart, nearest_point, plot, record_chart, PICK_PX,
+};
+use crate::nas::search::stats::BlockStat;
 
 /// What the block plot reads: the statistics, the blocks to light up, the template.
 #[derive(SystemParam)]
@@ -20,6 +24,38 @@ pub struct BlockPlotData<'w> {
     focus: Res<'w, BlockFocus>,
     graph: Option<Res<'w, TemplateGraph>>,
     generation: Res<'w, TemplateGeneration>,
+}
+
+/// A block as plotted: its statistics, (decision, block) in the template, its kind.
+struct Plotted<'a> {
+    stat: &'a BlockStat,
+    at: (usize, usize),
+    kind: &'static str,
+}
+
+impl Plotted<'_> {
+    fn point(&self) -> PlotPoint {
+        PlotPoint::new(self.stat.fitness, self.stat.frequency)
+    }
+
+    fn card(&self) -> String {
+        let b = self.stat;
+        format!(
+            "{}:{} ({})\nfitness {:.2} [{:.2}, {:.2}]\nfrequency {:.2} [{:.2}, {:.2}]\n\
+             n={}, mean accuracy {:.2}%\nclick: select it",
+            b.decision,
+            b.block,
+            self.kind,
+            b.fitness,
+            b.fitness_low,
+            b.fitness_high,
+            b.frequency,
+            b.frequency_low,
+            b.frequency_high,
+            b.count,
+            b.mean_accuracy
+        )
+    }
 }
 
 /// Draws the plot into `ui`; hovering a point shows its numbers; clicking one returns its
@@ -31,99 +67,123 @@ pub fn draw(ui: &mut egui::Ui, data: &BlockPlotData, height: f32) -> Option<(Str
         view.round,
         view.signal.label()
     ));
-    let (rect, painter, response) = chart_frame(ui, height);
-    let response = response.interact(egui::Sense::click());
     let (Some(stats), Some(graph)) = (view.current(*data.generation), graph) else {
         let why = match (&view.stats, graph) {
             (Some(_), Some(_)) => "the template changed: computing statistics again",
             _ => "no scores yet",
         };
-        painter.text(
-            rect.center(),
-            egui::Align2::CENTER_CENTER,
-            why,
-            egui::FontId::default(),
-            egui::Color32::GRAY,
-        );
+        empty_chart(ui, height, why);
         return None;
     };
     // Blocks are found by their names in the current template (the statistics were
-    // computed with it, but a name never points at the wrong block).
-    let blocks: Vec<_> = stats
+    // computed with it, but a name never points at the wrong block); grouped by decision.
+    let mut blocks: Vec<Plotted> = stats
         .blocks
         .iter()
         .filter_map(|b| {
             let d = graph.0.decision_index(&b.decision)?;
             let decision = &graph.0.decisions[d];
             let block = decision.blocks.iter().position(|x| x.label == b.block)?;
-            (decision.blocks.len() > 1).then_some((
-                b,
-                (d, block),
-                decision.blocks[block].kind.kind_name(),
-            ))
+            (decision.blocks.len() > 1).then_some(Plotted {
+                stat: b,
+                at: (d, block),
+                kind: decision.blocks[block].kind.kind_name(),
+            })
         })
         .collect();
-    let fmax = blocks
+    blocks.sort_by_key(|p| p.at);
+    // Series per decision, in template order; `series[k]` lists indices into `blocks`.
+    let mut series: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, p) in blocks.iter().enumerate() {
+        match series.last_mut() {
+            Some((d, members)) if *d == p.at.0 => members.push(i),
+            _ => series.push((p.at.0, vec![i])),
+        }
+    }
+    let names: Vec<&str> = series
         .iter()
-        .map(|(b, _, _)| b.frequency_high)
-        .fold(0.0f32, f32::max)
-        .max(1e-3);
-    let at = |fit: f32, freq: f32| {
-        egui::pos2(
-            rect.left() + rect.width() * fit.clamp(0.0, 1.0),
-            rect.bottom() - rect.height() * (freq / fmax).clamp(0.0, 1.0),
-        )
+        .map(|(d, _)| graph.0.decisions[*d].name.as_str())
+        .collect();
+    let all: Vec<PlotPoint> = blocks.iter().map(Plotted::point).collect();
+    let ring = |wanted: &dyn Fn(&Plotted) -> bool| -> Vec<PlotPoint> {
+        blocks
+            .iter()
+            .filter(|p| wanted(p))
+            .map(Plotted::point)
+            .collect()
     };
-    // The 0.5 line: a block no better than a random candidate.
-    painter.line_segment(
-        [at(0.5, 0.0), at(0.5, fmax)],
-        egui::Stroke::new(1.0, egui::Color32::DARK_GRAY),
-    );
-    let hover = response.hover_pos();
-    let mut tip = None;
-    let mut clicked = None;
-    for &(b, at_block, kind) in &blocks {
-        let colour = kind_colour(kind);
-        let p = at(b.fitness, b.frequency);
-        let bar = egui::Stroke::new(1.0, colour.gamma_multiply(0.6));
-        painter.line_segment(
-            [
-                at(b.fitness_low, b.frequency),
-                at(b.fitness_high, b.frequency),
-            ],
-            bar,
-        );
-        painter.line_segment(
-            [
-                at(b.fitness, b.frequency_low),
-                at(b.fitness, b.frequency_high),
-            ],
-            bar,
-        );
-        painter.circle_filled(p, 4.0, colour);
-        if focus.selected == Some(at_block) {
-            painter.circle_stroke(p, 8.0, egui::Stroke::new(2.0, egui::Color32::WHITE));
-        }
-        if focus.hovered.contains(&at_block) {
-            painter.circle_stroke(p, 6.5, egui::Stroke::new(2.0, egui::Color32::YELLOW));
-        }
-        if hover.is_some_and(|h| h.distance(p) < 6.0) {
-            if response.clicked() {
-                clicked = Some((b.decision.clone(), b.block.clone()));
+    let selected = ring(&|p| focus.selected == Some(p.at));
+    let hovered = ring(&|p| focus.hovered.contains(&p.at));
+    let chosen = blocks.iter().find(|p| focus.selected == Some(p.at));
+    let response = plot("block_plot", height)
+        .x_axis_label("fitness (mean rank score; 0.5 = random)")
+        .y_axis_label("frequency")
+        .label_formatter(|pos: &HoverPosition<'_>| match pos {
+            HoverPosition::NearDataPoint {
+                plot_name, index, ..
+            } => {
+                let k = names.iter().position(|n| n == plot_name)?;
+                let &i = series[k].1.get(*index)?;
+                Some(blocks[i].card())
             }
-            tip = Some(format!(
-                "{}:{} ({kind})\nfitness {:.2} [{:.2}, {:.2}]\nfrequency {:.2} [{:.2}, {:.2}], n={}",
-                b.decision, b.block, b.fitness, b.fitness_low, b.fitness_high, b.frequency, b.frequency_low, b.frequency_high, b.count
-            ));
-        }
-    }
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot| {
+            // The 0.5 line: a block no better than a random candidate.
+            plot.vline(VLine::new("", 0.5).color(egui::Color32::DARK_GRAY));
+            for (k, (_, members)) in series.iter().enumerate() {
+                let colour = category_colour(k);
+                let bar = colour.gamma_multiply(0.6);
+                for &i in members {
+                    let b = blocks[i].stat;
+                    let (x, y) = (f64::from(b.fitness), f64::from(b.frequency));
+                    let (fl, fh) = (f64::from(b.fitness_low), f64::from(b.fitness_high));
+                    let (ql, qh) = (f64::from(b.frequency_low), f64::from(b.frequency_high));
+                    for seg in [[[fl, y], [fh, y]], [[x, ql], [x, qh]]] {
+                        plot.line(
+                            Line::new(names[k], seg.to_vec())
+                                .color(bar)
+                                .width(1.0)
+                                .allow_hover(false),
+                        );
+                    }
+                }
+                let points: Vec<[f64; 2]> = members
+                    .iter()
+                    .map(|&i| [blocks[i].point().x, blocks[i].point().y])
+                    .collect();
+                plot.points(Points::new(names[k], points).color(colour).radius(4.0));
+            }
+            plot.points(
+                Points::new("", PlotPoints::Owned(selected))
+                    .filled(false)
+                    .radius(8.0)
+                    .color(egui::Color32::WHITE)
+                    .allow_hover(false),
+            );
+            plot.points(
+                Points::new("", PlotPoints::Owned(hovered))
+                    .filled(false)
+                    .radius(6.5)
+                    .color(egui::Color32::YELLOW)
+                    .allow_hover(false),
+            );
+            if let Some(p) = chosen {
+                let label = format!("{}:{}", p.stat.decision, p.stat.block);
+                plot.text(
+                    Text::new("", p.point(), label)
+                        .anchor(egui::Align2::LEFT_BOTTOM)
+                        .color(egui::Color32::WHITE),
+                );
+            }
+        });
+    record_chart(ui, &response.response);
     ui.label(
-        "x: fitness (mean rank score, 0.5 = random), y: frequency; click a block to select it",
+        "colour: decision; bars: 95% intervals; hover a block for its numbers, click to select it",
     );
-    if let Some(text) = tip {
-        response.on_hover_text(text);
-    }
-    clicked
+    let at = clicked_at(&response.response)?;
+    let b = blocks[nearest_point(&response.transform, at, &all, PICK_PX)?].stat;
+    Some((b.decision.clone(), b.block.clone()))
 }
 
 pub struct BlockPlotPlugin;

@@ -1,11 +1,13 @@
 //! The Charts view: training vs validation accuracy and loss ([`training`]), the Pareto
-//! front of accuracy against parameters ([`pareto`](mod@pareto)), and the trust chart
+//! front of accuracy against a cost ([`pareto`](mod@pareto)), and the trust chart
 //! ([`trust_chart`], from the probes in [`probes`]) with the button that draws probes
 //! uniformly from the working scored candidates. The block plot ([`block_plot`]) is drawn in
 //! the side panel and the Blocks view.
 
 pub mod block_plot;
+pub mod latency;
 pub mod pareto;
+pub mod pareto_cache;
 pub mod probes;
 pub mod training;
 pub mod trust_chart;
@@ -14,29 +16,35 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use self::pareto::pareto;
+use self::pareto::{pareto, ParetoPlugin};
+use self::pareto_cache::ParetoCache;
 use self::probes::{draw_probes, ProbeResults, TrustChartPlugin, TrustFigures};
 use self::training::{curves, losses};
 use self::trust_chart::trust;
 use crate::app::link::CommandRequested;
-use crate::app::state::candidates::{Accuracy, CandidateNode, Cost, TemplateGraph};
+use crate::app::state::candidates::{Accuracy, CandidateIndex, CandidateNode, TemplateGraph};
 use crate::app::state::next_round::NextRound;
 use crate::app::state::run_state::RunState;
+use crate::app::state::selection::SelectionRequested;
 use crate::nas::search::probes::HEADLINE_PROBES;
 use crate::nas::trainer::Command;
 
 /// Probes of a draw listed again, to train with a second seed (the ceiling).
 pub const PROBE_REPEATS: usize = 5;
 
-/// What the Charts view reads: the run's curves, every candidate's accuracy and cost, the
-/// probes and their trust figures, and the template (to draw probes from).
+/// What the Charts view reads: the run's curves, the Pareto chart's cache, the candidates
+/// (to draw probes from, on a click), the probes and their trust figures, and the template;
+/// a click on a point sends a selection request.
 #[derive(SystemParam)]
 pub struct ChartsData<'w, 's> {
     state: Res<'w, RunState>,
-    candidates: Query<'w, 's, (&'static CandidateNode, &'static Accuracy, &'static Cost)>,
+    pareto: ResMut<'w, ParetoCache>,
+    candidates: Query<'w, 's, (&'static CandidateNode, &'static Accuracy)>,
+    index: Res<'w, CandidateIndex>,
     trust: Res<'w, TrustFigures>,
     probes: ResMut<'w, ProbeResults>,
     graph: Option<Res<'w, TemplateGraph>>,
+    selecting: MessageWriter<'w, SelectionRequested>,
 }
 
 /// The whole Charts view; the probe button asks for a round of probes with `next`'s settings.
@@ -49,10 +57,13 @@ pub fn draw_all(
 ) {
     let ChartsData {
         state,
+        pareto: cache,
         candidates,
+        index,
         trust: figures,
         probes,
         graph,
+        selecting,
     } = data;
     let (state, figures): (&RunState, &TrustFigures) = (state, figures);
     let graph = graph.as_deref();
@@ -62,15 +73,15 @@ pub fn draw_all(
         losses(&mut columns[1], state, height);
     });
     ui.separator();
-    let points: Vec<(f32, u64)> = candidates
-        .iter()
-        .filter_map(|(_, a, c)| Some((a.0?, c.params)))
-        .collect();
-    pareto(ui, &points, height);
+    if let Some(request) = pareto(ui, cache, height) {
+        selecting.write(request);
+    }
     ui.separator();
-    trust(ui, figures, height);
+    if let Some(request) = trust(ui, figures, index, height) {
+        selecting.write(request);
+    }
     let busy = probes.finished.len() < probes.requested;
-    let count = HEADLINE_PROBES.min(points.len());
+    let count = HEADLINE_PROBES.min(cache.rows().len());
     ui.horizontal(|ui| {
         let label = format!("Run {count} probes (+{PROBE_REPEATS} repeats)");
         if ui
@@ -104,6 +115,6 @@ pub struct ChartsPlugin;
 
 impl Plugin for ChartsPlugin {
     fn build(&self, app: &mut App) {
-        app.add_plugins(TrustChartPlugin);
+        app.add_plugins((TrustChartPlugin, ParetoPlugin));
     }
 }

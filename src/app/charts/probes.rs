@@ -46,6 +46,8 @@ pub fn collect_probes(
 pub struct ProbePoint {
     pub candidate: String,
     pub standalone: f32,
+    /// Its accuracy with the supernet's shared weights (%).
+    pub shared: f32,
     pub signal: f64,
     /// Ranked more than half the bank apart by the signal and by stand-alone training.
     pub disagrees: bool,
@@ -105,6 +107,7 @@ pub fn trust_figures(
         .map(|(j, &i)| ProbePoint {
             candidate: probes[i].candidate.clone(),
             standalone: probes[i].standalone,
+            shared: probes[i].shared,
             signal: values[i],
             disagrees: (signal_ranks[j] - standalone_ranks[j]).abs() > half,
         })

@@ -1,21 +1,36 @@
-//! The training charts: training vs validation accuracy per epoch (live) with the last
-//! rounds' best and median, and the loss per step (live) and per epoch.
+//! The training charts on one x axis, epochs trained so far over every round (a step at its
+//! fraction of its epoch): training vs validation accuracy per epoch with the last rounds'
+//! best and median, and the loss per step (live) and per epoch. Each y range follows its
+//! data; hover reads a point out, Ctrl+wheel zooms, a drag pans, a double click fits again.
 
 use bevy_egui::egui;
+use egui_plot::{HoverPosition, Line, PlotBounds, PlotPoint, PlotPoints, Points, VLine};
 
 use crate::app::state::run_state::RunState;
-use crate::app::widgets::chart::{accuracy_pairs, chart_frame, empty};
+use crate::app::widgets::chart::{accuracy_curves, empty_chart, plot, record_chart};
 use crate::app::widgets::palette::{TRAIN_COLOUR, VAL_COLOUR};
 
-/// Training vs validation accuracy per epoch, as two polylines.
-pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) {
-    ui.heading("Accuracy per epoch");
-    let pairs: Vec<(f32, f32)> = state
+/// Each epoch at its end on the epoch axis (epochs of every round, counted from 1), with its
+/// training and validation accuracy.
+pub fn accuracy_series(state: &RunState) -> Vec<(f64, f32, f32)> {
+    state
         .epochs
         .iter()
-        .map(|e| (e.train_accuracy, e.val_accuracy))
-        .collect();
-    accuracy_pairs(ui, &pairs, height);
+        .enumerate()
+        .map(|(i, e)| ((i + 1) as f64, e.train_accuracy, e.val_accuracy))
+        .collect()
+}
+
+/// Training vs validation accuracy per epoch; returns the plot's bounds (`None`: no epoch).
+pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) -> Option<PlotBounds> {
+    ui.heading("Accuracy per epoch");
+    let bounds = accuracy_curves(
+        ui,
+        "accuracy_per_epoch",
+        &accuracy_series(state),
+        "epoch (all rounds)",
+        height,
+    );
     for r in state.rounds.iter().rev().take(5) {
         ui.label(format!(
             "round {}: best {:.2}%, median {:.2}%",
@@ -24,59 +39,79 @@ pub fn curves(ui: &mut egui::Ui, state: &RunState, height: f32) {
             r.median_accuracy.unwrap_or(f32::NAN)
         ));
     }
+    bounds
 }
 
-/// Loss: training per step (live, grey), and training vs validation per epoch.
-pub fn losses(ui: &mut egui::Ui, state: &RunState, height: f32) {
+/// Loss: training per step (live, grey) and training vs validation per epoch, on the epoch
+/// axis; a dashed line where each round after the first began. Returns the plot's bounds.
+pub fn losses(ui: &mut egui::Ui, state: &RunState, height: f32) -> Option<PlotBounds> {
     ui.heading("Loss");
-    let (rect, painter, _) = chart_frame(ui, height);
     if state.step_losses.is_empty() && state.epochs.is_empty() {
-        return empty(&painter, rect, "no step yet");
+        empty_chart(ui, height, "no step yet");
+        return None;
     }
-    let finite = |v: &f32| v.is_finite();
-    let top = state
+    let steps: Vec<PlotPoint> = state
         .step_losses
         .iter()
-        .copied()
-        .chain(state.epochs.iter().flat_map(|e| [e.train_loss, e.val_loss]))
-        .filter(finite)
-        .fold(1e-3f32, f32::max);
-    let y = |v: f32| rect.bottom() - rect.height() * (v / top).clamp(0.0, 1.0);
-    let n = state.step_losses.len().max(2);
-    let live: Vec<egui::Pos2> = state
-        .step_losses
-        .iter()
-        .enumerate()
         .filter(|(_, v)| v.is_finite())
-        .map(|(i, v)| {
-            egui::pos2(
-                rect.left() + rect.width() * i as f32 / (n - 1) as f32,
-                y(*v),
-            )
-        })
+        .map(|&(x, v)| PlotPoint::new(x, v))
         .collect();
-    painter.add(egui::Shape::line(
-        live,
-        egui::Stroke::new(1.0, egui::Color32::from_gray(120)),
-    ));
-    let epochs = state.epochs.len();
-    for (pick, colour) in [(0usize, TRAIN_COLOUR), (1, VAL_COLOUR)] {
-        let line: Vec<egui::Pos2> = state
+    let per_epoch = |pick: fn(&crate::nas::trainer::protocol::EpochSummary) -> f32| {
+        state
             .epochs
             .iter()
             .enumerate()
-            .map(|(i, e)| {
-                let x = rect.left() + rect.width() * (i as f32 + 0.5) / epochs.max(1) as f32;
-                egui::pos2(x, y(if pick == 0 { e.train_loss } else { e.val_loss }))
-            })
-            .collect();
-        for p in &line {
-            painter.circle_filled(*p, 3.0, colour);
-        }
-        painter.add(egui::Shape::line(line, egui::Stroke::new(2.0, colour)));
-    }
+            .filter(|(_, e)| pick(e).is_finite())
+            .map(|(i, e)| [(i + 1) as f64, f64::from(pick(e))])
+            .collect::<Vec<_>>()
+    };
+    let (train, val) = (per_epoch(|e| e.train_loss), per_epoch(|e| e.val_loss));
+    let round_starts: Vec<f64> = state
+        .epochs
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0].round != w[1].round)
+        .map(|(i, _)| (i + 1) as f64)
+        .collect();
+    let response = plot("loss", height)
+        .x_axis_label("epoch (all rounds; a step at its fraction of the epoch)")
+        .y_axis_label("loss (cross-entropy)")
+        .label_formatter(|pos: &HoverPosition<'_>| match pos {
+            HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}\nepoch {:.2}\nloss {:.4}",
+                position.x, position.y
+            )),
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot| {
+            plot.line(
+                Line::new("training, per step", PlotPoints::Owned(steps))
+                    .color(egui::Color32::from_gray(130))
+                    .width(1.0),
+            );
+            for (name, points, colour) in [
+                ("training, per epoch", train, TRAIN_COLOUR),
+                ("validation, per epoch", val, VAL_COLOUR),
+            ] {
+                plot.line(Line::new(name, points.clone()).color(colour).width(2.0));
+                plot.points(Points::new(name, points).color(colour).radius(3.0));
+            }
+            for x in round_starts {
+                plot.vline(
+                    VLine::new("", x)
+                        .color(egui::Color32::DARK_GRAY)
+                        .style(egui_plot::LineStyle::dashed_loose()),
+                );
+            }
+        });
+    record_chart(ui, &response.response);
     ui.label(format!(
-        "grey: the last {} steps; blue / orange: training / validation per epoch (0..{top:.2})",
+        "the last {} steps (grey) and each epoch; dashed: a new round",
         state.step_losses.len()
     ));
+    Some(*response.transform.bounds())
 }

@@ -1,13 +1,18 @@
 //! The trust chart: the per-signal table of agreement with the probes trained stand-alone
 //! (Kendall's tau, its interval, Spearman, and the seed-against-seed ceiling), beside the
 //! probes plotted stand-alone against the chosen signal, the ones whose ranks disagree
-//! marked, each naming its candidate on hover.
+//! marked, each naming its candidate and both its scores on hover; a click on a probe
+//! selects its candidate in the scene (Shift adds it).
 
 use bevy_egui::egui;
-use egui_plot::{HoverPosition, Plot, Points};
+use egui_plot::{HoverPosition, PlotPoint, Points};
 
 use super::probes::TrustFigures;
-use crate::app::widgets::chart::{chart_frame, empty};
+use crate::app::state::candidates::CandidateIndex;
+use crate::app::state::selection::{SelectionRequested, SetOp};
+use crate::app::widgets::chart::{
+    clicked_at, empty_chart, nearest_point, plot, record_chart, PICK_PX,
+};
 use crate::app::widgets::format::format_value;
 use crate::app::widgets::palette::{TRAIN_COLOUR, VAL_COLOUR};
 
@@ -57,19 +62,25 @@ fn table(ui: &mut egui::Ui, figures: &TrustFigures) {
     });
 }
 
-/// The chart: the table, then the probes plotted stand-alone (x) against the chosen signal.
-pub fn trust(ui: &mut egui::Ui, figures: &TrustFigures, height: f32) {
+/// The chart: the table, then the probes plotted stand-alone (x) against the chosen signal;
+/// a click on a probe asks to select its candidate (found through `index`).
+pub fn trust(
+    ui: &mut egui::Ui,
+    figures: &TrustFigures,
+    index: &CandidateIndex,
+    height: f32,
+) -> Option<SelectionRequested> {
     ui.heading("Trust: probes trained stand-alone");
     if figures.points.len() < 2 {
-        let (rect, painter, _) = chart_frame(ui, height);
-        return empty(
-            &painter,
-            rect,
+        empty_chart(
+            ui,
+            height,
             "run probes to compare with stand-alone training",
         );
+        return None;
     }
     // The table and its plot side by side, so both fit the view at once.
-    ui.columns(2, |cols| {
+    let clicked = ui.columns(2, |cols| {
         table(&mut cols[0], figures);
         cols[0].small(
             "Kendall tau of each signal's ranking against the probes' stand-alone accuracy; \
@@ -77,12 +88,20 @@ pub fn trust(ui: &mut egui::Ui, figures: &TrustFigures, height: f32) {
              seed: the same probes trained twice, as far as any signal can be expected to \
              agree.",
         );
-        probe_plot(&mut cols[1], figures, height);
-    });
+        probe_plot(&mut cols[1], figures, height)
+    })?;
+    let entity = *index.0.get(&figures.points[clicked].candidate)?;
+    let op = if ui.input(|i| i.modifiers.shift) {
+        SetOp::Union
+    } else {
+        SetOp::Replace
+    };
+    Some(SelectionRequested::Entities([entity].into(), op))
 }
 
 /// Stand-alone accuracy against the chosen signal, one point per probe; hover for its card.
-fn probe_plot(ui: &mut egui::Ui, figures: &TrustFigures, height: f32) {
+/// Returns the probe clicked, if one was.
+fn probe_plot(ui: &mut egui::Ui, figures: &TrustFigures, height: f32) -> Option<usize> {
     let kind = figures.signal;
     let (agree, disagree): (Vec<usize>, Vec<usize>) =
         (0..figures.points.len()).partition(|&i| !figures.points[i].disagrees);
@@ -98,18 +117,15 @@ fn probe_plot(ui: &mut egui::Ui, figures: &TrustFigures, height: f32) {
     let card = |i: usize| {
         let p = &figures.points[i];
         format!(
-            "{}\nstand-alone {:.2}%\n{}: {}",
+            "{}\nstand-alone {:.2}%\nshared weights {:.2}%\n{}: {}\nclick: select it in the scene",
             p.candidate,
             p.standalone,
+            p.shared,
             kind.label(),
             format_value(kind, p.signal)
         )
     };
-    Plot::new("trust_probes")
-        .height(height)
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .allow_drag(false)
+    let response = plot("trust_probes", height)
         .x_axis_label("stand-alone accuracy (%)")
         .y_axis_label(kind.label())
         .label_formatter(|pos: &HoverPosition<'_>| match pos {
@@ -137,11 +153,19 @@ fn probe_plot(ui: &mut egui::Ui, figures: &TrustFigures, height: f32) {
                     .color(VAL_COLOUR),
             );
         });
+    record_chart(ui, &response.response);
     ui.label(format!(
         "x: stand-alone accuracy, y: {}; orange: {} of {} probes ranked more than half the \
-         bank apart by the two (hover a point for its candidate)",
+         bank apart by the two (hover a probe for its candidate and scores; click selects it)",
         kind.label(),
         disagree.len(),
         figures.points.len()
     ));
+    let at = clicked_at(&response.response)?;
+    let all: Vec<PlotPoint> = figures
+        .points
+        .iter()
+        .map(|p| PlotPoint::new(p.standalone, p.signal))
+        .collect();
+    nearest_point(&response.transform, at, &all, PICK_PX)
 }

@@ -3,12 +3,13 @@
 //! so interface chrome (the legend's swatches, the side panel's block plot) cannot pass for
 //! the view: there the picture must not be blank and must show what the view draws (point
 //! blobs at both ends of the accuracy scale in the scene, cards in block-kind colours on the
-//! Lego canvas, block-kind colours in the block plot, the two curve colours in the charts).
+//! Lego canvas, decision colours in the block plot, the two curve colours in the charts).
 //! Pure image code, so it is tested without a window; the blob counting is in [`blobs`].
 
 use image::RgbImage;
 
 pub use super::blobs::{blobs_of, Blob, PixelRect, ShotRegion};
+use crate::app::widgets::chart::category_colour;
 use crate::app::widgets::colour_scale::scale_step_colour;
 
 /// The main views the scripted session photographs, with their file names.
@@ -76,6 +77,16 @@ pub const KIND_COLOURS: [[u8; 3]; 6] = [
     [140, 210, 120],
     [200, 120, 220],
 ];
+
+/// The block plot's colours, one per decision (the first four of the chart palette).
+fn decision_colours() -> Vec<[u8; 3]> {
+    (0..4)
+        .map(|i| {
+            let c = category_colour(i);
+            [c.r(), c.g(), c.b()]
+        })
+        .collect()
+}
 
 impl ShotKind {
     pub const ALL: [ShotKind; 7] = [
@@ -148,7 +159,7 @@ impl ShotKind {
                 max_side: CARD_MAX_SIDE,
                 min: MIN_CARDS,
             }],
-            ShotKind::Blocks => vec![pixels("block-kind colours", kinds, 40)],
+            ShotKind::Blocks => vec![pixels("decision colours", decision_colours(), 40)],
             // Text only: it must not be blank.
             ShotKind::History => vec![],
             // The final network's own curve (the side panel is hidden in that view).

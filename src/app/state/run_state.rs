@@ -40,8 +40,11 @@ pub struct RunState {
     pub rounds: Vec<RoundSummary>,
     /// The newest warnings and errors, for the status line.
     pub messages: Vec<String>,
-    /// Training loss of the last steps (live curve), oldest first.
-    pub step_losses: std::collections::VecDeque<f32>,
+    /// Training loss of the last steps (live curve), oldest first, each at its place on the
+    /// charts' epoch axis: epochs trained before it (all rounds) plus its fraction of its epoch.
+    pub step_losses: std::collections::VecDeque<(f64, f32)>,
+    /// Epochs of the rounds before the one under way (where its steps start on that axis).
+    pub epoch_base: usize,
 }
 
 /// Steps of training loss kept for the live curve.
@@ -137,6 +140,7 @@ pub fn fold_engine_events(
                 state.steps_per_epoch = *steps_per_epoch;
                 state.candidates_this_round = *candidates;
                 state.scored_this_round = *resumed_scored;
+                state.epoch_base = state.epochs.iter().filter(|e| e.round < *round).count();
             }
             Event::Step(p) => {
                 state.phase = Phase::Training;
@@ -146,7 +150,10 @@ pub fn fold_engine_events(
                 if state.step_losses.len() == LIVE_LOSS_STEPS {
                     state.step_losses.pop_front();
                 }
-                state.step_losses.push_back(p.loss);
+                let at = state.epoch_base as f64
+                    + p.epoch as f64
+                    + (p.step + 1) as f64 / p.steps_per_epoch.max(1) as f64;
+                state.step_losses.push_back((at, p.loss));
             }
             Event::Epoch(e) => state.epochs.push(e.clone()),
             Event::Scored(s) => {
