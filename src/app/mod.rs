@@ -9,9 +9,11 @@
 //! - [`widgets`]: painting helpers several views share (no resources, no systems);
 //! - the views, one folder each: [`scene`] (the search space), [`lego`] (the super-graph
 //!   editor), [`charts`] (curves, Pareto front, trust, block plot), [`history`] (the tree of
-//!   rounds), [`final_net`] (the final network, trained on a thread or exported). A view
+//!   rounds), [`final_net`] (the final network, trained on a thread or exported), [`table`]
+//!   (the candidate table). A view
 //!   reads state and sends commands; no view imports another;
-//! - [`shell`]: the frame that places the views (panels, toolbar, presentation, sessions);
+//! - [`shell`]: the frame that places the views (docked panes, toolbar, presentation,
+//!   sessions);
 //! - [`script`]: the scripted session of `nas-navigator screenshot`, its picture checks,
 //!   and the scene on fake data.
 //!
@@ -28,6 +30,7 @@ pub mod scene;
 pub mod script;
 pub mod shell;
 pub mod state;
+pub mod table;
 pub mod widgets;
 
 use bevy::prelude::*;
@@ -122,6 +125,7 @@ impl Plugin for ViewPlugins {
             shell::sessions::SessionsPlugin,
             history::HistoryPlugin,
             final_net::view::FinalViewPlugin,
+            table::CandidateTablePlugin,
             shell::panels::PanelsPlugin,
         ));
     }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use bevy::prelude::*;
 use crossbeam_channel::{bounded, Receiver, TryRecvError};
 
+use super::pane_files::{panes_or_default, read_panes};
 use super::sessions::{restored, RestoredCurves, RestoredRows, SessionOpenRequested};
 use crate::app::charts::probes::{ProbeResults, TrustFigures};
 use crate::app::link::background::{guarded, Background};
@@ -18,6 +19,7 @@ use crate::app::scene::scatter::Scatter;
 use crate::app::state::block_stats::BlockStatsView;
 use crate::app::state::candidates::{CandidateIndex, CandidateNode, TemplateGraph};
 use crate::app::state::lego_state::LegoState;
+use crate::app::state::panes::Panes;
 use crate::app::state::run_state::RunState;
 use crate::app::state::scene_view::SceneIndex;
 use crate::app::state::selection::{Hovered, Selection};
@@ -44,6 +46,8 @@ pub struct Loaded {
     pub rows: RestoredRows,
     pub curves: RestoredCurves,
     pub warnings: Vec<String>,
+    /// The session's pane arrangement (the default one if none was read) and why not.
+    pub panes: (Panes, Option<String>),
 }
 
 /// Reads what `job` needs from disk (the only place a session is read for opening).
@@ -59,11 +63,13 @@ pub fn load(job: OpenJob) -> Result<Loaded, String> {
                     (rows, curves, warnings)
                 }
             };
+            let panes = panes_or_default(&dir, read_panes(&dir));
             return Ok(Loaded {
                 opened: None,
                 rows,
                 curves,
                 warnings,
+                panes,
             });
         }
         OpenJob::Open { base, request } => (base, request),
@@ -74,11 +80,13 @@ pub fn load(job: OpenJob) -> Result<Loaded, String> {
             Session::open(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
         let setup = EngineSetup::for_session(&session, base.device);
         let (rows, curves) = restored(session);
+        let panes = panes_or_default(folder, read_panes(folder));
         return Ok(Loaded {
             opened: Some((request, setup)),
             rows,
             curves,
             warnings,
+            panes,
         });
     }
     let dataset = DatasetSpec::parse(&request.dataset, None)
@@ -88,11 +96,13 @@ pub fn load(job: OpenJob) -> Result<Loaded, String> {
         session_dir: Some(folder.clone()),
         ..base
     };
+    let panes = panes_or_default(folder, read_panes(folder));
     Ok(Loaded {
         opened: Some((request, setup)),
         rows: RestoredRows::default(),
         curves: RestoredCurves::default(),
         warnings: Vec::new(),
+        panes,
     })
 }
 
@@ -196,9 +206,14 @@ pub fn finish_session_opens(world: &mut World) {
         }
         world.insert_resource(loaded.rows);
         world.insert_resource(loaded.curves);
+        let (panes, panes_note) = loaded.panes;
+        world.insert_resource(panes);
         let mut state = world.resource_mut::<RunState>();
         for w in warnings {
             state.note(format!("warning: {w}"));
+        }
+        if let Some(note) = panes_note {
+            state.note(note);
         }
     }
     start_when_stopped(world);
