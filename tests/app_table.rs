@@ -169,7 +169,7 @@ fn clicking_rows_selects_their_candidates_and_shift_adds() {
     draw_table(&mut app, &ctx, vec![]);
     let order = shown(&app);
     let drawn = app.world().resource::<CandidateTable>().drawn.len();
-    assert!(drawn >= 3 && drawn < 25 + 1, "{drawn} rows drawn");
+    assert!((3..=25).contains(&drawn), "{drawn} rows drawn");
     click_row(&mut app, &ctx, order[2], egui::Modifiers::NONE);
     let selected = app.world().resource::<Selection>().current.clone();
     assert_eq!(selected, HashSet::from([order[2]]));
