@@ -4,8 +4,8 @@
 //! - `link/` (engine channels <-> messages) refers to nothing else of the app;
 //! - `state/` (the data the views read) refers only to `link/`;
 //! - `widgets/` (pure painting helpers) refers to nothing else of the app;
-//! - a view (`scene/`, `lego/`, `charts/`, `history/`, `final_net/`) refers only to `link/`,
-//!   `state/`, `widgets/` and itself, never to another view, the shell or the scripts;
+//! - a view (`scene/`, `lego/`, `charts/`, `history/`, `final_net/`, `table/`) refers only to
+//!   `link/`, `state/`, `widgets/` and itself, never to another view, the shell or the scripts;
 //! - `shell/` (the frame that places the views) and `script/` may refer to anything.
 //!
 //! A reference is a path through `crate::app::<folder>` (braced groups included) or a
@@ -15,8 +15,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const VIEWS: [&str; 5] = ["scene", "lego", "charts", "history", "final_net"];
-const FOLDERS: [&str; 10] = [
+const VIEWS: [&str; 6] = ["scene", "lego", "charts", "history", "final_net", "table"];
+const FOLDERS: [&str; 11] = [
     "link",
     "state",
     "widgets",
@@ -25,6 +25,7 @@ const FOLDERS: [&str; 10] = [
     "charts",
     "history",
     "final_net",
+    "table",
     "shell",
     "script",
 ];
