@@ -38,12 +38,7 @@ fn the_default_arrangement_shows_scene_lego_and_blocks_together() {
     let visible = sorted(panes.visible(false));
     assert_eq!(
         visible,
-        vec![
-            PaneKind::Scene,
-            PaneKind::Lego,
-            PaneKind::Blocks,
-            PaneKind::Candidates
-        ]
+        vec![PaneKind::Scene, PaneKind::Lego, PaneKind::Blocks]
     );
     // Presentation mode has its own arrangement: the scene fills the window.
     assert_eq!(panes.visible(true), vec![PaneKind::Scene]);
@@ -55,8 +50,9 @@ fn a_view_button_brings_its_pane_to_the_front_and_keeps_the_others() {
     panes.bring_to_front(ViewMode::Charts);
     let visible = sorted(panes.visible(false));
     assert!(visible.contains(&PaneKind::Charts), "{visible:?}");
-    assert!(!visible.contains(&PaneKind::Candidates), "{visible:?}");
-    for kept in [PaneKind::Scene, PaneKind::Lego, PaneKind::Blocks] {
+    // The charts are a tab beside the scene: the scene is behind them now.
+    assert!(!visible.contains(&PaneKind::Scene), "{visible:?}");
+    for kept in [PaneKind::Lego, PaneKind::Blocks] {
         assert!(visible.contains(&kept), "{kept:?} hidden: {visible:?}");
     }
     assert_eq!(panes.visible(true), vec![PaneKind::Charts]);

@@ -127,26 +127,25 @@ fn split(tiles: &mut Tiles<PaneKind>, dir: LinearDir, pair: [TileId; 2], first: 
     tiles.insert_container(Container::Linear(Linear::new_binary(dir, pair, first)))
 }
 
-/// The default arrangement: the scene large on the left, the Lego view over the block plot
-/// on the right, and the charts, the candidate table, the history and the final network as
-/// tabs along the bottom.
+/// The default arrangement: on the left the scene, with the candidate table, the charts, the
+/// history and the final network as tabs beside it; on the right the Lego view over the
+/// block plot. The scene, the Lego view and the block plot are seen together.
 pub fn default_tree() -> Tree<PaneKind> {
     let mut tiles = Tiles::default();
-    let scene = tabs(&mut tiles, &[PaneKind::Scene]);
-    let lego = tabs(&mut tiles, &[PaneKind::Lego]);
-    let blocks = tabs(&mut tiles, &[PaneKind::Blocks]);
-    let right = split(&mut tiles, LinearDir::Vertical, [lego, blocks], 0.55);
-    let top = split(&mut tiles, LinearDir::Horizontal, [scene, right], 0.6);
-    let bottom = tabs(
+    let left = tabs(
         &mut tiles,
         &[
+            PaneKind::Scene,
             PaneKind::Candidates,
             PaneKind::Charts,
             PaneKind::History,
             PaneKind::Final,
         ],
     );
-    let root = split(&mut tiles, LinearDir::Vertical, [top, bottom], 0.64);
+    let lego = tabs(&mut tiles, &[PaneKind::Lego]);
+    let blocks = tabs(&mut tiles, &[PaneKind::Blocks]);
+    let right = split(&mut tiles, LinearDir::Vertical, [lego, blocks], 0.62);
+    let root = split(&mut tiles, LinearDir::Horizontal, [left, right], 0.52);
     Tree::new("panes", root, tiles)
 }
 

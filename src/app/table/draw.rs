@@ -104,9 +104,9 @@ pub fn draw(ui: &mut egui::Ui, data: &mut TableData) {
                 descending,
             } if c == column => {
                 if descending {
-                    " ▼"
+                    " ⬇"
                 } else {
-                    " ▲"
+                    " ⬆"
                 }
             }
             _ => "",
