@@ -4,9 +4,9 @@
 //! - `link/` (engine channels <-> messages) refers to nothing else of the app;
 //! - `state/` (the data the views read) refers only to `link/`;
 //! - `widgets/` (pure painting helpers) refers to nothing else of the app;
-//! - a view (`scene/`, `lego/`, `charts/`, `history/`, `final_net/`, `data_picker/`) refers
-//!   only to `link/`, `state/`, `widgets/` and itself, never to another view, the shell or
-//!   the scripts;
+//! - a view (`scene/`, `lego/`, `charts/`, `history/`, `final_net/`, `data_picker/`,
+//!   `table/`) refers only to `link/`, `state/`, `widgets/` and itself, never to another
+//!   view, the shell or the scripts;
 //! - `shell/` (the frame that places the views) and `script/` may refer to anything.
 //!
 //! A reference is a path through `crate::app::<folder>` (braced groups included) or a
@@ -16,15 +16,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const VIEWS: [&str; 6] = [
+const VIEWS: [&str; 7] = [
     "scene",
     "lego",
     "charts",
     "history",
     "final_net",
     "data_picker",
+    "table",
 ];
-const FOLDERS: [&str; 11] = [
+const FOLDERS: [&str; 12] = [
     "link",
     "state",
     "widgets",
@@ -34,6 +35,7 @@ const FOLDERS: [&str; 11] = [
     "history",
     "final_net",
     "data_picker",
+    "table",
     "shell",
     "script",
 ];

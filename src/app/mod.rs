@@ -10,9 +10,11 @@
 //! - the views, one folder each: [`scene`] (the search space), [`lego`] (the super-graph
 //!   editor), [`charts`] (curves, Pareto front, trust, block plot), [`history`] (the tree of
 //!   rounds), [`final_net`] (the final network, trained on a thread or exported),
-//!   [`data_picker`] (the data window: a new session on a data set seen first). A view
+//!   [`data_picker`] (the data window: a new session on a data set seen first), [`table`]
+//!   (the candidate table). A view
 //!   reads state and sends commands; no view imports another;
-//! - [`shell`]: the frame that places the views (panels, toolbar, presentation, sessions);
+//! - [`shell`]: the frame that places the views (docked panes, toolbar, presentation,
+//!   sessions);
 //! - [`script`]: the scripted session of `nas-navigator screenshot`, its picture checks,
 //!   and the scene on fake data.
 //!
@@ -30,6 +32,7 @@ pub mod scene;
 pub mod script;
 pub mod shell;
 pub mod state;
+pub mod table;
 pub mod widgets;
 
 use bevy::prelude::*;
@@ -124,7 +127,8 @@ impl Plugin for ViewPlugins {
             shell::sessions::SessionsPlugin,
             history::HistoryPlugin,
             final_net::view::FinalViewPlugin,
-            data_picker::DataPickerPlugin,
+            // Bevy's plugin tuples hold at most 15: the newer views go in a group of their own.
+            (data_picker::DataPickerPlugin, table::CandidateTablePlugin),
             shell::panels::PanelsPlugin,
         ));
     }

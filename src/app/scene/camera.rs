@@ -43,6 +43,18 @@ impl Default for Orbit {
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
 pub struct SceneRect(pub Option<(Vec2, Vec2)>);
 
+impl SceneRect {
+    /// The scene's pane is not visible: the camera does not draw and nothing picks in it.
+    pub fn hidden() -> Self {
+        SceneRect(Some((Vec2::splat(-1.0), Vec2::ZERO)))
+    }
+
+    /// Whether the scene is shown at all.
+    pub fn is_shown(&self) -> bool {
+        self.0.is_none_or(|(_, size)| size.x > 0.0 && size.y > 0.0)
+    }
+}
+
 const FOV_RADIANS: f32 = std::f32::consts::FRAC_PI_4;
 
 fn spawn_camera(mut commands: Commands) {
@@ -96,6 +108,9 @@ pub fn apply_orbit(
     let Ok((mut camera, mut transform, mut projection)) = cameras.single_mut() else {
         return;
     };
+    if camera.is_active != rect.is_shown() {
+        camera.is_active = rect.is_shown();
+    }
     let physical_position = (origin * scale).as_uvec2();
     let physical_size = (size * scale)
         .as_uvec2()

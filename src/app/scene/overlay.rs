@@ -18,7 +18,6 @@ use crate::app::state::next_round::NextRound;
 use crate::app::state::scene_view::SceneIndex;
 use crate::app::state::selection::{selected_keys, Hovered, Selection, SelectionRequested, SetOp};
 use crate::app::state::signal_choice::ChosenSignal;
-use crate::app::state::view_choice::ViewMode;
 use crate::app::widgets::colour_scale::scale_step_colour;
 use crate::app::widgets::format::format_value;
 use crate::nas::search::strategy::StrategyKind;
@@ -99,7 +98,6 @@ pub struct SignalView<'w, 's> {
 #[allow(clippy::too_many_arguments)]
 pub fn scene_overlay(
     mut contexts: EguiContexts,
-    view: Res<ViewMode>,
     rect: Res<SceneRect>,
     index: Res<SceneIndex>,
     hovered: Res<Hovered>,
@@ -121,7 +119,7 @@ pub fn scene_overlay(
     ),
 ) -> Result {
     overlays.0.clear();
-    if *view != ViewMode::Scene {
+    if !rect.is_shown() {
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?;

@@ -1,9 +1,13 @@
-//! The shell around the views: [`panels`] (the frame that places them), [`toolbar`],
+//! The shell around the views: [`panels`] (the frame that places them), [`panes`] (the
+//! docked panes, each drawn by its view), [`pane_files`] (the arrangement saved with the
+//! session), [`toolbar`],
 //! [`presentation`] (presentation mode and screenshots), [`sessions`] (open, save,
 //! restore), [`session_open`] (the engine swap, off the frame) and [`session_read`] (what
 //! an open reads). It may import the views: it is what places them.
 
+pub mod pane_files;
 pub mod panels;
+pub mod panes;
 pub mod presentation;
 pub mod session_open;
 pub mod session_read;

@@ -1,29 +1,22 @@
-//! The egui frame around the scene, which places the views: the toolbar (`toolbar`), the
-//! status line, the side panel (block plot, accuracy curves, suggestions), and the central
-//! views that are not the scene (Lego, Blocks, Charts, History, Final network). Each view
-//! draws from its own data; the frame holds what several of them write (the view shown, the
-//! Lego selection, the rounds shown, the next round) and hands it to them. What is left free
-//! is published as the scene's rectangle.
+//! The egui frame around the views: the toolbar (`toolbar`), the status line, and the docked
+//! panes (`panes`) in the rest of the window, as the pane arrangement (`state::panes`) says:
+//! the normal one, or presentation mode's. A view button of the toolbar (or a script's
+//! `ViewMode`) brings its pane to the front once. The scene's pane is published as the
+//! scene's rectangle; when it is not visible the scene is hidden (`SceneRect::hidden`) and
+//! the space is painted over.
 
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 
+use super::pane_files::{save_panes, PanesWriter};
+use super::panes::{PaneUi, PaneViews};
 use super::toolbar::{self, RoundSwitches, ToolbarData};
-use crate::app::charts::block_plot::{self, BlockPlotData};
-use crate::app::charts::{self, training, ChartsData};
-use crate::app::final_net::panel::{self as final_panel, FinalPanel};
-use crate::app::history::{self, HistoryView};
-use crate::app::lego;
 use crate::app::link::CommandRequested;
 use crate::app::scene::camera::SceneRect;
 use crate::app::scene::overlay::scene_overlay;
-use crate::app::state::block_stats::BlockStatsView;
-use crate::app::state::candidates::{TemplateGeneration, TemplateGraph};
-use crate::app::state::lego_state::LegoState;
 use crate::app::state::next_round::NextRound;
-use crate::app::state::view_choice::{RoundFilter, ViewMode};
-use crate::app::widgets::regions::{self, Region};
-use crate::nas::search::autopilot::EditAuthor;
+use crate::app::state::panes::{PaneKind, Panes};
+use crate::app::state::view_choice::ViewMode;
 
 /// egui 0.36 panels live in a Ui: a background Ui over the whole window to put them in.
 pub fn root_ui(ctx: &egui::Context) -> egui::Ui {
@@ -36,40 +29,47 @@ pub fn root_ui(ctx: &egui::Context) -> egui::Ui {
     )
 }
 
-/// Draws the frame and the view in the centre (the scene draws itself in what is left).
-/// The toolbar and each view take their own data; the frame holds what several of them
-/// write or read (the view shown, the Lego selection, the rounds shown, the next round, the
-/// template, the block statistics, the command channel) and hands it to them.
+/// `outer` less `hole`, as at most four rectangles (for painting around the scene).
+fn around(outer: egui::Rect, hole: egui::Rect) -> Vec<egui::Rect> {
+    let hole = hole.intersect(outer);
+    let parts = [
+        egui::Rect::from_x_y_ranges(outer.x_range(), outer.top()..=hole.top()),
+        egui::Rect::from_x_y_ranges(outer.x_range(), hole.bottom()..=outer.bottom()),
+        egui::Rect::from_x_y_ranges(outer.left()..=hole.left(), hole.y_range()),
+        egui::Rect::from_x_y_ranges(hole.right()..=outer.right(), hole.y_range()),
+    ];
+    parts.into_iter().filter(|r| r.is_positive()).collect()
+}
+
+/// Draws the toolbar, the status line and the panes; publishes the scene's rectangle.
 #[allow(clippy::too_many_arguments)]
 pub fn panels_ui(
     mut contexts: EguiContexts,
     mut bar: ToolbarData,
-    blocks: BlockPlotData,
-    mut charts: ChartsData,
-    mut history: ResMut<HistoryView>,
-    mut final_panel: FinalPanel,
+    mut views: PaneViews,
     mut view: ResMut<ViewMode>,
-    mut lego: ResMut<LegoState>,
-    mut filter: ResMut<RoundFilter>,
+    mut panes: ResMut<Panes>,
     mut next: Option<ResMut<NextRound>>,
-    graph: Option<Res<TemplateGraph>>,
-    block_stats: Res<BlockStatsView>,
-    generation: Res<TemplateGeneration>,
     mut scene_rect: ResMut<SceneRect>,
     mut requests: MessageWriter<CommandRequested>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let zoom = ctx.zoom_factor();
     let mut root = root_ui(ctx);
-    let graph = graph.as_deref();
-    toolbar::show(
+    let presenting = bar.presentation.on;
+    let active = panes.visible(presenting);
+    let filter = views.round_filter();
+    let mode = &mut *view;
+    if toolbar::show(
         &mut root,
         &mut bar,
-        &mut view,
+        (mode, &active),
         &mut next,
         &filter,
         &mut requests,
-    );
+    ) {
+        panes.focused = None;
+    }
     egui::Panel::bottom("status").show(&mut root, |ui| {
         let gone = if bar.stats.engine_gone {
             " The engine is gone: open a session to start another."
@@ -79,89 +79,41 @@ pub fn panels_ui(
         ui.label(format!("{}{gone}", bar.state.status_line()))
             .on_hover_text(format!("{} engine events received", bar.stats.received));
     });
-    // Charts and the final network draw their own curves over the whole width.
-    if !matches!(*view, ViewMode::Charts | ViewMode::Final) && !bar.presentation.on {
-        egui::Panel::right("side")
-            .default_size(330.0)
-            .show(&mut root, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    if *view != ViewMode::Blocks {
-                        if let Some(b) = block_plot::draw(ui, &blocks, 220.0) {
-                            lego.selected = Some(b);
-                        }
-                        ui.separator();
-                    }
-                    training::curves(ui, &bar.state, 140.0);
-                    if let Some(g) = graph {
-                        ui.separator();
-                        lego::draw_suggestions(
-                            ui,
-                            &g.0,
-                            block_stats.current(*generation),
-                            &mut lego,
-                            &mut requests,
-                        );
-                    }
-                });
-            });
-    }
-    regions::record(&root, Region::Central, root.available_rect_before_wrap());
-    match *view {
-        ViewMode::Scene => {}
-        ViewMode::Lego => {
-            egui::CentralPanel::default().show(&mut root, |ui| match graph {
-                Some(g) => {
-                    if let Some(action) = lego::draw(ui, &g.0, &mut lego) {
-                        lego::apply_action(
-                            &g.0,
-                            action,
-                            EditAuthor::Analyst,
-                            "edited in the Lego view",
-                            &mut lego,
-                            &mut requests,
-                        );
-                    }
-                }
-                None => {
-                    ui.label("waiting for the engine's template");
-                }
-            });
-        }
-        ViewMode::Blocks => {
-            egui::CentralPanel::default().show(&mut root, |ui| {
-                let height = (ui.available_height() - 60.0).max(200.0);
-                if let Some(b) = block_plot::draw(ui, &blocks, height) {
-                    lego.selected = Some(b);
-                }
-            });
-        }
-        ViewMode::History => {
-            egui::CentralPanel::default().show(&mut root, |ui| {
-                history::draw(ui, &mut history, &mut filter, &mut requests);
-            });
-        }
-        ViewMode::Final => {
-            egui::CentralPanel::default().show(&mut root, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    final_panel::draw(ui, &mut final_panel);
-                });
-            });
-        }
-        ViewMode::Charts => {
-            egui::CentralPanel::default().show(&mut root, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    let height = ((ui.available_height() - 270.0) / 3.0).max(120.0);
-                    charts::draw_all(ui, &mut charts, next.as_deref(), &mut requests, height);
-                });
-            });
-        }
-    }
-    let free = root.available_rect_before_wrap();
-    let rect = Some((
-        Vec2::new(free.min.x, free.min.y) * zoom,
-        Vec2::new(free.width(), free.height()) * zoom,
-    ));
-    scene_rect.set_if_neq(SceneRect(rect));
+    let front = PaneKind::of(*view);
+    let panes = &mut *panes;
+    panes.bring_to_front(*view);
+    let central = root.available_rect_before_wrap();
+    // The background under the panes, set once the scene's place is known.
+    let underlay = root.painter().add(egui::Shape::Noop);
+    let mut behavior = PaneUi {
+        views: &mut views,
+        next: next.as_deref(),
+        requests: &mut requests,
+        front,
+        scene: None,
+        edited: false,
+    };
+    panes.tree_mut(presenting).ui(&mut behavior, &mut root);
+    let (scene, edited) = (behavior.scene, behavior.edited);
+    panes.unsaved |= edited;
+    let fill = root.visuals().panel_fill;
+    let under = match scene {
+        Some(hole) => around(central, hole),
+        None => vec![central],
+    };
+    let under = under
+        .into_iter()
+        .map(|r| egui::Shape::rect_filled(r, 0.0, fill))
+        .collect();
+    root.painter().set(underlay, egui::Shape::Vec(under));
+    let rect = match scene {
+        Some(r) => SceneRect(Some((
+            Vec2::new(r.min.x, r.min.y) * zoom,
+            Vec2::new(r.width(), r.height()) * zoom,
+        ))),
+        None => SceneRect::hidden(),
+    };
+    scene_rect.set_if_neq(rect);
     Ok(())
 }
 
@@ -170,7 +122,10 @@ pub struct PanelsPlugin;
 impl Plugin for PanelsPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<ViewMode>()
+            .init_resource::<Panes>()
+            .init_resource::<PanesWriter>()
             .init_resource::<RoundSwitches>()
+            .add_systems(Update, save_panes)
             .add_systems(EguiPrimaryContextPass, (panels_ui, scene_overlay).chain());
     }
 }

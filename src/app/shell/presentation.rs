@@ -1,5 +1,5 @@
 //! Presentation mode and screenshots. F11 (or the toolbar) toggles full screen with larger
-//! type and no side panel; T starts or stops a camera tour (a slow orbit in 3D); Page Up /
+//! type and its own pane arrangement (`state::panes`); T starts or stops a camera tour (a slow orbit in 3D); Page Up /
 //! Page Down (or the arrow keys) step through the rounds, showing the candidates scored up
 //! to the chosen one; F12 saves a screenshot under `screenshots/`. Screenshots are written
 //! by an observer that records each file's outcome, so scripts can wait for them.

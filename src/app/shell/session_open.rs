@@ -148,9 +148,14 @@ pub fn finish_session_opens(world: &mut World) {
         }
         world.insert_resource(loaded.rows);
         world.insert_resource(loaded.curves);
+        let (panes, panes_note) = loaded.panes;
+        world.insert_resource(panes);
         let mut state = world.resource_mut::<RunState>();
         for w in warnings {
             state.note(format!("warning: {w}"));
+        }
+        if let Some(note) = panes_note {
+            state.note(note);
         }
     }
     start_when_stopped(world);

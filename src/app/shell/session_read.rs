@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
+use super::pane_files::{panes_or_default, read_panes};
 use super::sessions::{restored, RestoredCurves, RestoredRows, SessionOpenRequested};
+use crate::app::state::panes::Panes;
 use crate::nas::data::DatasetSpec;
 use crate::nas::session::Session;
 use crate::nas::trainer::EngineSetup;
@@ -33,6 +35,8 @@ pub struct Loaded {
     pub rows: RestoredRows,
     pub curves: RestoredCurves,
     pub warnings: Vec<String>,
+    /// The session's pane arrangement (the default one if none was read) and why not.
+    pub panes: (Panes, Option<String>),
 }
 
 /// Reads what `job` needs from disk (the only place a session is read for opening).
@@ -48,11 +52,13 @@ pub fn load(job: OpenJob) -> Result<Loaded, String> {
                     (rows, curves, warnings)
                 }
             };
+            let panes = panes_or_default(&dir, read_panes(&dir));
             return Ok(Loaded {
                 opened: None,
                 rows,
                 curves,
                 warnings,
+                panes,
             });
         }
         OpenJob::Open { base, request } => {
@@ -62,11 +68,13 @@ pub fn load(job: OpenJob) -> Result<Loaded, String> {
                     Session::open(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
                 let setup = EngineSetup::for_session(&session, base.device);
                 let (rows, curves) = restored(session);
+                let panes = panes_or_default(folder, read_panes(folder));
                 return Ok(Loaded {
                     opened: Some((request, setup)),
                     rows,
                     curves,
                     warnings,
+                    panes,
                 });
             }
             let dataset = DatasetSpec::parse(&request.dataset, None)
@@ -93,5 +101,7 @@ pub fn load(job: OpenJob) -> Result<Loaded, String> {
         rows: RestoredRows::default(),
         curves: RestoredCurves::default(),
         warnings: Vec::new(),
+        // A new session starts with the default arrangement.
+        panes: (Panes::default(), None),
     })
 }

@@ -12,6 +12,7 @@ use super::sessions::SessionOpenRequested;
 use crate::app::link::{CommandRequested, LinkStats};
 use crate::app::state::candidates::CandidateIndex;
 use crate::app::state::next_round::NextRound;
+use crate::app::state::panes::PaneKind;
 use crate::app::state::run_state::{Phase, RunState};
 use crate::app::state::session_control::SessionControl;
 use crate::app::state::view_choice::{RoundFilter, ViewMode};
@@ -215,27 +216,31 @@ pub struct ToolbarData<'w> {
     data_picker: Option<ResMut<'w, crate::app::data_picker::DataPicker>>,
 }
 
-/// The toolbar over the window's top: the views, presentation mode, screenshot, tour and
-/// round stepping; the run controls and the session row; the next round's settings (hidden
-/// in presentation mode).
+/// The toolbar over the window's top: the views (a button shows its pane; true when one was
+/// clicked), presentation mode, screenshot, tour and round stepping; the run controls and the
+/// session row; the next round's settings (hidden in presentation mode).
 pub fn show(
     root: &mut egui::Ui,
     bar: &mut ToolbarData,
-    view: &mut ViewMode,
+    (view, active): (&mut ViewMode, &[PaneKind]),
     next: &mut Option<ResMut<NextRound>>,
     filter: &RoundFilter,
     requests: &mut MessageWriter<CommandRequested>,
-) {
+) -> bool {
+    let mut clicked = false;
     egui::Panel::top("toolbar").show(root, |ui| {
         ui.horizontal(|ui| {
             ui.strong("NAS-Navigator");
             ui.separator();
-            ui.selectable_value(&mut *view, ViewMode::Scene, "Search space");
-            ui.selectable_value(&mut *view, ViewMode::Lego, "Lego view");
-            ui.selectable_value(&mut *view, ViewMode::Blocks, "Blocks");
-            ui.selectable_value(&mut *view, ViewMode::Charts, "Charts");
-            ui.selectable_value(&mut *view, ViewMode::History, "History");
-            ui.selectable_value(&mut *view, ViewMode::Final, "Final network");
+            // Each view button shows its pane (lit while the pane is visible).
+            for mode in ViewMode::ALL {
+                let pane = PaneKind::of(mode);
+                let lit = egui::Button::selectable(active.contains(&pane), pane.title());
+                if ui.add(lit).on_hover_text("show this pane").clicked() {
+                    *view = mode;
+                    clicked = true;
+                }
+            }
             ui.separator();
             if ui
                 .selectable_label(bar.presentation.on, "Presentation (F11)")
@@ -291,4 +296,5 @@ pub fn show(
             ui.horizontal_wrapped(|ui| round_settings(ui, &bar.state, next, bar.index.0.len()));
         }
     });
+    clicked
 }
