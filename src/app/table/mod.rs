@@ -7,6 +7,7 @@
 //! add) asks the selection to change; selected rows are highlighted, and a selection made
 //! elsewhere scrolls the table to its first row.
 
+mod chunks;
 pub mod draw;
 pub mod rows;
 
@@ -17,6 +18,7 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
+use self::chunks::ChunkedRows;
 pub use self::draw::draw;
 use self::rows::{order, LiveRows, Order, Row, Sort};
 use crate::app::link::background::Background;
@@ -35,7 +37,7 @@ pub const ROWS_ORDERED_IN_FRAME: usize = 10_000;
 type Asked = (u64, Sort, String, bool, u64);
 
 /// An order job: its number, the rows snapshot, what to order by and the selection.
-type OrderJob = (u64, Arc<Vec<Row>>, Sort, String, Arc<HashSet<Entity>>, bool);
+type OrderJob = (u64, ChunkedRows, Sort, String, Arc<HashSet<Entity>>, bool);
 
 /// The table's own state.
 #[derive(Resource, Default)]
@@ -150,7 +152,8 @@ pub fn refresh_order(mut table: ResMut<CandidateTable>, selection: Res<Selection
     if table.asked.as_ref() == Some(&asked) {
         return;
     }
-    let rows = Arc::new(table.live.rows.clone());
+    // A snapshot: one pointer per chunk of rows, not a copy of every row.
+    let rows = table.live.rows.clone();
     let chosen = Arc::new(selection.current.clone());
     table.jobs += 1;
     if rows.len() <= ROWS_ORDERED_IN_FRAME {

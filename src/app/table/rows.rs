@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use bevy::prelude::*;
 
+use super::chunks::ChunkedRows;
+
 use crate::nas::signals::Signals;
 
 /// One candidate as the table shows it.
@@ -124,7 +126,7 @@ impl Default for Sort {
 /// the position of the first selected row.
 #[derive(Debug, Clone, Default)]
 pub struct Order {
-    pub rows: Arc<Vec<Row>>,
+    pub rows: ChunkedRows,
     pub shown: Vec<u32>,
     pub first_selected: Option<usize>,
 }
@@ -133,7 +135,7 @@ pub struct Order {
 /// when `only_selected`, sorted by `sort`; unknown values last in either direction, ties by
 /// string.
 pub fn order(
-    rows: Arc<Vec<Row>>,
+    rows: ChunkedRows,
     sort: Sort,
     filter: &str,
     selected: &HashSet<Entity>,
@@ -179,7 +181,7 @@ pub fn order(
 /// The live rows, one per candidate entity, and a version that changes with them.
 #[derive(Debug, Default)]
 pub struct LiveRows {
-    pub rows: Vec<Row>,
+    pub rows: ChunkedRows,
     row_of: HashMap<Entity, usize>,
     pub version: u64,
 }
@@ -190,7 +192,7 @@ impl LiveRows {
         match self.row_of.get(&row.entity) {
             Some(&i) => {
                 if self.rows[i] != row {
-                    self.rows[i] = row;
+                    self.rows.set(i, row);
                     self.version += 1;
                 }
             }
@@ -209,7 +211,8 @@ impl LiveRows {
         };
         self.rows.swap_remove(i);
         if let Some(moved) = self.rows.get(i) {
-            self.row_of.insert(moved.entity, i);
+            let moved = moved.entity;
+            self.row_of.insert(moved, i);
         }
         self.version += 1;
     }
