@@ -100,7 +100,7 @@ pub fn run_controls(
     }
     ui.separator();
     ui.label(format!("round {}", state.round));
-    ui.label(format!("{:?}", state.phase));
+    ui.label(state.phase.word());
     if state.phase == Phase::Training && state.steps_per_epoch > 0 {
         ui.label(format!(
             "epoch {} step {}/{} loss {:.3}",

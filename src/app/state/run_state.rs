@@ -19,6 +19,21 @@ pub enum Phase {
     Exited,
 }
 
+impl Phase {
+    /// The phase in one word for the toolbar.
+    pub fn word(self) -> &'static str {
+        match self {
+            Phase::Starting => "starting",
+            Phase::Idle => "idle",
+            Phase::Training => "training",
+            Phase::Scoring => "scoring",
+            Phase::Paused => "paused",
+            Phase::Failed => "failed",
+            Phase::Exited => "stopped",
+        }
+    }
+}
+
 #[derive(Resource, Debug, Default, Clone)]
 pub struct RunState {
     pub phase: Phase,
