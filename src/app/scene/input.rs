@@ -70,10 +70,14 @@ pub fn scene_mouse(
     mut orbit: ResMut<Orbit>,
     mut drag: ResMut<Drag>,
     mut requests: MessageWriter<SelectionRequested>,
+    egui_input: Option<Res<bevy_egui::input::EguiWantsInput>>,
 ) {
     let Ok(window) = windows.single() else { return };
     let cursor = window.cursor_position();
-    let over_scene = cursor.is_some_and(|p| inside(&rect, &overlays, window, p));
+    // A floating egui window (the data window, a combo box's list) over the scene owns the
+    // pointer: clicks there must not pick points.
+    let over_window = egui_input.is_some_and(|e| e.is_pointer_over_area());
+    let over_scene = !over_window && cursor.is_some_and(|p| inside(&rect, &overlays, window, p));
     // Zoom.
     if over_scene && scroll.delta.y != 0.0 {
         let lines = match scroll.unit {
