@@ -194,9 +194,9 @@ fn bad_arguments_fail_with_one_line() {
             "--dataset",
             "digits",
             "--template",
-            "vgg",
+            "mobilenet",
         ]),
-        "vgg",
+        "mobilenet",
     );
     assert_clean_failure(
         &run(&[
