@@ -13,7 +13,6 @@ use bevy::prelude::*;
 use common::app::{chain, fake_engine_app, nth, ready, scored, update_until};
 use egui_tiles::{Container, Tile, Tree};
 use nas_navigator::app::charts::block_plot::BlockPlotPlugin;
-use nas_navigator::app::scene::points::PointCloud;
 use nas_navigator::app::scene::scatter::ScatterPlugin;
 use nas_navigator::app::shell::pane_files::{
     panes_or_default, read_panes, write_panes, PanesFile, PANES_FILE,
@@ -140,15 +139,7 @@ fn a_missing_panes_file_gives_the_default_arrangement_and_says_so() {
 
 /// The colour (rgb) the scene draws `entity` with.
 fn colour_of(app: &mut App, entity: Entity) -> [f32; 3] {
-    let world = app.world_mut();
-    let at = world
-        .resource::<SceneIndex>()
-        .entities
-        .iter()
-        .position(|e| *e == entity)
-        .expect("the point is shown");
-    let mut clouds = world.query::<&PointCloud>();
-    let c = clouds.single(world).expect("one point cloud").instances[at].colour;
+    let c = common::app::drawn_colour(app, entity);
     [c[0], c[1], c[2]]
 }
 

@@ -11,7 +11,6 @@ use common::app::{chain, fake_engine_app, nth, ready, scored, update_until};
 use crossbeam_channel::{Receiver, Sender};
 use nas_navigator::app::charts::block_plot::BlockPlotPlugin;
 use nas_navigator::app::charts::probes::{TrustChartPlugin, TrustFigures};
-use nas_navigator::app::scene::points::PointCloud;
 use nas_navigator::app::scene::scatter::ScatterPlugin;
 use nas_navigator::app::state::block_stats::BlockStatsView;
 use nas_navigator::app::state::candidates::CandidateIndex;
@@ -67,16 +66,7 @@ fn point_colour(app: &mut App, key: &str, signal: SignalKind) -> [f32; 3] {
         index.colour_signal == signal && index.entities.contains(&entity)
     });
     settle(app);
-    let world = app.world_mut();
-    let at = world
-        .resource::<SceneIndex>()
-        .entities
-        .iter()
-        .position(|e| *e == entity)
-        .expect("the point is shown");
-    let mut clouds = world.query::<&PointCloud>();
-    let cloud = clouds.single(world).expect("one point cloud");
-    let c = cloud.instances[at].colour;
+    let c = common::app::drawn_colour(app, entity);
     [c[0], c[1], c[2]]
 }
 

@@ -12,7 +12,6 @@ use bevy::prelude::*;
 use common::app::{chain, changed, draw_block_plot, fake_engine_app, nth, ready, update_until};
 use crossbeam_channel::{Receiver, Sender};
 use nas_navigator::app::charts::block_plot::BlockPlotPlugin;
-use nas_navigator::app::scene::points::PointCloud;
 use nas_navigator::app::scene::scatter::{ScatterPlugin, ScatterPosition};
 use nas_navigator::app::state::block_stats::{BlockFocus, BlockStatsView};
 use nas_navigator::app::state::candidates::{
@@ -174,15 +173,7 @@ fn candidates_are_read_again_from_their_strings_after_an_edit() {
 
 /// The instance drawn for `entity`, once the scene shows it.
 fn instance_alpha(app: &mut App, entity: Entity) -> f32 {
-    let world = app.world_mut();
-    let at = world
-        .resource::<SceneIndex>()
-        .entities
-        .iter()
-        .position(|e| *e == entity)
-        .expect("the point is shown");
-    let mut clouds = world.query::<&PointCloud>();
-    clouds.single(world).expect("one point cloud").instances[at].colour[3]
+    common::app::drawn_colour(app, entity)[3]
 }
 
 #[test]

@@ -109,3 +109,19 @@ pub fn draw_block_plot(app: &mut App) {
         })
         .expect("the block plot's data");
 }
+
+/// The colour (linear RGBA) the scene's point cloud draws `entity` with; panics if the
+/// scene does not show it.
+pub fn drawn_colour(app: &mut App, entity: Entity) -> [f32; 4] {
+    use nas_navigator::app::scene::points::PointCloud;
+    use nas_navigator::app::state::scene_view::SceneIndex;
+    let world = app.world_mut();
+    let at = world
+        .resource::<SceneIndex>()
+        .entities
+        .iter()
+        .position(|e| *e == entity)
+        .expect("the point is shown");
+    let mut clouds = world.query::<&PointCloud>();
+    clouds.single(world).expect("one point cloud").instances[at].colour
+}

@@ -37,7 +37,7 @@ impl ChunkedRows {
     }
 
     pub fn push(&mut self, row: Row) {
-        if self.len % CHUNK_ROWS == 0 {
+        if self.len.is_multiple_of(CHUNK_ROWS) {
             self.chunks.push(Arc::new(Vec::with_capacity(CHUNK_ROWS)));
         }
         if let Some(last) = self.chunks.last_mut() {
