@@ -19,7 +19,7 @@ use nas_navigator::app::charts::{self, training, ChartsData, ChartsPlugin};
 use nas_navigator::app::link::CommandRequested;
 use nas_navigator::app::state::candidates::CandidateIndex;
 use nas_navigator::app::state::run_state::RunState;
-use nas_navigator::app::state::selection::Selection;
+use nas_navigator::app::state::selection::{Selection, SelectionRequested};
 use nas_navigator::app::state::signal_choice::ChosenSignal;
 use nas_navigator::app::widgets::chart::plot_id;
 use nas_navigator::nas::signals::Signals;
@@ -104,9 +104,14 @@ impl Charts {
         self.app
             .world_mut()
             .run_system_once(
-                move |mut data: ChartsData, mut requests: MessageWriter<CommandRequested>| {
+                move |mut data: ChartsData,
+                      mut requests: MessageWriter<CommandRequested>,
+                      mut selecting: MessageWriter<SelectionRequested>| {
                     let mut output = ctx.run_ui(input.clone(), |ui| {
-                        charts::draw_all(ui, &mut data, None, &mut requests, 200.0);
+                        let clicked = charts::draw_all(ui, &mut data, None, &mut requests, 200.0);
+                        if let Some(request) = clicked {
+                            selecting.write(request);
+                        }
                     });
                     output.textures_delta.clear();
                 },

@@ -216,3 +216,23 @@ fn docked_scene_and_lego_highlight_each_other() {
     }
     assert!(dimmed > 0 && kept > 0, "dimmed {dimmed}, kept {kept}");
 }
+
+/// Bevy refuses a system whose parameters ask for the same data mutably twice (error B0002),
+/// but only when the system first runs, in a window: the frame systems are checked here.
+#[test]
+fn the_frame_systems_ask_for_no_data_twice() {
+    fn check<M>(name: &str, system: impl IntoSystem<(), Result, M>) {
+        let mut world = World::new();
+        let mut system = IntoSystem::into_system(system);
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            system.initialize(&mut world);
+        }));
+        assert!(checked.is_ok(), "{name} has conflicting parameters");
+    }
+    check("panels_ui", nas_navigator::app::shell::panels::panels_ui);
+    check(
+        "scene_overlay",
+        nas_navigator::app::scene::overlay::scene_overlay,
+    );
+    check("data_window", nas_navigator::app::data_picker::data_window);
+}

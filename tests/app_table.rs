@@ -121,21 +121,27 @@ fn draw_with(
 ) {
     let ctx = ctx.clone();
     app.world_mut()
-        .run_system_once(move |mut data: TableData| {
-            let input = egui::RawInput {
-                screen_rect: Some(egui::Rect::from_min_size(
-                    egui::Pos2::ZERO,
-                    egui::vec2(1000.0, 700.0),
-                )),
-                events: [egui::Event::ModifiersChanged(modifiers)]
-                    .into_iter()
-                    .chain(events.clone())
-                    .collect(),
-                ..Default::default()
-            };
-            let mut output = ctx.run_ui(input, |ui| table::draw(ui, &mut data));
-            output.textures_delta.clear();
-        })
+        .run_system_once(
+            move |mut data: TableData, mut selecting: MessageWriter<SelectionRequested>| {
+                let input = egui::RawInput {
+                    screen_rect: Some(egui::Rect::from_min_size(
+                        egui::Pos2::ZERO,
+                        egui::vec2(1000.0, 700.0),
+                    )),
+                    events: [egui::Event::ModifiersChanged(modifiers)]
+                        .into_iter()
+                        .chain(events.clone())
+                        .collect(),
+                    ..Default::default()
+                };
+                let mut output = ctx.run_ui(input, |ui| {
+                    if let Some(request) = table::draw(ui, &mut data) {
+                        selecting.write(request);
+                    }
+                });
+                output.textures_delta.clear();
+            },
+        )
         .expect("the table's data");
 }
 

@@ -44,17 +44,18 @@ pub struct ChartsData<'w, 's> {
     trust: Res<'w, TrustFigures>,
     probes: ResMut<'w, ProbeResults>,
     graph: Option<Res<'w, TemplateGraph>>,
-    selecting: MessageWriter<'w, SelectionRequested>,
 }
 
 /// The whole Charts view; the probe button asks for a round of probes with `next`'s settings.
+/// Returns the selection a click on a point asked for (the caller sends it: the shell holds
+/// the one writer of selection requests its panes share).
 pub fn draw_all(
     ui: &mut egui::Ui,
     data: &mut ChartsData,
     next: Option<&NextRound>,
     requests: &mut MessageWriter<CommandRequested>,
     height: f32,
-) {
+) -> Option<SelectionRequested> {
     let ChartsData {
         state,
         pareto: cache,
@@ -63,8 +64,8 @@ pub fn draw_all(
         trust: figures,
         probes,
         graph,
-        selecting,
     } = data;
+    let mut selecting = None;
     let (state, figures): (&RunState, &TrustFigures) = (state, figures);
     let graph = graph.as_deref();
     let probes: &mut ProbeResults = probes;
@@ -74,11 +75,11 @@ pub fn draw_all(
     });
     ui.separator();
     if let Some(request) = pareto(ui, cache, height) {
-        selecting.write(request);
+        selecting = Some(request);
     }
     ui.separator();
     if let Some(request) = trust(ui, figures, index, height) {
-        selecting.write(request);
+        selecting = Some(request);
     }
     let busy = probes.finished.len() < probes.requested;
     let count = HEADLINE_PROBES.min(cache.rows().len());
@@ -109,6 +110,7 @@ pub fn draw_all(
             ));
         }
     });
+    selecting
 }
 
 pub struct ChartsPlugin;

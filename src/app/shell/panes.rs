@@ -20,6 +20,7 @@ use crate::app::state::candidates::{TemplateGeneration, TemplateGraph};
 use crate::app::state::lego_state::LegoState;
 use crate::app::state::next_round::NextRound;
 use crate::app::state::panes::PaneKind;
+use crate::app::state::selection::SelectionRequested;
 use crate::app::state::view_choice::RoundFilter;
 use crate::app::table::{self, TableData};
 use crate::app::widgets::regions::{self, Region};
@@ -38,6 +39,8 @@ pub struct PaneViews<'w, 's> {
     block_stats: Res<'w, BlockStatsView>,
     generation: Res<'w, TemplateGeneration>,
     table: TableData<'w>,
+    /// The one writer of selection requests: a click in the charts or the table.
+    selecting: MessageWriter<'w, SelectionRequested>,
 }
 
 impl PaneViews<'_, '_> {
@@ -137,7 +140,11 @@ impl PaneUi<'_, '_, '_, '_> {
             PaneKind::Charts => {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let height = ((ui.available_height() - 270.0) / 3.0).max(120.0);
-                    charts::draw_all(ui, &mut v.charts, self.next, self.requests, height);
+                    let clicked =
+                        charts::draw_all(ui, &mut v.charts, self.next, self.requests, height);
+                    if let Some(request) = clicked {
+                        v.selecting.write(request);
+                    }
                 });
             }
             PaneKind::History => history::draw(ui, &mut v.history, &mut v.filter, self.requests),
@@ -146,7 +153,11 @@ impl PaneUi<'_, '_, '_, '_> {
                     final_panel::draw(ui, &mut v.final_panel);
                 });
             }
-            PaneKind::Candidates => table::draw(ui, &mut v.table),
+            PaneKind::Candidates => {
+                if let Some(request) = table::draw(ui, &mut v.table) {
+                    v.selecting.write(request);
+                }
+            }
         }
     }
 }

@@ -58,12 +58,8 @@ fn cell_text(ui: &egui::Ui, cell: egui::Rect, column: Column, text: String, colo
 }
 
 /// The table, filling `ui`.
-pub fn draw(ui: &mut egui::Ui, data: &mut TableData) {
-    let TableData {
-        table,
-        selection,
-        requests,
-    } = data;
+pub fn draw(ui: &mut egui::Ui, data: &mut TableData) -> Option<SelectionRequested> {
+    let TableData { table, selection } = data;
     let table: &mut super::CandidateTable = table;
     ui.horizontal(|ui| {
         ui.label("Filter:");
@@ -174,10 +170,9 @@ pub fn draw(ui: &mut egui::Ui, data: &mut TableData) {
             }
         });
     });
-    if let Some(entity) = clicked {
-        let add = ui.input(|i| i.modifiers.shift || i.modifiers.command || i.modifiers.ctrl);
-        let op = if add { SetOp::Union } else { SetOp::Replace };
-        table.own_click = true;
-        requests.write(SelectionRequested::Entities(HashSet::from([entity]), op));
-    }
+    let entity = clicked?;
+    let add = ui.input(|i| i.modifiers.shift || i.modifiers.command || i.modifiers.ctrl);
+    let op = if add { SetOp::Union } else { SetOp::Replace };
+    table.own_click = true;
+    Some(SelectionRequested::Entities(HashSet::from([entity]), op))
 }

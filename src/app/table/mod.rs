@@ -26,7 +26,7 @@ use crate::app::state::candidates::{
     apply_scored_candidates, Accuracy, CandidateNode, CandidateSignals, CandidateUpdated, Cost,
     ScoredInRound,
 };
-use crate::app::state::selection::{apply_selection_requests, Selection, SelectionRequested};
+use crate::app::state::selection::{apply_selection_requests, Selection};
 
 /// Up to this many rows the order is computed in the frame (a few milliseconds at most);
 /// above, on the table's thread.
@@ -71,7 +71,6 @@ pub struct CandidateTable {
 pub struct TableData<'w> {
     pub table: ResMut<'w, CandidateTable>,
     pub selection: Res<'w, Selection>,
-    pub requests: MessageWriter<'w, SelectionRequested>,
 }
 
 type RowQuery<'w, 's> = Query<
