@@ -82,13 +82,28 @@ pub fn sync_block_entities(
 /// above the canvas; the canvas in the rest); returns what the user asked for, if anything.
 pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Option<LegoAction> {
     let mut action = None;
-    egui::Panel::right("lego_properties")
-        .default_size(260.0)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                action = properties::pane(ui, graph, state);
-            });
+    // The properties pane on the right of whatever space the view has (a docked pane or the
+    // whole centre): split by hand, since a panel inside a pane does not shrink its parent.
+    let full = ui.available_rect_before_wrap();
+    let props_width = (full.width() * 0.38).clamp(180.0, 280.0);
+    let (canvas_side, props_side) = full.split_left_right_at_x(full.right() - props_width);
+    let mut props = ui.new_child(egui::UiBuilder::new().max_rect(props_side.shrink(4.0)));
+    egui::ScrollArea::vertical()
+        .id_salt("lego_properties")
+        .show(&mut props, |ui| {
+            action = properties::pane(ui, graph, state);
         });
+    ui.painter().vline(
+        props_side.left(),
+        full.y_range(),
+        ui.visuals().widgets.noninteractive.bg_stroke,
+    );
+    ui.allocate_rect(full, egui::Sense::hover());
+    let canvas_side = canvas_side.shrink(2.0);
+    let mut left = ui.new_child(egui::UiBuilder::new().max_rect(canvas_side));
+    // Nothing of the canvas side draws over the properties, however the rows lay out.
+    left.set_clip_rect(canvas_side.intersect(ui.clip_rect()));
+    let ui = &mut left;
     let space = ui.available_size();
     let layout = layout::layout(graph, space.x / (space.y - 64.0).max(1.0));
     let mut history_action = None;
@@ -103,12 +118,13 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
         }
         if ui
             .button("Fit")
-            .on_hover_text("show the whole template")
+            .on_hover_text(
+                "show the whole template (drag: pan, wheel: zoom; zoomed out, a stage is one card)",
+            )
             .clicked()
         {
             state.view = None;
         }
-        ui.label("drag: pan, wheel: zoom; zoomed out, a stage is one card");
         let visible = state
             .drawn
             .rect

@@ -21,6 +21,7 @@ use crate::app::state::candidates::{
 };
 use crate::app::state::final_choice::{best_allowed, CandidateChosenForFinal};
 use crate::app::state::lego_state::LegoState;
+use crate::app::state::panes::{PaneKind, Panes};
 use crate::app::state::run_state::{Phase, RunState};
 use crate::app::state::scene_view::{SceneIndex, SceneView};
 use crate::app::state::selection::{PickShape, Selection, SelectionRequested, SetOp};
@@ -69,7 +70,7 @@ pub fn drive_script(
         MessageWriter<CandidateChosenForFinal>,
         MessageWriter<FinalRequested>,
     ),
-    mut regions: ViewRegions,
+    (mut regions, mut panes): (ViewRegions, ResMut<Panes>),
 ) {
     script.frames += 1;
     if script.step == Step::Finished {
@@ -233,6 +234,11 @@ pub fn drive_script(
             };
             mode.set_if_neq(view);
             dims.set_if_neq(want_dims);
+            // The Lego view is photographed maximised (its docked pane shares the window).
+            let maximized = (kind == ShotKind::Lego).then_some(PaneKind::Lego);
+            if panes.maximized != maximized {
+                panes.maximized = maximized;
+            }
             // From the 3D scene on, the views rank by the combined signal.
             if kind == ShotKind::Scene3d {
                 signal.set_if_neq(ChosenSignal(SignalKind::Combined));

@@ -7,6 +7,7 @@
 
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
+use egui_tiles::TileId;
 
 use super::pane_files::{save_panes, PanesWriter};
 use super::panes::{PaneUi, PaneViews};
@@ -76,8 +77,13 @@ pub fn panels_ui(
         } else {
             ""
         };
-        ui.label(format!("{}{gone}", bar.state.status_line()))
-            .on_hover_text(format!("{} engine events received", bar.stats.received));
+        ui.horizontal(|ui| {
+            ui.label(format!("{}{gone}", bar.state.status_line()))
+                .on_hover_text(format!("{} engine events received", bar.stats.received));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                maximize_button(ui, &mut panes, PaneKind::of(*view));
+            });
+        });
     });
     let front = PaneKind::of(*view);
     let panes = &mut *panes;
@@ -93,7 +99,20 @@ pub fn panels_ui(
         scene: None,
         edited: false,
     };
-    panes.tree_mut(presenting).ui(&mut behavior, &mut root);
+    match panes.maximized {
+        // One pane fills the centre (the arrangement is kept for "Show all panes").
+        Some(mut kind) => {
+            let mut ui = root.new_child(egui::UiBuilder::new().max_rect(central));
+            behavior.front = kind;
+            let _drag = egui_tiles::Behavior::pane_ui(
+                &mut behavior,
+                &mut ui,
+                TileId::from_u64(0),
+                &mut kind,
+            );
+        }
+        None => panes.tree_mut(presenting).ui(&mut behavior, &mut root),
+    }
     let (scene, edited) = (behavior.scene, behavior.edited);
     panes.unsaved |= edited;
     let fill = root.visuals().panel_fill;
@@ -115,6 +134,27 @@ pub fn panels_ui(
     };
     scene_rect.set_if_neq(rect);
     Ok(())
+}
+
+/// "Maximise" the shown view's pane over the whole centre, or go back to all panes.
+fn maximize_button(ui: &mut egui::Ui, panes: &mut Panes, front: PaneKind) {
+    match panes.maximized {
+        Some(_) => {
+            if ui.button("Show all panes").clicked() {
+                panes.maximized = None;
+            }
+        }
+        None => {
+            let tip = "the shown view alone, over the whole window (the arrangement is kept)";
+            if ui
+                .button(format!("Maximise {}", front.title()))
+                .on_hover_text(tip)
+                .clicked()
+            {
+                panes.maximized = Some(front);
+            }
+        }
+    }
 }
 
 pub struct PanelsPlugin;

@@ -68,6 +68,8 @@ pub struct Panes {
     pub focused: Option<ViewMode>,
     /// The arrangement changed since it was last saved.
     pub unsaved: bool,
+    /// One pane filling the centre instead of the arrangement (not saved).
+    pub maximized: Option<PaneKind>,
 }
 
 impl Default for Panes {
@@ -77,6 +79,7 @@ impl Default for Panes {
             presentation: presentation_tree(),
             focused: None,
             unsaved: false,
+            maximized: None,
         }
     }
 }
