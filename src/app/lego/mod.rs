@@ -85,7 +85,7 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
     // The properties pane on the right of whatever space the view has (a docked pane or the
     // whole centre): split by hand, since a panel inside a pane does not shrink its parent.
     let full = ui.available_rect_before_wrap();
-    let props_width = (full.width() * 0.38).clamp(180.0, 280.0);
+    let props_width = (full.width() * 0.4).min(250.0);
     let (canvas_side, props_side) = full.split_left_right_at_x(full.right() - props_width);
     let mut props = ui.new_child(egui::UiBuilder::new().max_rect(props_side.shrink(4.0)));
     egui::ScrollArea::vertical()
@@ -99,7 +99,6 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
         ui.visuals().widgets.noninteractive.bg_stroke,
     );
     ui.allocate_rect(full, egui::Sense::hover());
-    let canvas_side = canvas_side.shrink(2.0);
     let mut left = ui.new_child(egui::UiBuilder::new().max_rect(canvas_side));
     // Nothing of the canvas side draws over the properties, however the rows lay out.
     left.set_clip_rect(canvas_side.intersect(ui.clip_rect()));
