@@ -2,7 +2,10 @@
 //! turns a stream of engine events into the right entities and components, commands reach
 //! the engine, and a flooded channel never blocks a frame nor loses or repeats an event.
 
+mod common;
+
 use bevy::prelude::*;
+use common::app::ready;
 use crossbeam_channel::bounded;
 use nas_navigator::app::link::{CommandRequested, DrainBudget, EngineLink, LinkStats};
 use nas_navigator::app::state::candidates::{
@@ -10,7 +13,6 @@ use nas_navigator::app::state::candidates::{
 };
 use nas_navigator::app::state::run_state::{Phase, RunState};
 use nas_navigator::app::EnginePlugins;
-use nas_navigator::nas::space::doc::TemplateDoc;
 use nas_navigator::nas::space::TemplateSpec;
 use nas_navigator::nas::trainer::protocol::ScoredCandidate;
 use nas_navigator::nas::trainer::{Command, Event};
@@ -36,19 +38,6 @@ fn small_chain() -> nas_navigator::nas::space::SuperGraph {
         width: 4,
     }
     .build((1, 8, 8), 10)
-}
-
-/// The engine's `Ready` event for `graph` on digits.
-fn ready(graph: &nas_navigator::nas::space::SuperGraph) -> Event {
-    Event::Ready {
-        template: "chain".into(),
-        template_doc: Box::new(TemplateDoc::from(graph)),
-        space_size: graph.space_size(),
-        dataset: "digits".into(),
-        train_images: 10,
-        val_images: 5,
-        device: "cpu".into(),
-    }
 }
 
 fn app_with_channels(
