@@ -1,4 +1,4 @@
-//! The Charts view without a window: real egui passes of `charts::draw_all` with pointer
+//! The Charts view without a window: real egui passes of its three panes with pointer
 //! events at a point's place on the screen. A click on a Pareto point or a trust probe
 //! selects that candidate (Shift adds it); the Pareto front is the cheapest for its accuracy
 //! and its axis switch moves the points; the training chart's y range follows the data.
@@ -21,7 +21,7 @@ use nas_navigator::app::state::candidates::CandidateIndex;
 use nas_navigator::app::state::run_state::RunState;
 use nas_navigator::app::state::selection::{Selection, SelectionRequested};
 use nas_navigator::app::state::signal_choice::ChosenSignal;
-use nas_navigator::app::widgets::chart::plot_id;
+use nas_navigator::app::widgets::chart::{self, plot_id};
 use nas_navigator::nas::signals::Signals;
 use nas_navigator::nas::space::SuperGraph;
 use nas_navigator::nas::trainer::protocol::{EpochSummary, ScoredCandidate, StepProgress};
@@ -87,7 +87,7 @@ fn charts_app() -> Charts {
 }
 
 impl Charts {
-    /// One egui pass of the whole Charts view with `events`, as its central panel draws it.
+    /// One egui pass of the Charts view's three panes with `events`.
     fn pass(&mut self, mut events: Vec<egui::Event>, modifiers: egui::Modifiers) {
         self.time += 1.0 / 60.0;
         events.insert(0, egui::Event::ModifiersChanged(modifiers));
@@ -108,8 +108,11 @@ impl Charts {
                       mut requests: MessageWriter<CommandRequested>,
                       mut selecting: MessageWriter<SelectionRequested>| {
                     let mut output = ctx.run_ui(input.clone(), |ui| {
-                        let clicked = charts::draw_all(ui, &mut data, None, &mut requests, 200.0);
-                        if let Some(request) = clicked {
+                        // The three chart panes, one after the other.
+                        charts::draw_training(ui, &data, 200.0);
+                        let pareto = charts::draw_pareto(ui, &mut data, 200.0);
+                        let trust = charts::draw_trust(ui, &mut data, None, &mut requests, 200.0);
+                        for request in pareto.into_iter().chain(trust) {
                             selecting.write(request);
                         }
                     });
@@ -363,4 +366,25 @@ fn step_losses_sit_at_their_fraction_of_the_epoch_on_the_epoch_axis() {
         [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5],
         "each step at (epochs before it + its fraction of its epoch)"
     );
+}
+
+#[test]
+fn y_grid_steps_are_one_two_or_five_times_a_power_of_ten() {
+    let steps = |base| {
+        chart::nice_steps(egui_plot::GridInput {
+            bounds: (0.0, 100.0),
+            base_step_size: base,
+        })
+    };
+    assert_eq!(steps(0.7), [1.0, 2.0, 5.0]);
+    assert_eq!(steps(3.0), [5.0, 10.0, 20.0]);
+    assert_eq!(steps(0.02), [0.02, 0.05, 0.1]);
+    // Never finer than asked.
+    for base in [0.013, 0.4, 7.7, 123.0] {
+        let [finest, middle, coarse] = steps(base);
+        assert!(
+            finest >= base && middle > finest && coarse > middle,
+            "{base}"
+        );
+    }
 }

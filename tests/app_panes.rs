@@ -20,7 +20,7 @@ use nas_navigator::app::shell::pane_files::{
 use nas_navigator::app::shell::session_read::{load, OpenJob};
 use nas_navigator::app::state::candidates::{CandidateIndex, CandidateNode};
 use nas_navigator::app::state::lego_state::LegoState;
-use nas_navigator::app::state::panes::{PaneKind, Panes};
+use nas_navigator::app::state::panes::{tile_title, PaneKind, Panes};
 use nas_navigator::app::state::scene_view::SceneIndex;
 use nas_navigator::app::state::selection::Hovered;
 use nas_navigator::app::state::view_choice::{RoundFilter, ViewMode};
@@ -48,13 +48,65 @@ fn a_view_button_brings_its_pane_to_the_front_and_keeps_the_others() {
     let mut panes = Panes::default();
     panes.bring_to_front(ViewMode::Charts);
     let visible = sorted(panes.visible(false));
-    assert!(visible.contains(&PaneKind::Charts), "{visible:?}");
-    // The charts are a tab beside the scene: the scene is behind them now.
+    // The three chart panes show at once: a tab beside the scene, the scene behind them now.
+    let charts = [PaneKind::Training, PaneKind::Pareto, PaneKind::Trust];
+    for chart in charts {
+        assert!(visible.contains(&chart), "{chart:?} hidden: {visible:?}");
+    }
     assert!(!visible.contains(&PaneKind::Scene), "{visible:?}");
     for kept in [PaneKind::Lego, PaneKind::Blocks] {
         assert!(visible.contains(&kept), "{kept:?} hidden: {visible:?}");
     }
-    assert_eq!(panes.visible(true), vec![PaneKind::Charts]);
+    assert_eq!(sorted(panes.visible(true)), charts.to_vec());
+}
+
+#[test]
+fn the_chart_panes_tab_is_titled_charts_and_each_pane_by_its_own_name() {
+    let panes = Panes::default();
+    let tiles = &panes.normal.tiles;
+    let training = tiles
+        .find_pane(&PaneKind::Training)
+        .expect("the Training pane");
+    assert_eq!(tile_title(tiles, training), "Training");
+    // Up from the Training pane: its own tab, then the split holding all three charts.
+    let mut id = training;
+    let mut titles = Vec::new();
+    while let Some(parent) = tiles.parent_of(id) {
+        titles.push(tile_title(tiles, parent));
+        id = parent;
+    }
+    assert!(titles.contains(&"Charts".to_string()), "{titles:?}");
+}
+
+#[test]
+fn an_arrangement_saved_with_one_charts_pane_reads_back_with_all_three() {
+    let dir = tempfile::tempdir().unwrap();
+    // As the app wrote it before the charts were split: one `Charts` pane among the tabs.
+    let old_kinds = [
+        PaneKind::Scene,
+        PaneKind::Lego,
+        PaneKind::Blocks,
+        PaneKind::Training,
+        PaneKind::History,
+        PaneKind::Final,
+        PaneKind::Candidates,
+    ];
+    let file = PanesFile {
+        normal: Tree::new_tabs("panes", old_kinds.to_vec()),
+        presentation: Tree::new_tabs("presentation_panes", old_kinds.to_vec()),
+    };
+    let text = serde_json::to_string(&file).unwrap();
+    assert!(text.contains("\"Training\""), "{text}");
+    let text = text.replace("\"Training\"", "\"Charts\"");
+    std::fs::write(dir.path().join(PANES_FILE), text).unwrap();
+    let panes = read_panes(dir.path())
+        .expect("an old arrangement still reads")
+        .expect("the file is there");
+    for tree in [&panes.normal, &panes.presentation] {
+        for kind in PaneKind::ALL {
+            assert!(tree.tiles.find_pane(&kind).is_some(), "{kind:?} missing");
+        }
+    }
 }
 
 /// The default arrangement, rearranged: History in front, the top row split otherwise.

@@ -1,8 +1,8 @@
-//! The Charts view: training vs validation accuracy and loss ([`training`]), the Pareto
-//! front of accuracy against a cost ([`pareto`](mod@pareto)), and the trust chart
-//! ([`trust_chart`], from the probes in [`probes`]) with the button that draws probes
-//! uniformly from the working scored candidates. The block plot ([`block_plot`]) is drawn in
-//! the side panel and the Blocks view.
+//! The Charts view, three panes docked apart: Training (accuracy and loss, [`training`]), the
+//! Pareto front of accuracy against a cost ([`pareto`](mod@pareto)), and Trust (the trust
+//! chart, [`trust_chart`], from the probes in [`probes`], with the button that draws probes
+//! uniformly from the working scored candidates). The block plot ([`block_plot`]) is drawn in
+//! the Blocks view.
 
 pub mod block_plot;
 pub mod latency;
@@ -46,10 +46,34 @@ pub struct ChartsData<'w, 's> {
     graph: Option<Res<'w, TemplateGraph>>,
 }
 
-/// The whole Charts view; the probe button asks for a round of probes with `next`'s settings.
-/// Returns the selection a click on a point asked for (the caller sends it: the shell holds
-/// the one writer of selection requests its panes share).
-pub fn draw_all(
+/// The Training pane: accuracy and loss per epoch, side by side when the pane is wide, one
+/// over the other (each half of `height`) when it is narrow.
+pub fn draw_training(ui: &mut egui::Ui, data: &ChartsData, height: f32) {
+    if ui.available_width() >= 700.0 {
+        ui.columns(2, |columns| {
+            curves(&mut columns[0], &data.state, height);
+            losses(&mut columns[1], &data.state, height);
+        });
+    } else {
+        let half = (height / 2.0 - 30.0).max(120.0);
+        curves(ui, &data.state, half);
+        losses(ui, &data.state, half);
+    }
+}
+
+/// The Pareto pane; returns the selection a click on a point asked for (the caller sends
+/// it: the shell holds the one writer of selection requests its panes share).
+pub fn draw_pareto(
+    ui: &mut egui::Ui,
+    data: &mut ChartsData,
+    height: f32,
+) -> Option<SelectionRequested> {
+    pareto(ui, &mut data.pareto, height)
+}
+
+/// The Trust pane: the trust chart and the button that asks for a round of probes with
+/// `next`'s settings; returns the selection a click on a probe asked for.
+pub fn draw_trust(
     ui: &mut egui::Ui,
     data: &mut ChartsData,
     next: Option<&NextRound>,
@@ -57,30 +81,16 @@ pub fn draw_all(
     height: f32,
 ) -> Option<SelectionRequested> {
     let ChartsData {
-        state,
         pareto: cache,
         candidates,
         index,
         trust: figures,
         probes,
         graph,
+        ..
     } = data;
-    let mut selecting = None;
-    let (state, figures): (&RunState, &TrustFigures) = (state, figures);
     let graph = graph.as_deref();
     let probes: &mut ProbeResults = probes;
-    ui.columns(2, |columns| {
-        curves(&mut columns[0], state, height);
-        losses(&mut columns[1], state, height);
-    });
-    ui.separator();
-    if let Some(request) = pareto(ui, cache, height) {
-        selecting = Some(request);
-    }
-    ui.separator();
-    if let Some(request) = trust(ui, figures, index, height) {
-        selecting = Some(request);
-    }
     let busy = probes.finished.len() < probes.requested;
     let count = HEADLINE_PROBES.min(cache.rows().len());
     ui.horizontal(|ui| {
@@ -110,7 +120,7 @@ pub fn draw_all(
             ));
         }
     });
-    selecting
+    trust(ui, figures, index, height)
 }
 
 pub struct ChartsPlugin;

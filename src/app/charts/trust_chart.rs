@@ -79,17 +79,29 @@ pub fn trust(
         );
         return None;
     }
-    // The table and its plot side by side, so both fit the view at once.
-    let clicked = ui.columns(2, |cols| {
-        table(&mut cols[0], figures);
-        cols[0].small(
+    let explain = |ui: &mut egui::Ui| {
+        ui.small(
             "Kendall tau of each signal's ranking against the probes' stand-alone accuracy; \
              the interval is a 95% bootstrap over the probes. The ceiling is seed against \
              seed: the same probes trained twice, as far as any signal can be expected to \
              agree.",
-        );
-        probe_plot(&mut cols[1], figures, height)
-    })?;
+        )
+    };
+    // The table beside its plot in a wide pane, above it in a narrow one (the table needs
+    // about 480 points).
+    let clicked = if ui.available_width() >= 1000.0 {
+        ui.columns(2, |cols| {
+            table(&mut cols[0], figures);
+            explain(&mut cols[0]);
+            probe_plot(&mut cols[1], figures, height)
+        })
+    } else {
+        egui::ScrollArea::horizontal()
+            .id_salt("trust_table_scroll")
+            .show(ui, |ui| table(ui, figures));
+        explain(ui);
+        probe_plot(ui, figures, height)
+    }?;
     let entity = *index.0.get(&figures.points[clicked].candidate)?;
     let op = if ui.input(|i| i.modifiers.shift) {
         SetOp::Union

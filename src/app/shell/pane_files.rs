@@ -12,7 +12,7 @@ use egui_tiles::Tree;
 use serde::{Deserialize, Serialize};
 
 use crate::app::link::background::Background;
-use crate::app::state::panes::{check_tree, PaneKind, Panes};
+use crate::app::state::panes::{check_tree, complete_tree, PaneKind, Panes};
 use crate::app::state::run_state::RunState;
 use crate::app::state::session_control::SessionControl;
 
@@ -69,14 +69,17 @@ pub fn read_panes(dir: &Path) -> Result<Option<Panes>, PanesFileError> {
             })
         }
     };
-    let file: PanesFile = serde_json::from_str(&text).map_err(|source| PanesFileError::Parse {
-        path: shown.clone(),
-        source,
-    })?;
+    let mut file: PanesFile =
+        serde_json::from_str(&text).map_err(|source| PanesFileError::Parse {
+            path: shown.clone(),
+            source,
+        })?;
     for (field, tree) in [
-        ("normal", &file.normal),
-        ("presentation", &file.presentation),
+        ("normal", &mut file.normal),
+        ("presentation", &mut file.presentation),
     ] {
+        // A file saved before the charts became three panes gains the two it lacks.
+        complete_tree(tree);
         check_tree(tree).map_err(|reason| PanesFileError::Invalid {
             path: shown.clone(),
             field,

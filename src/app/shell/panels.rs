@@ -81,11 +81,11 @@ pub fn panels_ui(
             ui.label(format!("{}{gone}", bar.state.status_line()))
                 .on_hover_text(format!("{} engine events received", bar.stats.received));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                maximize_button(ui, &mut panes, PaneKind::of(*view));
+                maximize_button(ui, &mut panes, PaneKind::main_of(*view));
             });
         });
     });
-    let front = PaneKind::of(*view);
+    let front = PaneKind::main_of(*view);
     let panes = &mut *panes;
     panes.bring_to_front(*view);
     let central = root.available_rect_before_wrap();

@@ -7,7 +7,7 @@
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
-use egui_tiles::{Behavior, EditAction, SimplificationOptions, TileId, UiResponse};
+use egui_tiles::{Behavior, EditAction, SimplificationOptions, TileId, Tiles, UiResponse};
 
 use crate::app::charts::block_plot::{self, BlockPlotData};
 use crate::app::charts::{self, ChartsData};
@@ -19,7 +19,7 @@ use crate::app::state::block_stats::BlockStatsView;
 use crate::app::state::candidates::{TemplateGeneration, TemplateGraph};
 use crate::app::state::lego_state::LegoState;
 use crate::app::state::next_round::NextRound;
-use crate::app::state::panes::PaneKind;
+use crate::app::state::panes::{tile_title, PaneKind};
 use crate::app::state::selection::SelectionRequested;
 use crate::app::state::view_choice::RoundFilter;
 use crate::app::table::{self, TableData};
@@ -68,6 +68,10 @@ impl Behavior<PaneKind> for PaneUi<'_, '_, '_, '_> {
         pane.title().into()
     }
 
+    fn tab_title_for_tile(&mut self, tiles: &Tiles<PaneKind>, tile_id: TileId) -> egui::WidgetText {
+        tile_title(tiles, tile_id).into()
+    }
+
     fn pane_ui(&mut self, ui: &mut egui::Ui, _tile: TileId, pane: &mut PaneKind) -> UiResponse {
         let rect = ui.max_rect();
         if *pane == self.front {
@@ -99,6 +103,12 @@ impl Behavior<PaneKind> for PaneUi<'_, '_, '_, '_> {
     fn on_edit(&mut self, _action: EditAction) {
         self.edited = true;
     }
+}
+
+/// A chart's height in a pane: `share` of the pane's height less `reserved` pixels for its
+/// heading and notes, never under 120.
+fn chart_height(ui: &egui::Ui, share: f32, reserved: f32) -> f32 {
+    (ui.available_height() * share - reserved).max(120.0)
 }
 
 impl PaneUi<'_, '_, '_, '_> {
@@ -137,11 +147,24 @@ impl PaneUi<'_, '_, '_, '_> {
                     }
                 });
             }
-            PaneKind::Charts => {
+            PaneKind::Training => {
+                // Room for the heading and the last rounds' best and median under the plot.
+                let height = chart_height(ui, 1.0, 130.0);
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    let height = ((ui.available_height() - 270.0) / 3.0).max(120.0);
+                    charts::draw_training(ui, &v.charts, height);
+                });
+            }
+            PaneKind::Pareto => {
+                let height = chart_height(ui, 1.0, 60.0);
+                if let Some(request) = charts::draw_pareto(ui, &mut v.charts, height) {
+                    v.selecting.write(request);
+                }
+            }
+            PaneKind::Trust => {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let height = chart_height(ui, 0.55, 40.0);
                     let clicked =
-                        charts::draw_all(ui, &mut v.charts, self.next, self.requests, height);
+                        charts::draw_trust(ui, &mut v.charts, self.next, self.requests, height);
                     if let Some(request) = clicked {
                         v.selecting.write(request);
                     }

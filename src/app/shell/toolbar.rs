@@ -234,8 +234,12 @@ pub fn show(
             ui.separator();
             // Each view button shows its pane (lit while the pane is visible).
             for mode in ViewMode::ALL {
-                let pane = PaneKind::of(mode);
-                let lit = egui::Button::selectable(active.contains(&pane), pane.title());
+                let pane = PaneKind::main_of(mode);
+                let title = match mode {
+                    ViewMode::Charts => "Charts",
+                    _ => pane.title(),
+                };
+                let lit = egui::Button::selectable(active.contains(&pane), title);
                 if ui.add(lit).on_hover_text("show this pane").clicked() {
                     *view = mode;
                     clicked = true;

@@ -4,8 +4,8 @@
 
 use bevy_egui::egui;
 use egui_plot::{
-    ColorConflictHandling, HoverPosition, Legend, Line, Plot, PlotBounds, PlotPoint, PlotTransform,
-    Points,
+    uniform_grid_spacer, ColorConflictHandling, GridInput, HoverPosition, Legend, Line, Plot,
+    PlotBounds, PlotPoint, PlotTransform, Points,
 };
 
 use super::palette::{TRAIN_COLOUR, VAL_COLOUR};
@@ -62,6 +62,24 @@ pub fn plot<'a>(name: &str, height: f32) -> Plot<'a> {
         .allow_drag(true)
         .allow_scroll(false)
         .allow_double_click_reset(true)
+        .y_grid_spacer(uniform_grid_spacer(nice_steps))
+}
+
+/// Grid steps of 1, 2 or 5 times a power of ten (egui_plot's default steps by powers of ten,
+/// which leaves a short y axis with two or three labelled ticks): the finest at least
+/// `base_step_size`, then the next two nice steps above it.
+pub fn nice_steps(input: GridInput) -> [f64; 3] {
+    let nice_at_least = |x: f64| {
+        let power = 10f64.powf(x.log10().floor());
+        [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|m| m * power)
+            .find(|step| *step >= x * (1.0 - 1e-9))
+            .unwrap_or(10.0 * power)
+    };
+    let finest = nice_at_least(input.base_step_size.max(f64::MIN_POSITIVE));
+    let middle = nice_at_least(finest * 1.5);
+    [finest, middle, nice_at_least(middle * 1.5)]
 }
 
 /// Records the plot's rect as a chart region (for the screenshots' checks).
