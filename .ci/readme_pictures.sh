@@ -23,7 +23,7 @@ sleep 2
 DISPLAY="$display" WGPU_BACKEND=vulkan XDG_RUNTIME_DIR="$runtime" \
   "$CARGO_TARGET_DIR/release/nas-navigator" screenshot --dataset fashion-mnist --rounds 3 \
   --timeout-secs 3000 --out "$out" "$@"
-for view in scene-2d scene-3d lego blocks charts history final; do
+for view in scene-2d scene-3d candidates lego blocks charts history data final; do
   cp "$out/$view.png" "assets/screenshots/$view.png"
 done
 echo "README pictures remade in assets/screenshots from $out"

@@ -116,6 +116,7 @@ pub fn run(args: ScreenshotArgs) -> Result<()> {
         probe,
         Duration::from_secs(args.timeout_secs),
     );
+    script = script.with_dataset(setup.dataset.clone());
     if soak {
         script = script.with_soak(args.soak_rounds, folders);
     } else {

@@ -49,7 +49,7 @@ pub struct ChartsData<'w, 's> {
 /// The Training pane: accuracy and loss per epoch, side by side when the pane is wide, one
 /// over the other (each half of `height`) when it is narrow.
 pub fn draw_training(ui: &mut egui::Ui, data: &ChartsData, height: f32) {
-    if ui.available_width() >= 700.0 {
+    if ui.available_width() >= 560.0 {
         ui.columns(2, |columns| {
             curves(&mut columns[0], &data.state, height);
             losses(&mut columns[1], &data.state, height);

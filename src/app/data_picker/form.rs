@@ -49,6 +49,30 @@ impl DataForm {
         form
     }
 
+    /// A form describing `dataset` (its kind and folder; an image folder's size) with
+    /// `template`.
+    pub fn for_dataset(dataset: &DatasetSpec, template: TemplateSpec) -> Self {
+        let mut form = Self::new(template);
+        if let Some((word, _)) = KINDS.iter().find(|(word, _)| *word == dataset.name()) {
+            form.kind = word;
+        }
+        form.path = match dataset {
+            DatasetSpec::FashionMnist { dir: None } | DatasetSpec::Digits => String::new(),
+            _ => dataset
+                .dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+        };
+        if let DatasetSpec::Folder {
+            size: Some(size), ..
+        } = dataset
+        {
+            form.size = size.to_string();
+        }
+        form.folder = form.suggested_folder();
+        form
+    }
+
     /// `sessions/<kind>-<template>`: where a new session goes unless the analyst says.
     pub fn suggested_folder(&self) -> String {
         format!("sessions/{}-{}", self.kind, self.template.name())

@@ -5,6 +5,7 @@
 use bevy_egui::egui;
 
 use super::Reading;
+use crate::app::widgets::regions::{record, Region};
 use crate::nas::data::{DataPreview, DatasetSpec};
 
 /// Height of a sample image in the grid, in points.
@@ -50,7 +51,7 @@ fn show_preview(
         sum(&counts.val),
         sum(&counts.test)
     ));
-    egui::ScrollArea::vertical()
+    let shown = egui::ScrollArea::vertical()
         .id_salt("preview")
         .max_height(320.0)
         .show(ui, |ui| {
@@ -78,6 +79,7 @@ fn show_preview(
                     }
                 });
         });
+    record(ui, Region::DataSamples, shown.inner_rect);
 }
 
 /// The kind and where it is read from.

@@ -226,6 +226,8 @@ pub fn drive_script(
             let (view, want_dims) = match kind {
                 ShotKind::Scene2d => (ViewMode::Scene, SceneDims::Flat),
                 ShotKind::Scene3d => (ViewMode::Scene, SceneDims::Space),
+                ShotKind::Candidates => (ViewMode::Candidates, *dims),
+                ShotKind::Data => (ViewMode::Scene, *dims),
                 ShotKind::Lego => (ViewMode::Lego, *dims),
                 ShotKind::Blocks => (ViewMode::Blocks, *dims),
                 ShotKind::Charts => (ViewMode::Charts, *dims),
@@ -234,8 +236,13 @@ pub fn drive_script(
             };
             mode.set_if_neq(view);
             dims.set_if_neq(want_dims);
-            // The Lego view is photographed maximised (its docked pane shares the window).
-            let maximized = (kind == ShotKind::Lego).then_some(PaneKind::Lego);
+            // The Lego view and the table are photographed maximised (their docked panes
+            // share the window).
+            let maximized = match kind {
+                ShotKind::Lego => Some(PaneKind::Lego),
+                ShotKind::Candidates => Some(PaneKind::Candidates),
+                _ => None,
+            };
             if panes.maximized != maximized {
                 panes.maximized = maximized;
             }
@@ -244,7 +251,7 @@ pub fn drive_script(
                 signal.set_if_neq(ChosenSignal(SignalKind::Combined));
             }
             let path = script.out.join(kind.file_name());
-            if !script.captured && script.settled(20, 1.5) {
+            if !script.captured && !script.held && script.settled(20, 1.5) {
                 capture(&mut commands, &mut shots, &path);
                 script.captured = true;
                 // Where the view draws, as the last frame laid it out (the view has settled).

@@ -1,8 +1,8 @@
 //! Scripted and fake runs. The scripted session behind `nas-navigator screenshot` (this
 //! module, driven by `drive`): train a little, probe (a uniform draw, a few trained twice),
 //! wait for the points to be placed, select with a box and a lasso, photograph the 2D scene
-//! by accuracy and the 3D scene by the combined signal, edit a block, photograph the Lego,
-//! block, chart and history views, train the selection's best candidate stand-alone and
+//! by accuracy and the 3D scene by the combined signal and the candidate table, edit a block, photograph the Lego,
+//! block, chart and history views and the data window reading the session's data, train the selection's best candidate stand-alone and
 //! photograph the final-network view, then check every picture inside the part its view
 //! draws ([`shot_check`]; the parts, read by `regions`, are written next to the pictures as
 //! `regions.json`) and exit (with an error naming the first view that failed). It drives the
@@ -11,6 +11,7 @@
 //! [`demo`] shows the scene on fake data.
 
 pub mod blobs;
+mod data_shot;
 pub mod demo;
 mod drive;
 mod regions;
@@ -28,6 +29,7 @@ use bevy::prelude::*;
 use self::blobs::ShotRegion;
 use self::drive::drive_script;
 use self::shot_check::ShotKind;
+use crate::nas::data::DatasetSpec;
 use crate::nas::trainer::RoundConfig;
 
 /// Where the scripted session is.
@@ -70,6 +72,12 @@ pub struct ScriptedSession {
     rounds_before: usize,
     /// The final network's schedule: (epochs, most steps per epoch).
     final_schedule: (usize, usize),
+    /// The session's data set (the data window is photographed reading it).
+    dataset: DatasetSpec,
+    /// A picture waits while this is set (the data window is still reading).
+    held: bool,
+    /// The script opened the data window (it closes it after the picture).
+    data_window_open: bool,
 }
 
 /// Probes of the scripted session, and how many of them train a second time (at least 3:
@@ -95,7 +103,16 @@ impl ScriptedSession {
             rounds_wanted: 1,
             rounds_before: 0,
             final_schedule: (3, 12),
+            dataset: DatasetSpec::Digits,
+            held: false,
+            data_window_open: false,
         }
+    }
+
+    /// The session's data set, for the data window's picture.
+    pub fn with_dataset(mut self, dataset: DatasetSpec) -> Self {
+        self.dataset = dataset;
+        self
     }
 
     /// A steered session of `rounds` rounds (one: the fast CI session). Several rounds are
@@ -133,11 +150,13 @@ impl ScriptedSession {
 fn next_shot(kind: ShotKind) -> Step {
     match kind {
         ShotKind::Scene2d => Step::Shot(ShotKind::Scene3d),
-        ShotKind::Scene3d => Step::Editing,
+        ShotKind::Scene3d => Step::Shot(ShotKind::Candidates),
+        ShotKind::Candidates => Step::Editing,
         ShotKind::Lego => Step::Shot(ShotKind::Blocks),
         ShotKind::Blocks => Step::Shot(ShotKind::Charts),
         ShotKind::Charts => Step::Shot(ShotKind::History),
-        ShotKind::History => Step::FinalTraining,
+        ShotKind::History => Step::Shot(ShotKind::Data),
+        ShotKind::Data => Step::FinalTraining,
         ShotKind::Final => Step::Verify,
     }
 }
@@ -150,7 +169,9 @@ impl Plugin for ScriptPlugin {
         app.add_systems(
             Update,
             (
-                drive_script.run_if(not(soaking)),
+                (data_shot::show_data_window, drive_script)
+                    .chain()
+                    .run_if(not(soaking)),
                 soak_drive::drive_soak.run_if(soaking),
             ),
         );

@@ -64,7 +64,8 @@ impl ViewRegions<'_, '_> {
         let central = of(Region::Central).next_back();
         let areas: Vec<egui::Rect> = match (kind, central) {
             (ShotKind::Lego, _) => of(Region::LegoCanvas).collect(),
-            (ShotKind::History, Some(c)) => vec![c],
+            (ShotKind::History | ShotKind::Candidates, Some(c)) => vec![c],
+            (ShotKind::Data, _) => of(Region::DataSamples).collect(),
             // The plots of the view itself, not those of the side panel.
             (ShotKind::Blocks | ShotKind::Charts | ShotKind::Final, Some(c)) => of(Region::Chart)
                 .map(|r| r.intersect(c))

@@ -17,10 +17,14 @@ use crate::app::widgets::colour_scale::scale_step_colour;
 pub enum ShotKind {
     Scene2d,
     Scene3d,
+    /// The candidate table, the selection highlighted.
+    Candidates,
     Lego,
     Blocks,
     Charts,
     History,
+    /// The data window on the session's data set: classes, counts, sample images.
+    Data,
     Final,
 }
 
@@ -89,13 +93,15 @@ fn decision_colours() -> Vec<[u8; 3]> {
 }
 
 impl ShotKind {
-    pub const ALL: [ShotKind; 7] = [
+    pub const ALL: [ShotKind; 9] = [
         ShotKind::Scene2d,
         ShotKind::Scene3d,
+        ShotKind::Candidates,
         ShotKind::Lego,
         ShotKind::Blocks,
         ShotKind::Charts,
         ShotKind::History,
+        ShotKind::Data,
         ShotKind::Final,
     ];
 
@@ -103,6 +109,8 @@ impl ShotKind {
         match self {
             ShotKind::Scene2d => "scene-2d.png",
             ShotKind::Scene3d => "scene-3d.png",
+            ShotKind::Candidates => "candidates.png",
+            ShotKind::Data => "data.png",
             ShotKind::Lego => "lego.png",
             ShotKind::Blocks => "blocks.png",
             ShotKind::Charts => "charts.png",
@@ -116,6 +124,8 @@ impl ShotKind {
         match self {
             ShotKind::Scene2d | ShotKind::Scene3d => "the scene's viewport (less its overlays)",
             ShotKind::Lego => "the Lego canvas",
+            ShotKind::Candidates => "the candidate table's pane",
+            ShotKind::Data => "the data window's sample table",
             ShotKind::Blocks => "the block plot's area",
             ShotKind::Charts => "the charts' plot areas",
             ShotKind::History => "the history's panel",
@@ -124,11 +134,11 @@ impl ShotKind {
     }
 
     /// The fewest distinct colours and the least brightness spread of a drawn area: the
-    /// history's panel is a few lines of text on a plain fill (11 colours, spread 7 when
+    /// history's panel and the table are text on a plain fill (11 colours, spread 7 when
     /// drawn; a blank fill has 1 and 0), every other view's area at least 40 and 12.
     fn blank_limits(self) -> (usize, f64) {
         match self {
-            ShotKind::History => (6, 3.0),
+            ShotKind::History | ShotKind::Candidates => (6, 3.0),
             _ => (12, 8.0),
         }
     }
@@ -160,8 +170,8 @@ impl ShotKind {
                 min: MIN_CARDS,
             }],
             ShotKind::Blocks => vec![pixels("decision colours", decision_colours(), 40)],
-            // Text only: it must not be blank.
-            ShotKind::History => vec![],
+            // Text (and the data's own images): it must not be blank.
+            ShotKind::History | ShotKind::Candidates | ShotKind::Data => vec![],
             // The final network's own curve (the side panel is hidden in that view).
             ShotKind::Charts | ShotKind::Final => vec![
                 pixels("the training curve's blue", vec![[70, 130, 230]], 20),

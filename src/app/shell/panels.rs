@@ -58,7 +58,11 @@ pub fn panels_ui(
     let zoom = ctx.zoom_factor();
     let mut root = root_ui(ctx);
     let presenting = bar.presentation.on;
-    let active = panes.visible(presenting);
+    // The toolbar lights the panes on show: the maximised one alone, or the arrangement's.
+    let active = match panes.maximized {
+        Some(pane) => vec![pane],
+        None => panes.visible(presenting),
+    };
     let filter = views.round_filter();
     let mode = &mut *view;
     if toolbar::show(

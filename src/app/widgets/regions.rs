@@ -13,6 +13,8 @@ pub enum Region {
     Chart,
     /// The Lego canvas, where the node and block cards are painted.
     LegoCanvas,
+    /// The data window's table of classes with their sample images.
+    DataSamples,
 }
 
 /// The rectangles recorded during one egui pass.
