@@ -423,11 +423,23 @@ fn real_templates() -> Vec<SuperGraph> {
 
 /// Draws a few frames of the Lego view as the shell lays it out; returns the body text size.
 fn draw(graph: &SuperGraph, state: &mut LegoState, size: egui::Vec2) -> f32 {
+    draw_with(graph, state, size, Vec::new())
+}
+
+/// As [`draw`], with the events of each frame in turn (at least three frames).
+fn draw_with(
+    graph: &SuperGraph,
+    state: &mut LegoState,
+    size: egui::Vec2,
+    mut frames: Vec<Vec<egui::Event>>,
+) -> f32 {
     let ctx = egui::Context::default();
     let mut body = 0.0;
-    for _ in 0..3 {
+    frames.resize(frames.len().max(3), Vec::new());
+    for events in frames {
         let input = egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+            events,
             ..Default::default()
         };
         let mut out = ctx.run_ui(input, |ui| {
@@ -550,4 +562,45 @@ fn zoomed_out_stages_collapse_and_zoomed_in_they_open() {
     draw(graph, &mut state, egui::vec2(1280.0, 800.0));
     assert!(!state.drawn.collapsed && (state.drawn.zoom - zoom).abs() < 1e-3);
     assert!(state.drawn.cards.iter().any(|c| c.what == "edge conv1"));
+}
+
+#[test]
+fn a_click_on_the_minimap_moves_the_view_there() {
+    let graph = &real_templates()[0];
+    let mut state = LegoState::default();
+    let size = egui::vec2(1280.0, 800.0);
+    draw(graph, &mut state, size);
+    let whole = state.drawn.view;
+    // Zoomed in on the top left quarter of the template.
+    let quarter = egui::Rect::from_min_size(whole.min, whole.size() / 4.0);
+    state.view = Some(quarter);
+    draw(graph, &mut state, size);
+    let zoom = state.drawn.zoom;
+    let map = state.drawn.minimap.expect("the minimap was drawn");
+    // A click near the minimap's bottom right corner: the view's centre goes near the
+    // template's bottom right, and the zoom stays.
+    let at = map.min + map.size() * 0.9;
+    let press = |pressed| egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    let frames = vec![
+        vec![egui::Event::PointerMoved(at)],
+        vec![press(true)],
+        vec![press(false)],
+    ];
+    draw_with(graph, &mut state, size, frames);
+    let view = state.view.expect("a view of its own");
+    assert!(
+        (state.drawn.zoom / zoom - 1.0).abs() < 0.01,
+        "zoom {zoom} -> {}",
+        state.drawn.zoom
+    );
+    let moved = view.center() - quarter.center();
+    assert!(
+        moved.x > whole.width() * 0.3 && moved.y > whole.height() * 0.3,
+        "the view moved by {moved:?} of {whole:?}"
+    );
 }

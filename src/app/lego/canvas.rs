@@ -49,6 +49,7 @@ pub(super) fn canvas(
         zoom: p.zoom,
         collapsed: p.collapsed(),
         cards: Vec::new(),
+        minimap: state.drawn.minimap,
     };
     let mut cui = ui.new_child(egui::UiBuilder::new().max_rect(rect));
     cui.set_clip_rect(rect);

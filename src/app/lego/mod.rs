@@ -131,7 +131,9 @@ pub fn draw(ui: &mut egui::Ui, graph: &SuperGraph, state: &mut LegoState) -> Opt
             .map_or(layout.bounds, |(rect, view)| {
                 view::Projection::new(view, rect).visible()
             });
-        if let Some(view) = view::minimap(ui, &layout, visible, &stage_kinds(graph)) {
+        let (minimap, moved) = view::minimap(ui, &layout, visible, &stage_kinds(graph));
+        state.drawn.minimap = Some(minimap);
+        if let Some(view) = moved {
             state.view = Some(view);
         }
     });

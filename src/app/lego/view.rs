@@ -85,13 +85,14 @@ pub(super) fn pan_and_zoom(
 }
 
 /// The minimap: every stage as a box in the colour of its first block, the visible part
-/// outlined; a click or drag on it centres the view there. Returns the new view, if moved.
+/// outlined; a click or drag on it centres the view there. Returns where it was drawn and
+/// the new view, if moved.
 pub(super) fn minimap(
     ui: &mut egui::Ui,
     layout: &Layout,
     visible: Rect,
     kinds: &[(usize, &'static str)],
-) -> Option<Rect> {
+) -> (Rect, Option<Rect>) {
     let b = layout.bounds;
     let height = 56.0;
     let width = (height * b.width() / b.height().max(1.0)).clamp(60.0, 220.0);
@@ -121,7 +122,7 @@ pub(super) fn minimap(
     let response = response.on_hover_text("the whole template; click or drag to move the view");
     let at = response
         .interact_pointer_pos()
-        .filter(|_| response.clicked() || response.dragged())?;
-    let centre = map.to_canvas(at);
-    Some(Rect::from_center_size(centre, visible.size()))
+        .filter(|_| response.clicked() || response.dragged());
+    let moved = at.map(|at| Rect::from_center_size(map.to_canvas(at), visible.size()));
+    (rect, moved)
 }

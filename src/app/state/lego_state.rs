@@ -58,6 +58,8 @@ pub struct DrawnCanvas {
     pub collapsed: bool,
     /// Every card drawn: its rectangle and the size of its text.
     pub cards: Vec<DrawnCard>,
+    /// Where the minimap was drawn (screen points).
+    pub minimap: Option<egui::Rect>,
 }
 
 impl Default for DrawnCanvas {
@@ -68,6 +70,7 @@ impl Default for DrawnCanvas {
             zoom: 1.0,
             collapsed: false,
             cards: Vec::new(),
+            minimap: None,
         }
     }
 }
