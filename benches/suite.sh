@@ -7,8 +7,8 @@
 #   2. layout: 100,000 candidates laid out in 2D and 3D, and a stable extension
 #      (examples/layout_bench.rs, release, engine only);
 #   3. scene: app frame time with 10,000 and 100,000 points, and 100,000 streamed
-#      (examples/scene_fake_data.rs, debug: the CI profile; under Xvfb + lavapipe when there
-#      is no display).
+#      (examples/scene_fake_data.rs, release; the first release build of the app takes about
+#      30 minutes on 2 cores; under Xvfb + lavapipe when there is no display).
 # Usage: benches/suite.sh [--device cpu|cuda] [--threads N]    (SKIP_SCENE=1 skips part 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +26,9 @@ if [ "${SKIP_SCENE:-0}" = 1 ]; then
   echo "== 3. scene: skipped (SKIP_SCENE=1)"
   exit 0
 fi
-echo "== 3. scene frame time (debug build, the CI profile)"
-cargo build --quiet --example scene_fake_data
-scene="$CARGO_TARGET_DIR/debug/examples/scene_fake_data"
+echo "== 3. scene frame time (release build)"
+cargo build --release --quiet --example scene_fake_data
+scene="$CARGO_TARGET_DIR/release/examples/scene_fake_data"
 xvfb_pid=""
 if [ -z "${DISPLAY:-}" ]; then
   command -v Xvfb >/dev/null || { echo "no display and no Xvfb: run .ci/test.sh once (it installs xvfb) or set SKIP_SCENE=1" >&2; exit 1; }
