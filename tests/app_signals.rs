@@ -18,7 +18,9 @@ use nas_navigator::app::state::lego_state::LegoState;
 use nas_navigator::app::state::scene_view::SceneIndex;
 use nas_navigator::app::state::signal_choice::ChosenSignal;
 use nas_navigator::app::state::view_choice::RoundFilter;
-use nas_navigator::app::widgets::colour_scale::{scale_step_colour, NOT_SCORED};
+use nas_navigator::app::widgets::colour_scale::{
+    scale_step_colour, signal_colour, ColourRange, NOT_SCORED,
+};
 use nas_navigator::nas::search::probes::{split_repeats, trust_by_signal, ProbeScore};
 use nas_navigator::nas::signals::{SignalKind, Signals};
 use nas_navigator::nas::space::SuperGraph;
@@ -113,7 +115,7 @@ fn choosing_a_signal_recolours_the_points() {
         "an unknown signal is drawn like a candidate not scored"
     );
     let range = app.world().resource::<SceneIndex>().colour_range;
-    assert_eq!(range, Some((-39.0, 0.0)));
+    assert_eq!(range.map(|r| (r.lo, r.hi)), Some((-39.0, 0.0)));
 }
 
 #[test]
@@ -232,4 +234,35 @@ fn the_trust_figures_are_trust_by_signal_on_the_probes_received() {
         let t = truth.iter().find(|t| t.0 == p.candidate).unwrap();
         assert_eq!(p.signal, t.2.synflow);
     }
+}
+
+#[test]
+fn one_outlier_does_not_squeeze_the_colour_scale() {
+    // 99 candidates between 60% and 79.6%, and one broken one at 10%.
+    let mut values: Vec<f64> = (0..99).map(|i| 60.0 + 0.2 * f64::from(i)).collect();
+    values.push(10.0);
+    let range = ColourRange::robust(&mut values).expect("values");
+    assert_eq!((range.min, range.max), (10.0, 79.6));
+    assert!(range.clips());
+    // The scale spans the 2nd to the 98th percentile: the outlier and the top two are
+    // beyond it, every other point spreads over the steps.
+    assert!(range.lo > 60.0 - 1e-9 && range.lo < 61.0, "{range:?}");
+    assert!(range.hi < 79.6 && range.hi > 78.5, "{range:?}");
+    let steps: std::collections::HashSet<[u8; 4]> = (0..99)
+        .map(|i| signal_colour(Some(60.0 + 0.2 * f64::from(i)), range.lo, range.hi))
+        .map(|c| c.map(|x| (x * 255.0) as u8))
+        .collect();
+    assert_eq!(steps.len(), 10, "all ten steps in use");
+    // With the whole range, the same points would use only the top steps.
+    let squeezed: std::collections::HashSet<[u8; 4]> = (0..99)
+        .map(|i| signal_colour(Some(60.0 + 0.2 * f64::from(i)), range.min, range.max))
+        .map(|c| c.map(|x| (x * 255.0) as u8))
+        .collect();
+    assert!(squeezed.len() <= 4, "{}", squeezed.len());
+    // Too few values to clip: the whole range.
+    let mut few = vec![1.0, 2.0, 3.0];
+    let r = ColourRange::robust(&mut few).expect("values");
+    assert_eq!((r.lo, r.hi), (1.0, 3.0));
+    assert!(!r.clips());
+    assert!(ColourRange::robust(&mut []).is_none());
 }

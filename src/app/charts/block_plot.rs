@@ -77,9 +77,18 @@ pub fn draw(ui: &mut egui::Ui, data: &BlockPlotData, height: f32) -> Option<(Str
     };
     // Blocks are found by their names in the current template (the statistics were
     // computed with it, but a name never points at the wrong block); grouped by decision.
+    // A block no scored candidate used (disabled this round) has no fitness: it is named
+    // under the plot, not drawn at (0, 0).
+    let unused: Vec<String> = stats
+        .blocks
+        .iter()
+        .filter(|b| b.count == 0)
+        .map(|b| format!("{}:{}", b.decision, b.block))
+        .collect();
     let mut blocks: Vec<Plotted> = stats
         .blocks
         .iter()
+        .filter(|b| b.count > 0)
         .filter_map(|b| {
             let d = graph.0.decision_index(&b.decision)?;
             let decision = &graph.0.decisions[d];
@@ -181,6 +190,12 @@ pub fn draw(ui: &mut egui::Ui, data: &BlockPlotData, height: f32) -> Option<(Str
     ui.label(
         "colour: decision; bars: 95% intervals; hover a block for its numbers, click to select it",
     );
+    if !unused.is_empty() {
+        ui.label(format!(
+            "not drawn, no scored candidate used them: {}",
+            unused.join(", ")
+        ));
+    }
     let at = clicked_at(&response.response)?;
     let b = blocks[nearest_point(&response.transform, at, &all, PICK_PX)?].stat;
     Some((b.decision.clone(), b.block.clone()))

@@ -21,7 +21,7 @@ use crate::app::state::scene_view::SceneIndex;
 use crate::app::state::selection::Selection;
 use crate::app::state::signal_choice::SignalValues;
 use crate::app::state::view_choice::RoundFilter;
-use crate::app::widgets::colour_scale::signal_colour;
+use crate::app::widgets::colour_scale::{signal_colour, ColourRange};
 use crate::nas::space::choice::includes;
 
 /// At most one rebuild of the instances per this interval while points stream in.
@@ -116,13 +116,12 @@ pub(super) fn rebuild_points(
     );
     let centre = (min + max) * 0.5;
     let half_span = ((max - min) * 0.5).max_element().max(1e-6);
-    let range = shown
+    let mut finite: Vec<f64> = shown
         .iter()
         .filter_map(|p| p.2 .0.filter(|v| v.is_finite()))
-        .fold(None, |r: Option<(f64, f64)>, a| {
-            Some(r.map_or((a, a), |(l, h)| (l.min(a), h.max(a))))
-        });
-    let (lo, hi) = range.unwrap_or((0.0, 0.0));
+        .collect();
+    let range = ColourRange::robust(&mut finite);
+    let (lo, hi) = range.map_or((0.0, 0.0), |r| (r.lo, r.hi));
     let mut instances = Vec::with_capacity(shown.len());
     index.entities.clear();
     index.world.clear();

@@ -41,14 +41,28 @@ fn legend(ui: &mut egui::Ui, index: &SceneIndex) {
     let kind = index.colour_signal;
     ui.horizontal(|ui| {
         ui.label(format!("{}:", kind.label()));
-        let (lo, hi) = index.colour_range.unwrap_or((0.0, 0.0));
-        ui.label(format_value(kind, lo));
+        let range = index.colour_range;
+        let (lo, hi) = range.map_or((0.0, 0.0), |r| (r.lo, r.hi));
+        let clips = range.is_some_and(|r| r.clips());
+        let end = |bound: &str, v: f64| match clips {
+            true => format!("{bound}{}", format_value(kind, v)),
+            false => format_value(kind, v),
+        };
+        let low = ui.label(end("≤ ", lo));
+        if let Some(r) = range.filter(|r| r.clips()) {
+            low.on_hover_text(format!(
+                "the scale spans the 2nd to the 98th percentile; values beyond take the end \
+                 colours (all values: {} to {})",
+                format_value(kind, r.min),
+                format_value(kind, r.max)
+            ));
+        }
         for step in 0..10 {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 12.0), egui::Sense::hover());
             ui.painter()
                 .rect_filled(rect, 0.0, srgb32(scale_step_colour(step)));
         }
-        ui.label(format_value(kind, hi));
+        ui.label(end("≥ ", hi));
         let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 12.0), egui::Sense::hover());
         ui.painter()
             .rect_filled(rect, 0.0, srgb32([0.55, 0.55, 0.55, 1.0]));

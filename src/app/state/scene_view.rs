@@ -4,6 +4,7 @@
 
 use bevy::prelude::*;
 
+use crate::app::widgets::colour_scale::ColourRange;
 use crate::nas::signals::SignalKind;
 
 /// What the scene shows, for the legend, picking and tests: the points in drawing order.
@@ -15,7 +16,7 @@ pub struct SceneIndex {
     /// The signal the colours show and its range over the points shown (`None` until
     /// something is scored with a known value).
     pub colour_signal: SignalKind,
-    pub colour_range: Option<(f64, f64)>,
+    pub colour_range: Option<ColourRange>,
     /// How many points shown the current template does not allow (drawn hollow).
     pub not_allowed: usize,
     /// Bumped whenever the points are rebuilt.

@@ -22,10 +22,16 @@ impl SessionControl {
             .as_ref()
             .map(|d| d.display().to_string())
             .unwrap_or_default();
+        // A new session from the toolbar starts on the running one's kind of data (the
+        // data window picks any other).
+        let dataset_text = match setup.dataset.name() {
+            "fashion-mnist" => "fashion-mnist",
+            _ => "digits",
+        };
         Self {
             setup,
             folder_text,
-            dataset_text: "digits".into(),
+            dataset_text: dataset_text.into(),
         }
     }
 }
