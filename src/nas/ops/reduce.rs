@@ -145,4 +145,26 @@ mod tests {
         assert_eq!(sum(&xs, |v| v).to_bits(), want.to_bits());
         assert_eq!(sum(&xs, |v| v).to_bits(), sum(&xs, |v| v).to_bits());
     }
+
+    /// Channel statistics match a serial two-pass reference closely and give the same bits
+    /// on any rayon pool size (channels run in parallel, each in one fixed order).
+    #[test]
+    fn channel_stats_match_a_serial_reference_on_any_thread_count() {
+        let d = (3, 2, 37);
+        let x: Vec<f64> = (0..d.0 * d.1 * d.2)
+            .map(|i| ((i * 7919) % 113) as f64 / 17.0 - 3.0)
+            .collect();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+            pool.map(|p| p.install(|| stats_of(&x, d)))
+        };
+        let first = on(1).unwrap();
+        assert_eq!(on(2).unwrap(), first);
+        for ch in 0..d.1 {
+            let v: Vec<f64> = planes(&x, d, ch).flatten().copied().collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let var = v.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / v.len() as f64;
+            assert!((first[ch] - mean).abs() < 1e-12 && (first[d.1 + ch] - var).abs() < 1e-12);
+        }
+    }
 }
