@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs `nas-navigator bench` and its PyTorch twin on the same work, one after the other, and
 # prints both and the ratios (ours / PyTorch; above 1 means we are faster).
-# Usage: benches/side_by_side.sh [--device cpu|cuda] [--threads N]   (BIN=path to override)
+# Usage: benches/side_by_side.sh [--device cpu|cuda] [--threads N]   (BIN=path to override;
+# PYTHON=interpreter with torch, default python3)
 set -euo pipefail
+python=${PYTHON:-python3}
 cd "$(dirname "$0")/.."
 bin=${BIN:-}
 if [ -z "$bin" ]; then
@@ -10,8 +12,8 @@ if [ -z "$bin" ]; then
   bin="${CARGO_TARGET_DIR:-target}/release/nas-navigator"
 fi
 ours=$("$bin" bench --json "$@" | tail -n 1)
-theirs=$(python3 benches/torch_twin.py --json "$@" | tail -n 1)
-python3 - "$ours" "$theirs" <<'PY'
+theirs=$("$python" benches/torch_twin.py --json "$@" | tail -n 1)
+"$python" - "$ours" "$theirs" <<'PY'
 import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"{'field':<24} {'nas-navigator':>14} {'pytorch':>14} {'ratio':>7}")

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         eprintln!("error: internal failure: {msg}");
     }));
     nas_navigator::nas::device::tune_allocator();
+    nas_navigator::nas::device::inline_elementwise();
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,
         Err(e) => return argument_error(e),

@@ -182,3 +182,39 @@ fn batch_norm_module_fused_matches_ops_in_every_mode() {
     let (m0, _) = batch_norm(&dev).running();
     assert!(rel_err(&m1, &m0) > 0.01, "calibration changed the stats");
 }
+
+/// Output and gradients of the fused op in f32 on a rayon pool of `threads`, as raw bits.
+fn fused_bits(threads: usize) -> Vec<Vec<u32>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let f32s = |t: Tensor| t.to_dtype(DType::F32).unwrap();
+        // 13 x 13 planes: not a multiple of the 8 lanes, so the remainder path runs too.
+        let x = Var::from_tensor(&f32s(rand(&[4, 3, 13, 13], 5, 0.5, 2.))).unwrap();
+        let gb = Var::from_tensor(&f32s(rand(&[2, 3], 6, 0.5, 0.5))).unwrap();
+        let r = f32s(rand(&[4, 3, 13, 13], 7, 0., 1.));
+        let stats = channel_stats(x.as_tensor()).unwrap();
+        let y = bn_act(x.as_tensor(), gb.as_tensor(), &stats, BN_EPS, true, true).unwrap();
+        let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
+        let g = |v: &Var| grads.get(v.as_tensor()).expect("gradient").clone();
+        [stats, y.clone(), g(&x), g(&gb)]
+            .iter()
+            .map(|t| {
+                let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
+                v.iter().map(|f| f.to_bits()).collect()
+            })
+            .collect()
+    })
+}
+
+/// The statistics and gradients sum in lanes (`ops::reduce`) in one fixed order: the same
+/// bits on every repeat and on any thread count, so CPU replays stay bit-exact.
+#[test]
+fn fused_op_is_bit_exact_across_repeats_and_thread_counts() {
+    let first = fused_bits(1);
+    for threads in [1, 2, 3] {
+        assert_eq!(fused_bits(threads), first, "{threads} threads");
+    }
+}

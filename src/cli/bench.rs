@@ -52,6 +52,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "          {:.2} candidates/s, {:.0} images/s (one by one)",
             r.score_one_by_one_candidates_per_s, r.score_one_by_one_images_per_s
         );
+        println!(
+            "CPU time: {:.1} ms a training step, {:.1} ms a candidate (shared prefixes)",
+            r.train_cpu_ms_per_step, r.score_cpu_ms_per_candidate
+        );
         println!("peak RSS: {:.0} MB", r.peak_rss_mb);
     }
     Ok(())

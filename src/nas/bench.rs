@@ -64,6 +64,15 @@ pub struct BenchResult {
     pub score_one_by_one_candidates_per_s: f64,
     pub score_one_by_one_images_per_s: f64,
     pub peak_rss_mb: f64,
+    /// CPU time (all threads) per training step and per candidate scored with shared
+    /// prefixes, in ms: steadier than the rates when other work shares the cores.
+    pub train_cpu_ms_per_step: f64,
+    pub score_cpu_ms_per_candidate: f64,
+}
+
+/// CPU seconds so far (0 where the platform cannot say; the CPU fields then read 0).
+fn cpu_seconds() -> f64 {
+    crate::nas::memory::cpu_seconds().unwrap_or(0.0)
 }
 
 /// Runs the benchmark on `device`.
@@ -89,10 +98,12 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
     let mut rng = stream(0, "bench");
     let total = cfg.warmup_steps + cfg.train_steps;
     let mut start = Instant::now();
+    let mut cpu_start = 0.0;
     for step in 0..total {
         if step == cfg.warmup_steps {
             device.synchronize()?;
             start = Instant::now();
+            cpu_start = cpu_seconds();
         }
         let cand = Candidate::sample(&net.graph, &mut rng);
         let logits = net.forward(&x, &cand, BnMode::Train)?;
@@ -106,6 +117,7 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
     }
     device.synchronize()?;
     let train_secs = start.elapsed().as_secs_f64();
+    let train_cpu = cpu_seconds() - cpu_start;
     // Scoring: re-calibrate on `recalib_batches` batches, evaluate `score_images` images.
     let eval = Tensor::randn(
         0f32,
@@ -139,6 +151,7 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
     device.synchronize()?;
     let alone_secs = start.elapsed().as_secs_f64();
     let start = Instant::now();
+    let cpu_start = cpu_seconds();
     {
         let mut scorer = PrefixScorer::new(&net, &calibration, &validation, DEFAULT_CACHE_BYTES);
         let mut sorted = cands[1..].to_vec();
@@ -151,6 +164,7 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
     }
     device.synchronize()?;
     let score_secs = start.elapsed().as_secs_f64();
+    let score_cpu = cpu_seconds() - cpu_start;
     let images_per_candidate = cfg.recalib_batches * cfg.batch_size + eval_batches * eval.dim(0)?;
     Ok(BenchResult {
         config: cfg.config.clone(),
@@ -165,5 +179,7 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         score_one_by_one_images_per_s: (cfg.score_candidates * images_per_candidate) as f64
             / alone_secs,
         peak_rss_mb: crate::nas::memory::peak_rss_mib().unwrap_or(0.0),
+        train_cpu_ms_per_step: 1e3 * train_cpu / cfg.train_steps as f64,
+        score_cpu_ms_per_candidate: 1e3 * score_cpu / cfg.score_candidates as f64,
     })
 }

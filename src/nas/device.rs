@@ -78,6 +78,22 @@ pub fn tune_allocator() -> bool {
     false
 }
 
+/// Runs candle's element-wise CPU ops on the calling thread (`CANDLE_NUM_THREADS=1`) unless
+/// the user set that variable. Above 64K elements candle splits them over its own
+/// barrier pool, whose extra threads spin beside rayon's; in training those ops are mostly
+/// the gradient sums of backprop (a zero tensor plus one add per gradient) and are memory
+/// bound, so a second thread gains little, and on shared cores the caller spun on the barrier
+/// for about a quarter of a step (docs/perf-cpu-train.md). Our own ops and gemm keep rayon's
+/// threads. Results do not change: those ops are element by element. Call once at start,
+/// before other threads run. Returns whether it set the variable.
+pub fn inline_elementwise() -> bool {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_some() {
+        return false;
+    }
+    std::env::set_var("CANDLE_NUM_THREADS", "1");
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::DeviceChoice;

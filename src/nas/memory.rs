@@ -25,6 +25,18 @@ pub fn peak_rss_mib() -> Option<f64> {
     status_mib("VmHWM:")
 }
 
+/// CPU time (user + system, all threads) this process has used so far, in seconds. On
+/// shared cores it is steadier than wall time for comparing two builds (`bench`).
+pub fn cpu_seconds() -> Option<f64> {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage only writes the struct it is given, which is sized for it.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()) } == 0;
+    // SAFETY: zero-initialised, and filled in by getrusage when it succeeded.
+    let u = unsafe { u.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    ok.then(|| secs(u.ru_utime) + secs(u.ru_stime))
+}
+
 /// Resident memory of this process now in MiB (Linux `VmRSS`).
 pub fn rss_mib() -> Option<f64> {
     status_mib("VmRSS:")

@@ -3,15 +3,12 @@
 //! broadcast ops each way). Per-channel sums run in one fixed order in f64, so results are
 //! the same on any thread count. `BatchNorm` sends other devices to the candle-op version.
 
-use candle_core::{bail, CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::im2col::{contiguous, dims, planes, Elem};
-
-/// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
-pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
-    x.contiguous()?.apply_op1_no_bwd(&Stats)
-}
+pub use super::reduce::channel_stats;
+use super::reduce::sum2_of3;
 
 /// act((x - mean) / sqrt(var + eps) * gamma + beta), act = ReLU or identity.
 /// `gamma_beta` is [2, C] (differentiable), `stats` [2, C] mean and biased variance.
@@ -32,43 +29,6 @@ pub fn bn_act(
     let gb = gamma_beta.contiguous()?;
     x.contiguous()?
         .apply_op3(&gb, &stats.detach().contiguous()?, op)
-}
-
-fn stats_of<T: Elem>(x: &[T], d: (usize, usize, usize)) -> Vec<T> {
-    let count = (d.0 * d.2) as f64;
-    let per: Vec<(f64, f64)> = (0..d.1)
-        .into_par_iter()
-        .map(|ch| {
-            let sum: f64 = planes(x, d, ch)
-                .map(|p| p.iter().map(|v| v.to_f64()).sum::<f64>())
-                .sum();
-            let mean = sum / count;
-            let sq: f64 = planes(x, d, ch)
-                .map(|p| p.iter().map(|v| (v.to_f64() - mean).powi(2)).sum::<f64>())
-                .sum();
-            (mean, sq / count)
-        })
-        .collect();
-    let (means, vars): (Vec<f64>, Vec<f64>) = per.into_iter().unzip();
-    means.into_iter().chain(vars).map(T::from_f64).collect()
-}
-
-struct Stats;
-
-impl CustomOp1 for Stats {
-    fn name(&self) -> &'static str {
-        "nas-bn-stats"
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let d = dims(l)?;
-        let out = match s {
-            CpuStorage::F32(x) => CpuStorage::F32(stats_of(contiguous(x, l)?, d)),
-            CpuStorage::F64(x) => CpuStorage::F64(stats_of(contiguous(x, l)?, d)),
-            _ => bail!("{}: only f32 and f64 are supported", self.name()),
-        };
-        Ok((out, Shape::from((2, d.1))))
-    }
 }
 
 /// Reads a small [2, C] tensor as two f64 rows.
@@ -211,13 +171,16 @@ impl BnGrad {
         let per: Vec<(f64, f64)> = (0..d.1)
             .into_par_iter()
             .map(|ch| {
+                let (mean, invstd) = (self.mean[ch], self.invstd[ch]);
                 let (mut dg, mut db) = (0.0, 0.0);
                 for ((xp, yp), gp) in planes(x, d, ch).zip(planes(y, d, ch)).zip(planes(g, d, ch)) {
-                    for ((&xv, &yv), &gv) in xp.iter().zip(yp).zip(gp) {
+                    // Plane by plane in order, each plane in lanes (`reduce.rs`): a fixed order.
+                    let (pg, pb) = sum2_of3(xp, yp, gp, |xv, yv, gv| {
                         let gv = self.pre(yv, gv);
-                        db += gv;
-                        dg += gv * (xv.to_f64() - self.mean[ch]) * self.invstd[ch];
-                    }
+                        (gv * (xv.to_f64() - mean) * invstd, gv)
+                    });
+                    dg += pg;
+                    db += pb;
                 }
                 (dg, db)
             })
@@ -233,12 +196,18 @@ impl BnGrad {
         dx.par_chunks_mut(c * hw).enumerate().for_each(|(b, out)| {
             for ch in 0..c {
                 let k = self.gamma[ch] * self.invstd[ch];
-                let off = (b * c + ch) * hw;
-                for (i, o) in out[ch * hw..(ch + 1) * hw].iter_mut().enumerate() {
-                    let gv = self.pre(y[off + i], g[off + i]);
+                let (mean, invstd) = (self.mean[ch], self.invstd[ch]);
+                // The two means over the batch, divided once per channel (not per element).
+                let (dbeta_m, dgamma_m) = (self.dbeta[ch] / m, self.dgamma[ch] / m);
+                let span = (b * c + ch) * hw..(b * c + ch + 1) * hw;
+                let outs = out[ch * hw..(ch + 1) * hw].iter_mut();
+                // Zipped slices (no indexing) so the loop vectorises.
+                let ins = x[span.clone()].iter().zip(&y[span.clone()]).zip(&g[span]);
+                for (o, ((&xv, &yv), &gv)) in outs.zip(ins) {
+                    let gv = self.pre(yv, gv);
                     let v = if self.act.batch_stats {
-                        let xhat = (x[off + i].to_f64() - self.mean[ch]) * self.invstd[ch];
-                        k * (gv - self.dbeta[ch] / m - xhat * self.dgamma[ch] / m)
+                        let xhat = (xv.to_f64() - mean) * invstd;
+                        k * (gv - dbeta_m - xhat * dgamma_m)
                     } else {
                         k * gv
                     };

@@ -12,6 +12,7 @@ pub mod init;
 pub mod optim;
 pub mod pool;
 pub mod pool_op;
+pub mod reduce;
 
 pub use batchnorm::{BatchNorm, BnMode};
 pub use optim::{cosine_lr, Optimizer, OptimizerConfig, OptimizerKind};
