@@ -80,6 +80,7 @@ pub fn tune_allocator() -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(not(feature = "cuda"))]
     use super::DeviceChoice;
 
     /// Without the `cuda` feature `auto` is the CPU, and `cuda` says how to get it.
