@@ -10,6 +10,10 @@ use super::im2col::{contiguous, dims, planes, Elem};
 
 /// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
 pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
+    #[cfg(feature = "cuda")]
+    if super::cuda::active(x.device()) {
+        return super::cuda::bn::channel_stats(x);
+    }
     x.contiguous()?.apply_op1_no_bwd(&Stats)
 }
 
@@ -24,6 +28,10 @@ pub fn bn_act(
     batch_stats: bool,
     relu: bool,
 ) -> Result<Tensor> {
+    #[cfg(feature = "cuda")]
+    if super::cuda::active(x.device()) {
+        return super::cuda::bn::bn_act(x, gamma_beta, stats, eps, batch_stats, relu);
+    }
     let op = BnAct {
         eps,
         batch_stats,
