@@ -2,7 +2,9 @@
 # Builds, on this CPU machine, what the GPU day (benches/gpu_day.sh) carries to the lent GPU
 # machine, which has no Rust: the headless CUDA binary, the cuda_ops test binary and the
 # stand-in libcurand.so.10, all in .gpu/ (git-ignored; name `.gpu` in the device tool's
-# `carry`). Checks that .gpu/ stays under the 64 MiB carry limit. Tracked files (this script,
+# `carry`). The stripped binaries are about 55 MB each (candle's embedded PTX), so they travel
+# xz-compressed (about 7 MB each; gpu_day.sh unpacks them with python3's lzma) and the script
+# checks that .gpu/ stays under the 64 MiB carry limit. Tracked files (this script,
 # gpu_day.sh, gpu_libs.sh, torch_twin.py) travel with the working tree anyway.
 # Usage: bash benches/gpu_build.sh    (first run: 15-25 min on 2 cores; then a few minutes)
 set -euo pipefail
@@ -36,6 +38,8 @@ git status --porcelain --untracked-files=no | grep -q . && echo "dirty" >> .gpu/
 for b in .gpu/nas-navigator .gpu/cuda_ops; do
   echo "$b needs: $(readelf -d "$b" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
 done
+echo "== compressing the binaries (xz)"
+xz -T0 -6 -f .gpu/nas-navigator .gpu/cuda_ops
 size=$(du -cb .gpu | tail -1 | cut -f1)
 echo "== .gpu/ holds $((size / 1024 / 1024)) MiB ($size bytes):"
 ls -la .gpu .gpu/fallback

@@ -17,6 +17,13 @@ summary="$out/summary.txt"
 : > "$summary"
 note() { echo "$*" | tee -a "$summary"; }
 
+# gpu_build.sh carries the binaries xz-compressed; python3's lzma unpacks them (no xz needed).
+for b in nas-navigator cuda_ops; do
+  if [ -f "$G/$b.xz" ] && [ ! -x "$G/$b" ]; then
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+      "$G/$b.xz" "$G/$b" && chmod +x "$G/$b"
+  fi
+done
 [ -x "$G/nas-navigator" ] && [ -x "$G/cuda_ops" ] || {
   note "error: $G/nas-navigator or $G/cuda_ops is missing: run benches/gpu_build.sh first and carry .gpu"
   exit 1
