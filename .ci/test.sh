@@ -27,3 +27,5 @@ echo "== tests (engine only, --no-default-features)"
 cargo test --no-default-features
 echo "== tests (default features; the rendering test keeps its pictures in artifacts/screenshots)"
 cargo test
+echo "== clippy with the cuda feature (no GPU needed: CUDA 13.0.2 wheels from PyPI, own target dir)"
+bash .ci/cuda_check.sh

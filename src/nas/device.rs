@@ -96,6 +96,7 @@ pub fn inline_elementwise() -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(not(feature = "cuda"))]
     use super::DeviceChoice;
 
     /// Without the `cuda` feature `auto` is the CPU, and `cuda` says how to get it.

@@ -106,7 +106,7 @@ impl BatchNorm {
 
     /// Batch norm, then ReLU when `relu`: one fused op on the CPU.
     pub fn forward_act(&self, x: &Tensor, mode: BnMode, relu: bool) -> Result<Tensor> {
-        if !x.device().is_cpu() {
+        if !x.device().is_cpu() && !super::cuda_kernels(x.device()) {
             let y = self.forward_ops(x, mode)?;
             return if relu { y.relu() } else { Ok(y) };
         }

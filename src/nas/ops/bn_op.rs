@@ -21,6 +21,10 @@ pub fn bn_act(
     batch_stats: bool,
     relu: bool,
 ) -> Result<Tensor> {
+    #[cfg(feature = "cuda")]
+    if super::cuda::active(x.device()) {
+        return super::cuda::bn::bn_act(x, gamma_beta, stats, eps, batch_stats, relu);
+    }
     let op = BnAct {
         eps,
         batch_stats,

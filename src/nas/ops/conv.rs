@@ -57,6 +57,12 @@ pub fn conv2d_with(
             conv2d_gemm(x, weight, pad, stride, dilation)
         }
         ConvImpl::Gemm if groups == 1 => x.conv2d(weight, pad, stride, dilation, groups),
+        #[cfg(feature = "cuda")]
+        ConvImpl::Gemm
+            if groups == c && cin_g == 1 && f == c && super::cuda::active(x.device()) =>
+        {
+            super::cuda::dw::depthwise_conv2d(x, weight, pad, stride, dilation)
+        }
         ConvImpl::Gemm if groups == c && cin_g == 1 && f == c && x.device().is_cpu() => {
             depthwise_conv2d(x, weight, pad, stride, dilation)
         }

@@ -1,11 +1,14 @@
 //! Our own ops over candle (conv, pooling, batch norm, optimisers, init), kept behind
 //! functions we test. On the CPU, conv, depthwise conv, batch norm + ReLU and pooling are
-//! custom ops of our own (`*_op.rs`); other devices get compositions of candle ops.
+//! custom ops of our own (`*_op.rs`); on CUDA, batch norm + ReLU and pooling are our kernels
+//! (`cuda/`, `cuda` feature); other devices get compositions of candle ops.
 
 pub mod batchnorm;
 pub mod bn_op;
 pub mod conv;
 pub mod conv_op;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod dw_op;
 pub mod im2col;
 pub mod init;
@@ -17,3 +20,15 @@ pub mod reduce;
 pub use batchnorm::{BatchNorm, BnMode};
 pub use optim::{cosine_lr, Optimizer, OptimizerConfig, OptimizerKind};
 pub use pool::{global_avg_pool, pool2d};
+
+/// Whether our CUDA kernels (`cuda/`, with the `cuda` feature) serve tensors on `device`.
+#[cfg(feature = "cuda")]
+pub fn cuda_kernels(device: &candle_core::Device) -> bool {
+    cuda::active(device)
+}
+
+/// Whether our CUDA kernels serve tensors on `device`: never, without the `cuda` feature.
+#[cfg(not(feature = "cuda"))]
+pub fn cuda_kernels(_device: &candle_core::Device) -> bool {
+    false
+}

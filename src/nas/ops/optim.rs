@@ -92,6 +92,26 @@ impl Optimizer {
             updated += 1;
             match self.config.kind {
                 OptimizerKind::Sgd { momentum, nesterov } => {
+                    #[cfg(feature = "cuda")]
+                    if super::cuda::active(p.device()) {
+                        let old = self.slots.remove(name).map(|s| s.first);
+                        let buf = super::cuda::sgd::sgd_step(
+                            &p,
+                            &grad,
+                            old.as_ref(),
+                            lr,
+                            momentum,
+                            nesterov,
+                            wd,
+                        )?;
+                        let slot = Slot {
+                            first: buf,
+                            second: None,
+                            steps: 0,
+                        };
+                        self.slots.insert(name.clone(), slot);
+                        continue;
+                    }
                     let g = if wd > 0.0 { (grad + (&p * wd)?)? } else { grad };
                     let buf = match self.slots.remove(name) {
                         Some(s) => ((s.first * momentum)? + &g)?,

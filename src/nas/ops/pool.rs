@@ -14,6 +14,10 @@ pub fn pool2d(x: &Tensor, mode: PoolMode, kernel: usize, stride: usize) -> Resul
     if kernel == 1 && stride == 1 {
         return Ok(x.clone());
     }
+    #[cfg(feature = "cuda")]
+    if super::cuda::active(x.device()) {
+        return super::cuda::pool::pool2d(x, mode, kernel, stride);
+    }
     if x.device().is_cpu() {
         let pad = if stride == 1 { kernel / 2 } else { 0 };
         return pool2d_cpu(x, mode, kernel, stride, pad);

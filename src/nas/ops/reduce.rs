@@ -73,6 +73,10 @@ pub fn sum2_of3<T: Elem>(
 
 /// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
 pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
+    #[cfg(feature = "cuda")]
+    if super::cuda::active(x.device()) {
+        return super::cuda::bn::channel_stats(x);
+    }
     x.contiguous()?.apply_op1_no_bwd(&Stats)
 }
 

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The GPU day, in one prepared call on the lent GPU machine (no Rust there): carry `.gpu`, built
+# here by benches/gpu_build.sh, and run `bash benches/gpu_day.sh` from the repo root. It runs
+#   1. the cuda_ops tests (our CUDA kernels against candle-op compositions and the CPU ops),
+#   2. `nas-navigator bench --device cuda --json` with our kernels, then with NAS_CUDA_KERNELS=0
+#      (candle's op compositions: the A/B for the kernels), and the PyTorch twin
+#      (benches/torch_twin.py) side by side, with the ratios,
+# each under its own timeout, logs and a summary in $OUT (the device tool's folder; else
+# /tmp/gpu-day). Not run: the scene example (`examples/scene_fake_data.rs`) needs Bevy and a
+# display, and the GPU binary is headless. Budget: about 5 min of the 15 min device time.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-/tmp/gpu-day}"
+mkdir -p "$out"
+G=.gpu
+summary="$out/summary.txt"
+: > "$summary"
+note() { echo "$*" | tee -a "$summary"; }
+
+# gpu_build.sh carries the binaries xz-compressed; python3's lzma unpacks them (no xz needed).
+for b in nas-navigator cuda_ops; do
+  if [ -f "$G/$b.xz" ] && [ ! -x "$G/$b" ]; then
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+      "$G/$b.xz" "$G/$b" && chmod +x "$G/$b"
+  fi
+done
+[ -x "$G/nas-navigator" ] && [ -x "$G/cuda_ops" ] || {
+  note "error: $G/nas-navigator or $G/cuda_ops is missing: run benches/gpu_build.sh first and carry .gpu"
+  exit 1
+}
+note "commit $(cat "$G/COMMIT" 2>/dev/null | tr '\n' ' ')on $(hostname), $(date -u +%FT%TZ)"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee -a "$summary"
+# shellcheck source=benches/gpu_libs.sh
+source benches/gpu_libs.sh "$PWD/$G/fallback" 2> >(tee -a "$summary" >&2)
+ldd "$G/nas-navigator" | grep -E 'not found|cuda|cublas|curand' | tee -a "$summary"
+
+# step NAME TIMEOUT_S CMD...: runs CMD with its output in $out/NAME.log, notes rc and seconds.
+step() {
+  local name="$1" limit="$2" t0 rc
+  shift 2
+  t0=$(date +%s)
+  timeout "$limit" "$@" > "$out/$name.log" 2>&1
+  rc=$?
+  note "[$name] rc=$rc in $(($(date +%s) - t0)) s$([ "$rc" -eq 124 ] && echo ' (timed out)')"
+  tail -n 3 "$out/$name.log" | sed 's/^/    /' | tee -a "$summary"
+  return 0
+}
+
+# 1. Kernel tests: the ignored ones are the GPU ones; one thread keeps their output in order.
+step cuda_ops 150 "$G/cuda_ops" --ignored --test-threads=1
+grep -E '^test |test result' "$out/cuda_ops.log" | tee -a "$summary"
+
+# 2. Benchmarks: ours with the kernels, ours without them, and PyTorch.
+step bench_kernels 120 env NAS_CUDA_KERNELS=1 "$G/nas-navigator" bench --device cuda --json
+step bench_compositions 120 env NAS_CUDA_KERNELS=0 "$G/nas-navigator" bench --device cuda --json
+step bench_torch 150 python3 benches/torch_twin.py --device cuda --json
+
+python3 - "$out" <<'PY' | tee -a "$summary"
+import json, sys
+out = sys.argv[1]
+def last_json(name):
+    try:
+        lines = [l for l in open(f"{out}/{name}.log") if l.strip().startswith("{")]
+        return json.loads(lines[-1]) if lines else None
+    except (OSError, ValueError):
+        return None
+runs = {n: last_json(n) for n in ["bench_kernels", "bench_compositions", "bench_torch"]}
+keys = ["train_steps_per_s", "train_images_per_s", "score_candidates_per_s", "score_images_per_s",
+        "score_one_by_one_candidates_per_s", "peak_rss_mb"]
+print(f"{'field':<34} {'ours+kernels':>13} {'ours, candle ops':>17} {'pytorch':>10} {'kern/torch':>10}")
+for k in keys:
+    v = [r.get(k) if r else None for r in runs.values()]
+    f = lambda x: f"{x:.2f}" if isinstance(x, (int, float)) else "-"
+    ratio = f(v[0] / v[2]) if all(isinstance(x, (int, float)) and x for x in (v[0], v[2])) else "-"
+    print(f"{k:<34} {f(v[0]):>13} {f(v[1]):>17} {f(v[2]):>10} {ratio:>10}")
+for n, r in runs.items():
+    if r:
+        print(f"{n}: config {r.get('config')}, device {r.get('device')}, {r.get('framework', 'nas-navigator')}")
+json.dump(runs, open(f"{out}/bench.json", "w"), indent=1)
+PY
+note "logs in $out"
