@@ -1,6 +1,7 @@
 //! Batch norm over NCHW with three modes: training (batch stats, EMA of running stats),
 //! calibration (batch stats, cumulative average of running stats) and evaluation, fused
-//! with the ReLU that follows it on the CPU (`bn_op.rs`); candle ops on other devices.
+//! with the ReLU that follows it: our CPU op (`bn_op.rs`), our CUDA kernels with the `cuda`
+//! feature (`cuda/bn.rs`; `NAS_CUDA_KERNELS=0` turns them off), else candle ops.
 
 use std::sync::Mutex;
 

@@ -1,5 +1,5 @@
-//! Max and average pooling: our CPU op (`pool_op.rs`), or on other devices a composition of
-//! candle ops whose backward is right (candle's own `max_pool2d` backward is wrong, and it
+//! Max and average pooling: our CPU op (`pool_op.rs`), our CUDA kernels with the `cuda`
+//! feature (`cuda/pool.rs`), or else a composition of candle ops whose backward is right (candle's own `max_pool2d` backward is wrong, and it
 //! has none for kernel != stride or padding).
 
 use candle_core::{Result, Tensor, D};
