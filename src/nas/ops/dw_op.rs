@@ -15,26 +15,12 @@ pub fn depthwise_conv2d(
     stride: usize,
     dilation: usize,
 ) -> Result<Tensor> {
-    let (_, c, _, _) = x.dims4()?;
-    let (cw, one, kh, kw) = weight.dims4()?;
-    if c != cw || one != 1 || kh != kw || stride == 0 || dilation == 0 {
-        bail!(
-            "depthwise_conv2d: input {:?} and weight {:?} do not fit",
-            x.dims(),
-            weight.dims()
-        )
-    }
-    let op = Depthwise {
-        pad,
-        stride,
-        dilation,
-        part: Part::Forward,
-    };
+    let op = Depthwise::forward(x, weight, pad, stride, dilation)?;
     x.contiguous()?.apply_op2(&weight.contiguous()?, op)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
+pub(crate) enum Part {
     /// (x, weight) to y.
     Forward,
     /// (x, grad) to the weight gradient [C, 1, K, K], for kernel size `k`.
@@ -43,12 +29,40 @@ enum Part {
     InputGrad { h: usize, w: usize },
 }
 
+/// One part of the depthwise conv (the CPU op; the CUDA op wraps it for its geometry).
 #[derive(Debug, Clone, Copy)]
-struct Depthwise {
-    pad: usize,
-    stride: usize,
-    dilation: usize,
-    part: Part,
+pub(crate) struct Depthwise {
+    pub(crate) pad: usize,
+    pub(crate) stride: usize,
+    pub(crate) dilation: usize,
+    pub(crate) part: Part,
+}
+
+impl Depthwise {
+    /// The forward part for x [N, C, H, W] and weight [C, 1, K, K], or why they do not fit.
+    pub(crate) fn forward(
+        x: &Tensor,
+        weight: &Tensor,
+        pad: usize,
+        stride: usize,
+        dilation: usize,
+    ) -> Result<Self> {
+        let (_, c, _, _) = x.dims4()?;
+        let (cw, one, kh, kw) = weight.dims4()?;
+        if c != cw || one != 1 || kh != kw || kh == 0 || stride == 0 || dilation == 0 {
+            bail!(
+                "depthwise_conv2d: input {:?} and weight {:?} do not fit",
+                x.dims(),
+                weight.dims()
+            )
+        }
+        Ok(Self {
+            pad,
+            stride,
+            dilation,
+            part: Part::Forward,
+        })
+    }
 }
 
 /// Calls `tap(kidx, oy, lo, hi, iy, ix0)` for every kernel tap and output row whose input
@@ -136,7 +150,7 @@ fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
 
 impl Depthwise {
     /// The geometry and output shape of this part, from its two operands' shapes.
-    fn geom(&self, l1: &Layout, l2: &Layout) -> Result<(Geom, Shape)> {
+    pub(crate) fn geom(&self, l1: &Layout, l2: &Layout) -> Result<(Geom, Shape)> {
         let (a, b) = (l1.shape().dims4()?, l2.shape().dims4()?);
         let (n, c, h, w, k) = match self.part {
             Part::Forward => (a.0, a.1, a.2, a.3, b.2),

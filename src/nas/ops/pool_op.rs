@@ -19,34 +19,47 @@ pub fn pool2d_cpu(
     stride: usize,
     pad: usize,
 ) -> Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
-    if k == 0 || stride == 0 || pad >= k || h + 2 * pad < k || w + 2 * pad < k {
-        bail!("pool2d: kernel {k}, stride {stride}, pad {pad} do not fit a {h}x{w} image")
-    }
-    let op = Pool {
-        mode,
-        k,
-        stride,
-        pad,
-        h,
-        w,
-    };
+    let op = Pool::new(x, mode, k, stride, pad)?;
     x.contiguous()?.apply_op1(op)
 }
 
+/// One pooling of x (the CPU op; the CUDA op wraps it for its geometry).
 #[derive(Debug, Clone, Copy)]
-struct Pool {
-    mode: PoolMode,
-    k: usize,
-    stride: usize,
-    pad: usize,
+pub(crate) struct Pool {
+    pub(crate) mode: PoolMode,
+    pub(crate) k: usize,
+    pub(crate) stride: usize,
+    pub(crate) pad: usize,
     /// The input's height and width (the gradient op needs them).
-    h: usize,
-    w: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
 }
 
 impl Pool {
-    fn out(&self) -> (usize, usize) {
+    /// The pooling of x [N, C, H, W], or why the window does not fit it.
+    pub(crate) fn new(
+        x: &Tensor,
+        mode: PoolMode,
+        k: usize,
+        stride: usize,
+        pad: usize,
+    ) -> Result<Self> {
+        let (_, _, h, w) = x.dims4()?;
+        if k == 0 || stride == 0 || pad >= k || h + 2 * pad < k || w + 2 * pad < k {
+            bail!("pool2d: kernel {k}, stride {stride}, pad {pad} do not fit a {h}x{w} image")
+        }
+        Ok(Self {
+            mode,
+            k,
+            stride,
+            pad,
+            h,
+            w,
+        })
+    }
+
+    /// The output's height and width.
+    pub(crate) fn out(&self) -> (usize, usize) {
         let o = |n: usize| (n + 2 * self.pad - self.k) / self.stride + 1;
         (o(self.h), o(self.w))
     }

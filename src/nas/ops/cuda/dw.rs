@@ -9,6 +9,7 @@ use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Result, Shape, Ten
 use cudarc::driver::PushKernelArg;
 
 use super::{device, flat, go, int, kernel, kind, per_item, view, wrap, zeros, Kern};
+use crate::nas::ops::dw_op::{Depthwise, Part};
 use crate::nas::ops::im2col::Geom;
 
 /// Depthwise conv2d of x [N, C, H, W] by weight [C, 1, K, K] on CUDA, as
@@ -20,79 +21,15 @@ pub fn depthwise_conv2d(
     stride: usize,
     dilation: usize,
 ) -> Result<Tensor> {
-    let (_, c, _, _) = x.dims4()?;
-    let (cw, one, kh, kw) = weight.dims4()?;
-    if c != cw || one != 1 || kh != kw || kh == 0 || stride == 0 || dilation == 0 {
-        bail!(
-            "depthwise_conv2d: input {:?} and weight {:?} do not fit",
-            x.dims(),
-            weight.dims()
-        )
-    }
-    let op = CudaDepthwise {
-        pad,
-        stride,
-        dilation,
-        part: Part::Forward,
-    };
+    let op = CudaDepthwise(Depthwise::forward(x, weight, pad, stride, dilation)?);
     x.contiguous()?.apply_op2(&weight.contiguous()?, op)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    /// (x, weight) to y.
-    Forward,
-    /// (x, grad) to the weight gradient [C, 1, K, K], for kernel size `k`.
-    WeightGrad { k: usize },
-    /// (grad, weight) to the input gradient [N, C, h, w].
-    InputGrad { h: usize, w: usize },
-}
-
+/// The CPU op's part and geometry, run by the CUDA kernels.
 #[derive(Debug, Clone, Copy)]
-struct CudaDepthwise {
-    pad: usize,
-    stride: usize,
-    dilation: usize,
-    part: Part,
-}
+struct CudaDepthwise(Depthwise);
 
 impl CudaDepthwise {
-    /// The geometry and output shape of this part, from its two operands' shapes.
-    fn geom(&self, l1: &Layout, l2: &Layout) -> Result<(Geom, Shape)> {
-        let (a, b) = (l1.shape().dims4()?, l2.shape().dims4()?);
-        let (n, c, h, w, k) = match self.part {
-            Part::Forward => (a.0, a.1, a.2, a.3, b.2),
-            Part::WeightGrad { k } => (a.0, a.1, a.2, a.3, k),
-            Part::InputGrad { h, w } => (a.0, a.1, h, w, b.2),
-        };
-        let span = self.dilation * (k.max(1) - 1) + 1;
-        if h + 2 * self.pad < span || w + 2 * self.pad < span {
-            bail!("depthwise_conv2d: kernel {k} exceeds the padded input")
-        }
-        let (stride, dilation, pad) = (self.stride, self.dilation, self.pad);
-        let g = Geom {
-            n,
-            c,
-            h,
-            w,
-            f: c,
-            k,
-            stride,
-            dilation,
-            pad,
-        };
-        let (oh, ow) = (g.out_h(), g.out_w());
-        let (shape, grad) = match self.part {
-            Part::Forward => ((n, c, oh, ow), None),
-            Part::WeightGrad { .. } => ((c, 1, k, k), Some(b)),
-            Part::InputGrad { .. } => ((n, c, h, w), Some(a)),
-        };
-        if grad.is_some_and(|d| d != (n, c, oh, ow)) {
-            bail!("depthwise_conv2d: gradient shape does not fit")
-        }
-        Ok((g, Shape::from(shape)))
-    }
-
     fn run<T: Kern>(
         &self,
         g: &Geom,
@@ -113,7 +50,7 @@ impl CudaDepthwise {
             i(g.dilation)?,
             i(g.pad)?,
         ];
-        let (name, len, cfg) = match self.part {
+        let (name, len, cfg) = match self.0.part {
             Part::Forward => {
                 let len = g.n * g.c * g.out_h() * g.out_w();
                 ("nas_dw_fwd", len, flat(len))
@@ -132,7 +69,7 @@ impl CudaDepthwise {
         let f = kernel::<T>(dev, name)?;
         let mut builder = f.builder();
         builder.arg(&va).arg(&vb).arg(&mut out);
-        match self.part {
+        match self.0.part {
             Part::WeightGrad { .. } => builder.arg(&n),
             _ => builder.arg(&total),
         };
@@ -146,7 +83,7 @@ impl CudaDepthwise {
 
 impl CustomOp2 for CudaDepthwise {
     fn name(&self) -> &'static str {
-        match self.part {
+        match self.0.part {
             Part::Forward => "nas-depthwise-cuda",
             Part::WeightGrad { .. } => "nas-depthwise-weight-grad-cuda",
             Part::InputGrad { .. } => "nas-depthwise-input-grad-cuda",
@@ -170,7 +107,7 @@ impl CustomOp2 for CudaDepthwise {
         s2: &CudaStorage,
         l2: &Layout,
     ) -> Result<(CudaStorage, Shape)> {
-        let (g, shape) = self.geom(l1, l2)?;
+        let (g, shape) = self.0.geom(l1, l2)?;
         let out = match kind(self.name(), &[s1.dtype(), s2.dtype()])? {
             DType::F32 => self.run::<f32>(&g, (s1, l1), (s2, l2))?,
             _ => self.run::<f64>(&g, (s1, l1), (s2, l2))?,
@@ -187,7 +124,7 @@ impl CustomOp2 for CudaDepthwise {
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let grad = grad.contiguous()?;
         let (_, _, h, wd) = x.dims4()?;
-        let with = |part| CudaDepthwise { part, ..*self };
+        let with = |part| CudaDepthwise(Depthwise { part, ..self.0 });
         let gw = if w.track_op() {
             Some(x.apply_op2_no_bwd(&grad, &with(Part::WeightGrad { k: w.dim(2)? }))?)
         } else {

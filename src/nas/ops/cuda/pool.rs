@@ -11,6 +11,7 @@ use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result,
 use cudarc::driver::PushKernelArg;
 
 use super::{device, flat, go, int, kernel, kind, view, wrap, zeros, Kern};
+use crate::nas::ops::pool_op::Pool;
 use crate::nas::space::block::PoolMode;
 
 /// `pool2d` on CUDA: stride 1 pads k / 2 to keep the size, stride > 1 uses no padding.
@@ -28,51 +29,28 @@ pub fn pool2d_padded(
     stride: usize,
     pad: usize,
 ) -> Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
-    if k == 0 || stride == 0 || pad >= k || h + 2 * pad < k || w + 2 * pad < k {
-        bail!("pool2d: kernel {k}, stride {stride}, pad {pad} do not fit a {h}x{w} image")
-    }
-    let op = CudaPool {
-        mode,
-        k,
-        stride,
-        pad,
-        h,
-        w,
-    };
+    let op = CudaPool(Pool::new(x, mode, k, stride, pad)?);
     x.contiguous()?.apply_op1(op)
 }
 
+/// The CPU op's pooling, run by the CUDA kernels.
 #[derive(Debug, Clone, Copy)]
-struct CudaPool {
-    mode: PoolMode,
-    k: usize,
-    stride: usize,
-    pad: usize,
-    /// The input's height and width (the gradient op needs them).
-    h: usize,
-    w: usize,
-}
+struct CudaPool(Pool);
 
 impl CudaPool {
-    fn out(&self) -> (usize, usize) {
-        let o = |n: usize| (n + 2 * self.pad - self.k) / self.stride + 1;
-        (o(self.h), o(self.w))
-    }
-
     /// The kernels' geometry arguments: h, w, oh, ow, k, stride, pad, is_max.
     fn geometry(&self) -> Result<[i32; 8]> {
-        let (oh, ow) = self.out();
+        let (oh, ow) = self.0.out();
         let i = |v| int("pool2d", v);
-        let is_max = i32::from(matches!(self.mode, PoolMode::Max));
+        let is_max = i32::from(matches!(self.0.mode, PoolMode::Max));
         Ok([
-            i(self.h)?,
-            i(self.w)?,
+            i(self.0.h)?,
+            i(self.0.w)?,
             i(oh)?,
             i(ow)?,
-            i(self.k)?,
-            i(self.stride)?,
-            i(self.pad)?,
+            i(self.0.k)?,
+            i(self.0.stride)?,
+            i(self.0.pad)?,
             is_max,
         ])
     }
@@ -122,7 +100,7 @@ impl CustomOp1 for CudaPool {
 
     fn cuda_fwd(&self, s: &CudaStorage, l: &Layout) -> Result<(CudaStorage, Shape)> {
         let (n, c, _, _) = l.shape().dims4()?;
-        let (oh, ow) = self.out();
+        let (oh, ow) = self.0.out();
         let total = n * c * oh * ow;
         let out = match kind(self.name(), &[s.dtype()])? {
             DType::F32 => self.run::<f32>("nas_pool_fwd", &[(s, l)], total)?,
@@ -165,8 +143,8 @@ impl CustomOp2 for CudaPoolGrad {
         l2: &Layout,
     ) -> Result<(CudaStorage, Shape)> {
         let (n, c, h, w) = l1.shape().dims4()?;
-        let (oh, ow) = self.0.out();
-        if (h, w) != (self.0.h, self.0.w) || l2.shape().dims4()? != (n, c, oh, ow) {
+        let (oh, ow) = self.0 .0.out();
+        if (h, w) != (self.0 .0.h, self.0 .0.w) || l2.shape().dims4()? != (n, c, oh, ow) {
             bail!(
                 "{}: gradient shape {:?} does not fit",
                 self.name(),
