@@ -17,11 +17,11 @@ use crate::app::state::candidates::{
     CandidateNode, ScoredInRound, SignalValue, TemplateFit, TemplateGraph,
 };
 use crate::app::state::lego_state::LegoState;
-use crate::app::state::scene_view::SceneIndex;
+use crate::app::state::scene_view::{ColourRange, SceneIndex};
 use crate::app::state::selection::Selection;
 use crate::app::state::signal_choice::SignalValues;
 use crate::app::state::view_choice::RoundFilter;
-use crate::app::widgets::colour_scale::{signal_colour, ColourRange};
+use crate::app::widgets::colour_scale::signal_colour;
 use crate::nas::space::choice::includes;
 
 /// At most one rebuild of the instances per this interval while points stream in.

@@ -51,7 +51,7 @@ fn legend(ui: &mut egui::Ui, index: &SceneIndex) {
         let low = ui.label(end("≤ ", lo));
         if let Some(r) = range.filter(|r| r.clips()) {
             low.on_hover_text(format!(
-                "the scale spans the 2nd to the 98th percentile; values beyond take the end \
+                "the scale spans the 5th to the 95th percentile; values beyond take the end \
                  colours (all values: {} to {})",
                 format_value(kind, r.min),
                 format_value(kind, r.max)

@@ -5,45 +5,6 @@
 //! off the scale, drawn smaller, marks candidates sampled but not scored yet (or whose
 //! signal is unknown).
 
-/// The share of values at each end that take the end colour without stretching the scale:
-/// the scale spans the 2nd to the 98th percentile (as "robust" colour limits do elsewhere),
-/// so one outlier (a broken candidate at 10%) cannot squeeze every other point into a few
-/// steps.
-pub const CLIPPED_SHARE: f64 = 0.02;
-
-/// What the scale spans: `lo..hi` (the percentiles) and the whole range of the values.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ColourRange {
-    pub lo: f64,
-    pub hi: f64,
-    pub min: f64,
-    pub max: f64,
-}
-
-impl ColourRange {
-    /// The range of `values` (finite ones; reordered in place), `None` if there are none.
-    /// Linear in the number of values (two selections, no sort).
-    pub fn robust(values: &mut [f64]) -> Option<Self> {
-        if values.is_empty() {
-            return None;
-        }
-        let n = values.len();
-        let cmp = |a: &f64, b: &f64| a.total_cmp(b);
-        let at = |values: &mut [f64], k: usize| *values.select_nth_unstable_by(k, cmp).1;
-        let (min, max) = (at(values, 0), at(values, n - 1));
-        let clipped = (CLIPPED_SHARE * n as f64).floor() as usize;
-        let (lo, hi) = (at(values, clipped), at(values, n - 1 - clipped));
-        // Too few distinct values inside the percentiles: the whole range.
-        let (lo, hi) = if hi > lo { (lo, hi) } else { (min, max) };
-        Some(Self { lo, hi, min, max })
-    }
-
-    /// Whether values lie beyond the scale's ends (they take the end colours).
-    pub fn clips(&self) -> bool {
-        self.min < self.lo || self.max > self.hi
-    }
-}
-
 /// Sampled candidates not scored yet: a dark grey, off the scale (and drawn smaller).
 pub const NOT_SCORED: [f32; 4] = [0.42, 0.42, 0.42, 1.0];
 
