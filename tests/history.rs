@@ -72,7 +72,10 @@ fn rounds_branch_into_a_tree_and_diff_names_what_changed() {
     assert!(lines[0].starts_with("round 1:"), "{text}");
     assert!(lines.iter().any(|l| l.starts_with("  round 2:")), "{text}");
     assert!(lines.iter().any(|l| l.starts_with("  round 3:")), "{text}");
-    assert!(text.contains("Analyst"), "{text}");
+    assert!(
+        text.contains("the analyst's edit: disable conv2:sep3"),
+        "{text}"
+    );
     let out = run_ok(&["history", "--session", s, "--diff", "1", "2"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("removed: conv1:k5"));
 

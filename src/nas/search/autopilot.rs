@@ -34,6 +34,17 @@ pub enum EditAuthor {
     Autopilot,
 }
 
+impl EditAuthor {
+    /// Who made an edit, as the start of a sentence ("accepted suggestion: disable ...").
+    pub fn word(self) -> &'static str {
+        match self {
+            EditAuthor::Analyst => "the analyst's edit:",
+            EditAuthor::Suggestion => "accepted suggestion:",
+            EditAuthor::Autopilot => "autopilot:",
+        }
+    }
+}
+
 /// Suggestions from one round's statistics.
 pub fn suggest(graph: &SuperGraph, stats: &Statistics) -> Vec<Suggestion> {
     let mut out = Vec::new();

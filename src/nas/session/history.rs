@@ -221,7 +221,7 @@ pub fn tree(session: &Session) -> Vec<TreeRow> {
             edits: r
                 .edits
                 .iter()
-                .map(|e| format!("edit by {:?}: {:?} ({})", e.author, e.edit, e.reason))
+                .map(|e| format!("{} {} ({})", e.author.word(), e.edit, e.reason))
                 .collect(),
         });
         if let Some(kids) = children.get(&Some(n)) {
