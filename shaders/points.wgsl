@@ -1,6 +1,6 @@
-// Instanced points of the search-space scene: one instance per candidate. The mesh is a
-// 2x2 quad whose corners (position.xy in [-1, 1]) are pushed out in clip space around the
-// instance's centre, so every point is a camera-facing disc. In 2D (orthographic) its size
+// The points of the search-space scene: one triangle per candidate whose corners (in units of
+// the disc's radius; the unit disc is its inscribed circle) are pushed out in clip space around
+// the candidate's centre, so every point is a camera-facing disc. In 2D (orthographic) its size
 // is fixed in pixels; in 3D (perspective) depth cues make the space read as a space: a point
 // nearer than the scene's centre is drawn larger, a farther one smaller and fogged toward
 // the background.
@@ -9,12 +9,12 @@
 #import bevy_pbr::mesh_view_bindings::view
 
 struct Vertex {
-    @location(0) corner: vec3<f32>,
+    @location(0) corner: vec2<f32>,
     // xyz: the candidate's position in the scene; w: the disc's radius in pixels.
-    @location(3) i_centre_radius: vec4<f32>,
+    @location(3) centre_radius: vec4<f32>,
     // Linear RGBA; alpha < 0.5 marks a highlighted point (drawn with a white rim), alpha in
     // [0.5, 0.9) a hollow one (not allowed by the current template).
-    @location(4) i_colour: vec4<f32>,
+    @location(4) colour_in: vec4<f32>,
 };
 
 struct VertexOutput {
@@ -33,7 +33,7 @@ const MOST_FOG: f32 = 0.6;
 
 @vertex
 fn vertex(v: Vertex) -> VertexOutput {
-    let centre = position_world_to_clip(v.i_centre_radius.xyz);
+    let centre = position_world_to_clip(v.centre_radius.xyz);
     let pixels_to_ndc = 2.0 / max(view.viewport.zw, vec2<f32>(1.0, 1.0));
     // A perspective projection has no constant term in w (clip_from_view[3][3] is 0).
     let perspective = view.clip_from_view[3][3] < 0.5;
@@ -46,11 +46,11 @@ fn vertex(v: Vertex) -> VertexOutput {
         size = clamp(centre_depth / depth, FARTHEST_SIZE, NEAREST_SIZE);
         fog = MOST_FOG * clamp((depth / centre_depth - 1.0) / 0.7, 0.0, 1.0);
     }
-    let offset = v.corner.xy * v.i_centre_radius.w * size * pixels_to_ndc;
+    let offset = v.corner * v.centre_radius.w * size * pixels_to_ndc;
     var out: VertexOutput;
     out.clip_position = vec4<f32>(centre.xy + offset * centre.w, centre.z, centre.w);
-    out.colour = vec4<f32>(mix(v.i_colour.rgb, FOG_COLOUR, fog), v.i_colour.a);
-    out.corner = v.corner.xy;
+    out.colour = vec4<f32>(mix(v.colour_in.rgb, FOG_COLOUR, fog), v.colour_in.a);
+    out.corner = v.corner;
     return out;
 }
 

@@ -1,7 +1,7 @@
-//! Instanced point drawing for the search-space scene: a `PointCloud` component holds one
-//! plain-data instance per candidate; the render world uploads it to one vertex buffer (only
-//! when its generation changed) and draws every point of the cloud with one instanced draw
-//! call of our shader `shaders/points.wgsl` over a shared quad (`points_render`).
+//! Point drawing for the search-space scene: a `PointCloud` component holds one plain-data
+//! instance per candidate; the render world uploads it to one vertex buffer (only when its
+//! generation changed, one triangle per point) and draws every point of the cloud with one
+//! draw call of our shader `shaders/points.wgsl` (`points_render`).
 
 use std::sync::Arc;
 
@@ -59,8 +59,8 @@ impl ExtractComponent for PointCloud {
     }
 }
 
-/// The bundle of a cloud entity: the shared quad, the instances, no culling by the quad's
-/// bounds (the instances are elsewhere).
+/// The bundle of a cloud entity: a mesh that only carries the mesh pipeline's bindings (the
+/// points bring their own vertices), the instances, no culling by the mesh's bounds.
 pub fn point_cloud_bundle(meshes: &mut Assets<Mesh>) -> impl Bundle {
     (
         Mesh3d(meshes.add(Rectangle::new(2.0, 2.0))),

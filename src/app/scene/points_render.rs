@@ -1,10 +1,15 @@
 //! The render-world side of the points: a pipeline that specialises the mesh pipeline with
-//! our shader and a per-instance vertex buffer, the queueing of each cloud into the
-//! transparent phase, the upload of its instances (only when their generation changed) and
-//! the one instanced draw call.
+//! our shader and our own vertex buffer, the queueing of each cloud into the transparent
+//! phase, the upload of its points (only when their generation changed) as one triangle of
+//! three vertices each, and the one plain draw call.
+//!
+//! Not instanced: a software rasteriser (Mesa's llvmpipe, what CI and machines without a GPU
+//! have) runs the vertex stage once per instance, so 100,000 instances of a tiny mesh cost far
+//! more than one draw of 300,000 vertices; one triangle instead of a quad halves the triangles
+//! to set up. On a GPU both forms cost about the same.
 
 use bevy::core_pipeline::core_3d::{Transparent3d, TransparentSortingInfo3d};
-use bevy::ecs::system::lifetimeless::{Read, SRes};
+use bevy::ecs::system::lifetimeless::Read;
 use bevy::ecs::system::SystemParamItem;
 use bevy::mesh::{MeshVertexBufferLayoutRef, VertexBufferLayout};
 use bevy::pbr::{
@@ -12,8 +17,7 @@ use bevy::pbr::{
     SetMeshViewBindGroup, SetMeshViewBindingArrayBindGroup, ViewKeyCache,
 };
 use bevy::prelude::*;
-use bevy::render::mesh::allocator::MeshAllocator;
-use bevy::render::mesh::{RenderMesh, RenderMeshBufferInfo};
+use bevy::render::mesh::RenderMesh;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_phase::{
     AddRenderCommand, DrawFunctions, PhaseItem, PhaseItemExtraIndex, RenderCommand,
@@ -24,6 +28,8 @@ use bevy::render::renderer::RenderDevice;
 use bevy::render::sync_world::MainEntity;
 use bevy::render::view::ExtractedView;
 use bevy::render::{Render, RenderStartup, RenderSystems};
+
+use bytemuck::{Pod, Zeroable};
 
 use super::points::{PointCloud, PointInstance, POINTS_SHADER};
 
@@ -63,22 +69,29 @@ impl SpecializedMeshPipeline for PointsPipeline {
     ) -> Result<RenderPipelineDescriptor, SpecializedMeshPipelineError> {
         let mut descriptor = self.mesh_pipeline.specialize(key, layout)?;
         descriptor.vertex.shader = POINTS_SHADER;
-        descriptor.vertex.buffers.push(VertexBufferLayout {
-            array_stride: size_of::<PointInstance>() as u64,
-            step_mode: VertexStepMode::Instance,
+        // Our vertices only: the cloud's mesh gives the bind groups, not the geometry.
+        descriptor.vertex.buffers = vec![VertexBufferLayout {
+            array_stride: size_of::<PointVertex>() as u64,
+            step_mode: VertexStepMode::Vertex,
             attributes: vec![
                 VertexAttribute {
-                    format: VertexFormat::Float32x4,
+                    format: VertexFormat::Float32x2,
                     offset: 0,
+                    shader_location: 0,
+                },
+                VertexAttribute {
+                    format: VertexFormat::Float32x4,
+                    offset: VertexFormat::Float32x2.size(),
                     shader_location: 3,
                 },
                 VertexAttribute {
                     format: VertexFormat::Float32x4,
-                    offset: VertexFormat::Float32x4.size(),
+                    offset: VertexFormat::Float32x2.size() + VertexFormat::Float32x4.size(),
                     shader_location: 4,
                 },
             ],
-        });
+        }];
+        descriptor.primitive.cull_mode = None;
         if let Some(fragment) = descriptor.fragment.as_mut() {
             fragment.shader = POINTS_SHADER;
         }
@@ -144,11 +157,41 @@ fn queue_points(
     }
 }
 
-/// The GPU copy of a cloud's instances and the generation it holds.
+/// One corner of a point's triangle as the shader reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+#[repr(C)]
+struct PointVertex {
+    /// The corner in units of the disc's radius.
+    corner: [f32; 2],
+    centre: [f32; 3],
+    radius_px: f32,
+    colour: [f32; 4],
+}
+
+/// The corners of an equilateral triangle whose inscribed circle is the unit disc, counter-
+/// clockwise.
+const TRIANGLE_CORNERS: [[f32; 2]; 3] = [[0.0, 2.0], [-1.732_050_8, -1.0], [1.732_050_8, -1.0]];
+
+/// The three vertices of every point, in order.
+fn triangle_vertices(instances: &[PointInstance]) -> Vec<PointVertex> {
+    instances
+        .iter()
+        .flat_map(|p| {
+            TRIANGLE_CORNERS.map(|corner| PointVertex {
+                corner,
+                centre: p.centre,
+                radius_px: p.radius_px,
+                colour: p.colour,
+            })
+        })
+        .collect()
+}
+
+/// The GPU copy of a cloud's vertices and the generation it holds.
 #[derive(Component)]
 struct PointBuffer {
     buffer: Buffer,
-    length: u32,
+    vertex_count: u32,
     generation: u64,
 }
 
@@ -165,14 +208,15 @@ fn upload_points(
             commands.entity(entity).remove::<PointBuffer>();
             continue;
         }
+        let vertices = triangle_vertices(&cloud.instances);
         let buffer = device.create_buffer_with_data(&BufferInitDescriptor {
             label: Some("nas-navigator points"),
-            contents: bytemuck::cast_slice(cloud.instances.as_slice()),
+            contents: bytemuck::cast_slice(vertices.as_slice()),
             usage: BufferUsages::VERTEX | BufferUsages::COPY_DST,
         });
         commands.entity(entity).insert(PointBuffer {
             buffer,
-            length: cloud.instances.len() as u32,
+            vertex_count: vertices.len() as u32,
             generation: cloud.generation,
         });
     }
@@ -189,55 +233,52 @@ type DrawPoints = (
 struct DrawPointInstances;
 
 impl<P: PhaseItem> RenderCommand<P> for DrawPointInstances {
-    type Param = (
-        SRes<RenderAssets<RenderMesh>>,
-        SRes<RenderMeshInstances>,
-        SRes<MeshAllocator>,
-    );
+    type Param = ();
     type ViewQuery = ();
     type ItemQuery = Read<PointBuffer>;
 
     fn render<'w>(
-        item: &P,
+        _item: &P,
         _view: (),
         points: Option<&'w PointBuffer>,
-        (meshes, mesh_instances, allocator): SystemParamItem<'w, '_, Self::Param>,
+        _param: SystemParamItem<'w, '_, Self::Param>,
         pass: &mut TrackedRenderPass<'w>,
     ) -> RenderCommandResult {
-        let allocator = allocator.into_inner();
         let Some(points) = points else {
             return RenderCommandResult::Skip;
         };
-        let Some(instance) = mesh_instances.render_mesh_queue_data(item.main_entity()) else {
-            return RenderCommandResult::Skip;
-        };
-        let Some(mesh) = meshes.into_inner().get(instance.mesh_asset_id()) else {
-            return RenderCommandResult::Skip;
-        };
-        let Some(vertices) = allocator.mesh_vertex_slice(&instance.mesh_asset_id()) else {
-            return RenderCommandResult::Skip;
-        };
-        pass.set_vertex_buffer(0, vertices.buffer.slice(..));
-        pass.set_vertex_buffer(1, points.buffer.slice(..));
-        match &mesh.buffer_info {
-            RenderMeshBufferInfo::Indexed {
-                index_format,
-                count,
-            } => {
-                let Some(indices) = allocator.mesh_index_slice(&instance.mesh_asset_id()) else {
-                    return RenderCommandResult::Skip;
-                };
-                pass.set_index_buffer(indices.buffer.slice(..), *index_format);
-                pass.draw_indexed(
-                    indices.range.start..(indices.range.start + count),
-                    vertices.range.start as i32,
-                    0..points.length,
-                );
-            }
-            RenderMeshBufferInfo::NonIndexed => {
-                pass.draw(vertices.range, 0..points.length);
-            }
-        }
+        pass.set_vertex_buffer(0, points.buffer.slice(..));
+        pass.draw(0..points.vertex_count, 0..1);
         RenderCommandResult::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_point_becomes_one_triangle_around_its_disc() {
+        let point = PointInstance {
+            centre: [1.0, 2.0, 3.0],
+            radius_px: 4.0,
+            colour: [0.1, 0.2, 0.3, 1.0],
+        };
+        let vertices = triangle_vertices(&[point, point]);
+        assert_eq!(vertices.len(), 6);
+        for v in &vertices {
+            assert_eq!(
+                (v.centre, v.radius_px, v.colour),
+                (point.centre, 4.0, point.colour)
+            );
+        }
+        // Each edge is at distance 1 from the centre: the unit disc fits inside exactly.
+        for i in 0..3 {
+            let [ax, ay] = TRIANGLE_CORNERS[i];
+            let [bx, by] = TRIANGLE_CORNERS[(i + 1) % 3];
+            let distance =
+                (ax * by - ay * bx).abs() / ((bx - ax).powi(2) + (by - ay).powi(2)).sqrt();
+            assert!((distance - 1.0).abs() < 1e-5, "edge {i} at {distance}");
+        }
     }
 }

@@ -5,9 +5,10 @@
 //! the camera tours, frame times are recorded after a warm-up and the run prints them (the
 //! last line as JSON) and exits.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
 use bevy::window::PresentMode;
 use crossbeam_channel::{Receiver, Sender};
 use rand::{Rng, SeedableRng};
@@ -40,6 +41,9 @@ pub struct FakeScene {
     pub stream_per_frame: usize,
     pub bench: Option<BenchFrames>,
 }
+
+/// How far the tour moves each frame in benchmark mode (as if at 30 frames per second).
+const TOUR_STEP: Duration = Duration::from_millis(33);
 
 /// Seed of the fake data (the same picture every run).
 const SEED: u64 = 0x5eed_f00d;
@@ -115,6 +119,9 @@ struct Bench {
     seen: usize,
     last: Option<Instant>,
     times_ms: Vec<f64>,
+    /// The process's CPU time (all threads, the software rasteriser's included) when timing
+    /// began.
+    cpu_start_secs: Option<f64>,
 }
 
 /// Opens the app window on fake data (no engine); in benchmark mode it exits by itself.
@@ -154,21 +161,25 @@ pub fn run_fake_scene(cfg: FakeScene) -> AppExit {
         } else {
             "3d"
         };
-        app.insert_resource(Orbit {
-            tour_speed: 0.5,
-            ..default()
-        })
-        .insert_resource(Bench {
-            cfg: bench,
-            label: format!(
-                "points={} dims={dims} stream={}",
-                cfg.points, cfg.stream_per_frame
-            ),
-            seen: 0,
-            last: None,
-            times_ms: Vec::with_capacity(bench.frames),
-        })
-        .add_systems(Last, time_frames);
+        // Every frame advances the tour by the same step, however long it took: runs of
+        // different speed see the same views, so their times compare.
+        app.insert_resource(TimeUpdateStrategy::ManualDuration(TOUR_STEP))
+            .insert_resource(Orbit {
+                tour_speed: 0.5,
+                ..default()
+            })
+            .insert_resource(Bench {
+                cfg: bench,
+                label: format!(
+                    "points={} dims={dims} stream={}",
+                    cfg.points, cfg.stream_per_frame
+                ),
+                seen: 0,
+                last: None,
+                times_ms: Vec::with_capacity(bench.frames),
+                cpu_start_secs: None,
+            })
+            .add_systems(Last, time_frames);
     }
     app.run()
 }
@@ -233,6 +244,7 @@ fn time_frames(mut bench: ResMut<Bench>, mut exit: MessageWriter<AppExit>) {
     bench.seen += 1;
     let Some(previous) = previous else { return };
     if bench.seen <= bench.cfg.warmup + 1 {
+        bench.cpu_start_secs = crate::nas::memory::cpu_seconds();
         return;
     }
     if bench.times_ms.len() < bench.cfg.frames {
@@ -241,13 +253,16 @@ fn time_frames(mut bench: ResMut<Bench>, mut exit: MessageWriter<AppExit>) {
         if bench.times_ms.len() < bench.cfg.frames {
             return;
         }
-        report(&bench.label, &bench.times_ms);
+        let cpu_ms_per_frame = crate::nas::memory::cpu_seconds()
+            .zip(bench.cpu_start_secs)
+            .map(|(end, start)| (end - start) * 1e3 / bench.times_ms.len() as f64);
+        report(&bench.label, &bench.times_ms, cpu_ms_per_frame);
         exit.write(AppExit::Success);
     }
 }
 
 /// Prints the summary line and, last, the same as one JSON object.
-fn report(label: &str, times_ms: &[f64]) {
+fn report(label: &str, times_ms: &[f64], cpu_ms_per_frame: Option<f64>) {
     let mut sorted = times_ms.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len().max(1);
@@ -258,8 +273,9 @@ fn report(label: &str, times_ms: &[f64]) {
     let fps = if mean > 0.0 { 1e3 / mean } else { 0.0 };
     println!(
         "scene frame time: {label} frames={} mean_ms={mean:.2} p50_ms={p50:.2} \
-         p95_ms={p95:.2} max_ms={max:.2} fps={fps:.1}",
-        sorted.len()
+         p95_ms={p95:.2} max_ms={max:.2} fps={fps:.1} cpu_ms_per_frame={}",
+        sorted.len(),
+        cpu_ms_per_frame.map_or("?".into(), |ms| format!("{ms:.1}"))
     );
     let mut fields = serde_json::Map::new();
     for pair in label.split_whitespace() {
@@ -281,6 +297,10 @@ fn report(label: &str, times_ms: &[f64]) {
         fields.insert(k.to_string(), serde_json::json!(round2(v)));
     }
     fields.insert("frames".into(), serde_json::json!(sorted.len()));
+    fields.insert(
+        "cpu_ms_per_frame".into(),
+        serde_json::json!(cpu_ms_per_frame.map(round2)),
+    );
     fields.insert(
         "peak_rss_mb".into(),
         serde_json::json!(crate::nas::memory::peak_rss_mib().map(round2)),
