@@ -2,7 +2,7 @@
 //! to time its frames while the camera tours; the last line printed is then one JSON object.
 //!
 //! `cargo run --example scene_fake_data -- [--points N] [--dims 2|3] [--stream K]
-//! [--scored F] [--bench-frames F] [--warmup W]`
+//! [--scored F] [--bench-frames F] [--warmup W] [--screenshot PNG]`
 
 use bevy::app::AppExit;
 use clap::Parser;
@@ -30,6 +30,9 @@ struct Args {
     /// Frames to skip before timing.
     #[arg(long, default_value_t = 30)]
     warmup: usize,
+    /// With --bench-frames: save a PNG of the window after the timed frames.
+    #[arg(long)]
+    screenshot: Option<std::path::PathBuf>,
 }
 
 fn main() -> AppExit {
@@ -51,5 +54,6 @@ fn main() -> AppExit {
             warmup: args.warmup,
             frames: frames.max(1),
         }),
+        screenshot: args.screenshot,
     })
 }

@@ -19,7 +19,8 @@ struct Vertex {
 
 struct VertexOutput {
     @builtin(position) clip_position: vec4<f32>,
-    @location(0) colour: vec4<f32>,
+    // One colour for the whole point: not interpolated across it.
+    @location(0) @interpolate(flat) colour: vec4<f32>,
     @location(1) corner: vec2<f32>,
 };
 
@@ -41,7 +42,8 @@ fn vertex(v: Vertex) -> VertexOutput {
     var fog = 0.0;
     if perspective {
         // The points fill a cube around the world's origin: its depth is the reference.
-        let centre_depth = max(position_world_to_clip(vec3<f32>(0.0, 0.0, 0.0)).w, 1e-3);
+        // (The origin's clip position is the matrix's last column: its w is element [3][3].)
+        let centre_depth = max(view.clip_from_world[3][3], 1e-3);
         let depth = max(centre.w, 1e-3);
         size = clamp(centre_depth / depth, FARTHEST_SIZE, NEAREST_SIZE);
         fog = MOST_FOG * clamp((depth / centre_depth - 1.0) / 0.7, 0.0, 1.0);
@@ -56,22 +58,21 @@ fn vertex(v: Vertex) -> VertexOutput {
 
 @fragment
 fn fragment(in: VertexOutput) -> @location(0) vec4<f32> {
-    let r = length(in.corner);
-    if r > 1.0 {
-        discard;
-    }
+    // Squared distances from the centre in units of the radius (no square root per pixel).
+    let r2 = dot(in.corner, in.corner);
     let highlighted = in.colour.a < 0.5;
-    if highlighted && r > 0.62 {
-        return vec4<f32>(1.0, 1.0, 1.0, 1.0);
-    }
     // Alpha between 0.5 and 0.9: a candidate the template no longer allows, drawn hollow.
     let hollow = in.colour.a >= 0.5 && in.colour.a < 0.9;
-    if hollow && r < 0.5 {
+    if r2 > 1.0 || (hollow && r2 < 0.25) {
         discard;
     }
-    if r > 0.8 {
-        // A thin dark rim keeps neighbouring points apart.
-        return vec4<f32>(in.colour.rgb * 0.45, 1.0);
+    var rgb = in.colour.rgb;
+    if highlighted && r2 > 0.3844 {
+        // A white rim from 0.62 of the radius out.
+        rgb = vec3<f32>(1.0, 1.0, 1.0);
+    } else if r2 > 0.64 {
+        // A thin dark rim (from 0.8 out) keeps neighbouring points apart.
+        rgb = rgb * 0.45;
     }
-    return vec4<f32>(in.colour.rgb, 1.0);
+    return vec4<f32>(rgb, 1.0);
 }

@@ -128,7 +128,11 @@ impl Plugin for ViewPlugins {
             history::HistoryPlugin,
             final_net::view::FinalViewPlugin,
             // Bevy's plugin tuples hold at most 15: the newer views go in a group of their own.
-            (data_picker::DataPickerPlugin, table::CandidateTablePlugin),
+            (
+                data_picker::DataPickerPlugin,
+                table::CandidateTablePlugin,
+                shell::ui_cache::UiCachePlugin,
+            ),
             shell::panels::PanelsPlugin,
         ));
     }

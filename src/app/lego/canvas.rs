@@ -4,7 +4,7 @@
 //! card (its name and decision count; a click zooms into it). Drag pans, the wheel zooms,
 //! dragging from an output port to an input port connects two nodes.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use petgraph::stable_graph::EdgeIndex;
 
@@ -85,7 +85,9 @@ fn collapsed(
     size: f32,
     state: &mut LegoState,
 ) {
-    let mut pairs = HashSet::new();
+    // Ordered sets and maps throughout: the same template draws the same shapes in the same
+    // order every frame (overlaps never flicker; an unchanged interface is not painted again).
+    let mut pairs = BTreeSet::new();
     for e in graph.graph.edge_indices() {
         if let Some((a, b)) = graph.graph.edge_endpoints(e) {
             let (sa, sb) = (graph.graph[a].stage, graph.graph[b].stage);

@@ -35,9 +35,9 @@ pub(super) struct StageBox {
 
 /// Where everything goes, in canvas coordinates.
 pub(super) struct Layout {
-    pub nodes: HashMap<NodeIndex, Rect>,
+    pub nodes: BTreeMap<NodeIndex, Rect>,
     /// Each edge's card (header and one chip per block).
-    pub cards: HashMap<EdgeIndex, Rect>,
+    pub cards: BTreeMap<EdgeIndex, Rect>,
     /// Each edge as two curves: source port to card, card to target port.
     pub links: Vec<(EdgeIndex, [Pos2; 4], [Pos2; 4])>,
     pub stages: Vec<StageBox>,
@@ -222,8 +222,8 @@ pub(super) fn layout(g: &SuperGraph, aspect: f32) -> Layout {
         .max_by(|a, b| fit(a).total_cmp(&fit(b)))
         .unwrap_or_default();
     let mut out = Layout {
-        nodes: HashMap::new(),
-        cards: HashMap::new(),
+        nodes: BTreeMap::new(),
+        cards: BTreeMap::new(),
         links: Vec::new(),
         stages: Vec::new(),
         bounds: Rect::NOTHING,

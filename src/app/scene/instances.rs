@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
-use super::points::{PointCloud, PointInstance};
+use super::points::{size_for_count, PointCloud, PointInstance, PointSize};
 use super::scatter::{Scatter, ScatterPosition, SceneDims, SCENE_HALF_EXTENT};
 use crate::app::state::candidates::{
     CandidateNode, ScoredInRound, SignalValue, TemplateFit, TemplateGraph,
@@ -38,6 +38,7 @@ pub(super) fn watch_highlights(
     dims: Res<SceneDims>,
     filter: Res<RoundFilter>,
     values: Res<SignalValues>,
+    size: Res<PointSize>,
     mut focused: Local<Option<(String, String)>>,
     mut scatter: ResMut<Scatter>,
 ) {
@@ -51,6 +52,7 @@ pub(super) fn watch_highlights(
         || values.is_changed()
         || dims.is_changed()
         || filter.is_changed()
+        || size.is_changed()
         || graph.is_some_and(|g| g.is_changed())
     {
         scatter.dirty = true;
@@ -79,6 +81,7 @@ pub(super) fn rebuild_points(
     dims: Res<SceneDims>,
     filter: Res<RoundFilter>,
     values: Res<SignalValues>,
+    size: Res<PointSize>,
     mut index: ResMut<SceneIndex>,
     mut clouds: Query<&mut PointCloud>,
 ) {
@@ -122,6 +125,7 @@ pub(super) fn rebuild_points(
         .collect();
     let range = ColourRange::robust(&mut finite);
     let (lo, hi) = range.map_or((0.0, 0.0), |r| (r.lo, r.hi));
+    let scale = size.0 * size_for_count(shown.len());
     let mut instances = Vec::with_capacity(shown.len());
     index.entities.clear();
     index.world.clear();
@@ -150,10 +154,11 @@ pub(super) fn rebuild_points(
         instances.push(PointInstance {
             centre: world.to_array(),
             // Not scored (or the signal unknown): smaller as well as grey.
+            // The selection keeps its size at any count: it must stand out.
             radius_px: match (selected, value.0.is_some()) {
-                (true, _) => 6.0,
-                (false, true) => 4.0,
-                (false, false) => 2.5,
+                (true, _) => 6.0 * size.0,
+                (false, true) => 4.0 * scale,
+                (false, false) => 2.5 * scale,
             },
             colour: linear,
         });

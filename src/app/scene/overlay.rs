@@ -8,6 +8,7 @@ use bevy_egui::{egui, EguiContexts};
 
 use super::camera::{Orbit, SceneRect};
 use super::input::{Drag, SceneTool};
+use super::points::{PointSize, POINT_SIZE_RANGE};
 use super::scatter::SceneDims;
 use crate::app::link::CommandRequested;
 use crate::app::state::candidates::{
@@ -125,6 +126,7 @@ pub fn scene_overlay(
     mut orbit: ResMut<Orbit>,
     mut requests: MessageWriter<CommandRequested>,
     mut overlays: ResMut<SceneOverlays>,
+    mut point_size: ResMut<PointSize>,
     (mut selecting, mut chosen, graph, mut signal): (
         MessageWriter<SelectionRequested>,
         MessageWriter<CandidateChosenForFinal>,
@@ -181,11 +183,22 @@ pub fn scene_overlay(
                 // The selection's keys and its best allowed candidate are worked out on a
                 // click, not every frame (a selection can hold 100,000 candidates).
                 let any = !selection.current.is_empty();
-                if ui
-                    .add_enabled(any && next.is_some(), egui::Button::new("Search around the selection"))
-                    .on_hover_text("a round whose evolution starts from the selected candidates")
-                    .clicked()
-                {
+                let search_around = ui.horizontal(|ui| {
+                    let clicked = ui
+                        .add_enabled(any && next.is_some(), egui::Button::new("Search around the selection"))
+                        .on_hover_text("a round whose evolution starts from the selected candidates")
+                        .clicked();
+                    ui.separator();
+                    // Written only on a change: a change rebuilds every point.
+                    let mut factor = point_size.0;
+                    ui.spacing_mut().slider_width = 70.0;
+                    let slider = egui::Slider::new(&mut factor, POINT_SIZE_RANGE).text("point size").fixed_decimals(1);
+                    if ui.add(slider).on_hover_text("times the automatic size, which shrinks as the cloud grows past 10,000 points").changed() {
+                        point_size.0 = factor;
+                    }
+                    clicked
+                });
+                if search_around.inner {
                     if let Some(next) = next.as_deref() {
                         let mut config = next.0.clone();
                         config.strategy = StrategyKind::evolution();

@@ -30,6 +30,31 @@ pub struct PointInstance {
     pub colour: [f32; 4],
 }
 
+/// The analyst's point size: a factor on the automatic size (see [`size_for_count`]).
+#[derive(Resource, Debug, Clone, Copy, PartialEq)]
+pub struct PointSize(pub f32);
+
+impl Default for PointSize {
+    fn default() -> Self {
+        Self(1.0)
+    }
+}
+
+/// The range of [`PointSize`] the scene's controls offer.
+pub const POINT_SIZE_RANGE: std::ops::RangeInclusive<f32> = 0.5..=2.0;
+
+/// The automatic size factor for `shown` points: full size up to 10,000, then shrinking with
+/// the fourth root of the count (a cloud ten times denser gets points 0.56 times as wide), to
+/// at most 0.6 at 100,000 and beyond: dense clouds stay readable as clouds instead of one
+/// solid blot, and a software rasteriser draws fewer pixels.
+pub fn size_for_count(shown: usize) -> f32 {
+    const FULL_SIZE_UP_TO: f32 = 10_000.0;
+    (FULL_SIZE_UP_TO / shown.max(1) as f32)
+        .sqrt()
+        .sqrt()
+        .clamp(0.6, 1.0)
+}
+
 /// The points of one cloud. Shared, so extraction to the render world copies a pointer; the
 /// GPU buffer is rewritten only when `generation` changes.
 #[derive(Component, Clone, Debug, Default)]

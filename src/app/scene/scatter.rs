@@ -178,6 +178,7 @@ pub struct ScatterPlugin;
 impl Plugin for ScatterPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Scatter>()
+            .init_resource::<super::points::PointSize>()
             .init_resource::<SceneIndex>()
             .init_resource::<SceneDims>()
             .init_resource::<RoundFilter>()

@@ -8,12 +8,13 @@
 //! `regions.json`) and exit (with an error naming the first view that failed). It drives the
 //! app through the same messages and resources the mouse and buttons use. With a [`soak`] it
 //! runs the soak instead: many tiny rounds with edits, probes, saves and a second session.
-//! [`demo`] shows the scene on fake data.
+//! [`demo`] shows the scene on fake data (timed by `frame_bench`).
 
 pub mod blobs;
 mod data_shot;
 pub mod demo;
 mod drive;
+mod frame_bench;
 mod regions;
 pub mod shot_check;
 pub mod soak;

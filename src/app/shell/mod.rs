@@ -3,7 +3,8 @@
 //! session), [`toolbar`],
 //! [`presentation`] (presentation mode and screenshots), [`sessions`] (open, save,
 //! restore), [`session_open`] (the engine swap, off the frame) and [`session_read`] (what
-//! an open reads). It may import the views: it is what places them.
+//! an open reads), [`ui_cache`] (egui painted again only when it changed). It may import
+//! the views: it is what places them.
 
 pub mod pane_files;
 pub mod panels;
@@ -13,3 +14,4 @@ pub mod session_open;
 pub mod session_read;
 pub mod sessions;
 pub mod toolbar;
+pub mod ui_cache;
