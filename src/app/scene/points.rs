@@ -115,3 +115,19 @@ impl Plugin for PointsPlugin {
         points_render::build(render_app);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::size_for_count;
+
+    #[test]
+    fn points_keep_their_size_up_to_ten_thousand_then_shrink_to_a_floor() {
+        assert_eq!(size_for_count(0), 1.0);
+        assert_eq!(size_for_count(10_000), 1.0);
+        let twenty = size_for_count(20_000);
+        assert!((twenty - 0.5f32.powf(0.25)).abs() < 1e-6, "{twenty}");
+        assert!(size_for_count(50_000) > size_for_count(60_000));
+        assert_eq!(size_for_count(100_000), 0.6);
+        assert_eq!(size_for_count(1_000_000), 0.6);
+    }
+}
