@@ -71,74 +71,83 @@ impl Pool {
         (lo, hi)
     }
 
-    /// Calls `f(out_index, rows, cols)` for every window of one plane, with the input
-    /// rows and columns it covers.
-    fn each(&self, mut f: impl FnMut(usize, (usize, usize), (usize, usize))) {
-        let (oh, ow) = self.out();
-        for oy in 0..oh {
-            let rows = self.span(oy, self.h);
-            for ox in 0..ow {
-                f(oy * ow + ox, rows, self.span(ox, self.w));
-            }
-        }
+    /// The input columns of every output column's window.
+    fn col_spans(&self) -> Vec<(usize, usize)> {
+        (0..self.out().1).map(|ox| self.span(ox, self.w)).collect()
     }
 
     fn forward<T: Elem>(&self, x: &[T]) -> Vec<T> {
-        let (oh, ow, hw, w) = (self.out().0, self.out().1, self.h * self.w, self.w);
+        let (oh, ow, hw) = (self.out().0, self.out().1, self.h * self.w);
+        let cols = self.col_spans();
         let mut out = vec![T::ZERO; x.len() / hw * oh * ow];
         out.par_chunks_mut(oh * ow)
             .zip(x.par_chunks(hw))
             .for_each(|(o, p)| {
-                self.each(|i, (y0, y1), (x0, x1)| {
-                    let rows = (y0..y1).map(|y| &p[y * w + x0..y * w + x1]);
-                    o[i] = match self.mode {
-                        PoolMode::Max => {
-                            let mut m = p[y0 * w + x0];
-                            rows.for_each(|r| {
-                                r.iter().for_each(|&v| m = if v > m { v } else { m })
-                            });
-                            m
-                        }
-                        PoolMode::Avg => {
-                            let mut s = 0.0;
-                            rows.for_each(|r| r.iter().for_each(|v| s += v.to_f64()));
-                            T::from_f64(s / ((y1 - y0) * (x1 - x0)) as f64)
-                        }
-                    };
-                });
+                for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
+                    let (y0, y1) = self.span(oy, self.h);
+                    let rows = &p[y0 * self.w..y1 * self.w];
+                    for (v, &span) in orow.iter_mut().zip(&cols) {
+                        *v = match self.mode {
+                            PoolMode::Max => window_max(rows, self.w, span).0,
+                            PoolMode::Avg => window_mean(rows, self.w, span),
+                        };
+                    }
+                }
             });
         out
     }
 
     fn backward<T: Elem>(&self, x: &[T], grad: &[T]) -> Vec<T> {
         let (oh, ow, hw, w) = (self.out().0, self.out().1, self.h * self.w, self.w);
+        let cols = self.col_spans();
         let mut dx = vec![T::ZERO; x.len()];
         let planes = x.par_chunks(hw).zip(grad.par_chunks(oh * ow));
         dx.par_chunks_mut(hw).zip(planes).for_each(|(d, (p, g))| {
-            self.each(|i, (y0, y1), (x0, x1)| match self.mode {
-                PoolMode::Max => {
-                    let mut best = y0 * w + x0;
-                    for y in y0..y1 {
-                        for j in y * w + x0..y * w + x1 {
-                            if p[j] > p[best] {
-                                best = j;
+            for (oy, grow) in g.chunks_exact(ow).enumerate() {
+                let (y0, y1) = self.span(oy, self.h);
+                let rows = &p[y0 * w..y1 * w];
+                let drows = &mut d[y0 * w..y1 * w];
+                for (&gv, &(x0, x1)) in grow.iter().zip(&cols) {
+                    match self.mode {
+                        PoolMode::Max => drows[window_max(rows, w, (x0, x1)).1] += gv,
+                        PoolMode::Avg => {
+                            let count = (rows.len() / w * (x1 - x0)) as f64;
+                            let share = T::from_f64(gv.to_f64() / count);
+                            for r in drows.chunks_exact_mut(w) {
+                                r[x0..x1].iter_mut().for_each(|v| *v += share);
                             }
                         }
                     }
-                    d[best] += g[i];
                 }
-                PoolMode::Avg => {
-                    let share = T::from_f64(g[i].to_f64() / ((y1 - y0) * (x1 - x0)) as f64);
-                    for y in y0..y1 {
-                        d[y * w + x0..y * w + x1]
-                            .iter_mut()
-                            .for_each(|v| *v += share);
-                    }
-                }
-            });
+            }
         });
         dx
     }
+}
+
+/// The maximum of columns x0..x1 of `rows` (whole rows of width `w`) and where its first
+/// occurrence in row-major order lies in `rows`.
+#[inline]
+fn window_max<T: Elem>(rows: &[T], w: usize, (x0, x1): (usize, usize)) -> (T, usize) {
+    let mut best = (rows[x0], x0);
+    for (r, row) in rows.chunks_exact(w).enumerate() {
+        for (j, &v) in row[x0..x1].iter().enumerate() {
+            if v > best.0 {
+                best = (v, r * w + x0 + j);
+            }
+        }
+    }
+    best
+}
+
+/// The mean of columns x0..x1 of `rows` (whole rows of width `w`), summed in f64 row-major.
+#[inline]
+fn window_mean<T: Elem>(rows: &[T], w: usize, (x0, x1): (usize, usize)) -> T {
+    let mut s = 0.0;
+    for row in rows.chunks_exact(w) {
+        row[x0..x1].iter().for_each(|v| s += v.to_f64());
+    }
+    T::from_f64(s / (rows.len() / w * (x1 - x0)) as f64)
 }
 
 impl CustomOp1 for Pool {
