@@ -163,12 +163,14 @@ struct BnGrad {
 
 impl BnGrad {
     /// The gradient at act's input: grad, zeroed where ReLU cut y to 0.
+    /// A bit mask, not a branch, so the summing lanes stay branch-free (same values).
     fn pre<T: Elem>(&self, y: T, g: T) -> f64 {
-        if self.act.relu && y <= T::ZERO {
-            0.0
+        let keep = if self.act.relu && y <= T::ZERO {
+            0
         } else {
-            g.to_f64()
-        }
+            u64::MAX
+        };
+        f64::from_bits(g.to_f64().to_bits() & keep)
     }
 
     fn params<T: Elem>(&self, x: &[T], y: &[T], g: &[T], d: (usize, usize, usize)) -> Vec<T> {
