@@ -131,7 +131,7 @@ impl Geom {
 
     /// With stride 1 and the output as wide as the input, the values tap (ky, kx) reads are
     /// one shift of the plane: `None` otherwise or when the tap reads nothing.
-    fn shift(&self, ky: usize, kx: usize) -> Option<Shift> {
+    fn shift(&self, (ky, kx): (usize, usize)) -> Option<Shift> {
         let (ow, d) = (self.out_w(), self.dilation);
         let (r0, r1) = self.valid(ky * d, self.out_h(), self.h);
         let (lo, hi) = self.valid_cols(kx * d, ow);
@@ -144,6 +144,13 @@ impl Geom {
             rows: (r0, r1),
             cols: (lo, hi),
         })
+    }
+
+    /// `shift` of every tap (ky, kx) in row-major order: the same for every channel, so
+    /// worked out once per image instead of once per column row.
+    fn shifts(&self) -> Vec<Option<Shift>> {
+        let k = self.k;
+        (0..k * k).map(|t| self.shift((t / k, t % k))).collect()
     }
 }
 
@@ -174,13 +181,14 @@ impl Shift {
 /// image `img` [C, H, W].
 pub fn im2col<T: Elem>(g: &Geom, img: &[T], cols: &mut [T], ld: usize) {
     let (oh, ow, p) = (g.out_h(), g.out_w(), g.pixels());
+    let shifts = g.shifts();
     for c in 0..g.c {
         let plane = &img[c * g.h * g.w..(c + 1) * g.h * g.w];
         for ky in 0..g.k {
             for kx in 0..g.k {
                 let row = (c * g.k + ky) * g.k + kx;
                 let dst = &mut cols[row * ld..row * ld + p];
-                if let Some(sh) = g.shift(ky, kx) {
+                if let Some(sh) = &shifts[ky * g.k + kx] {
                     // One copy for the whole tap instead of one per output row.
                     let (a, b) = sh.block;
                     dst[..a].fill(T::ZERO);
@@ -219,13 +227,14 @@ pub fn im2col<T: Elem>(g: &Geom, img: &[T], cols: &mut [T], ld: usize) {
 /// gradients that fall on the zero padding are dropped, and may be zeroed in `cols`.
 pub fn col2im<T: Elem>(g: &Geom, cols: &mut [T], ld: usize, img: &mut [T]) {
     let (oh, ow, p) = (g.out_h(), g.out_w(), g.pixels());
+    let shifts = g.shifts();
     for c in 0..g.c {
         let plane = &mut img[c * g.h * g.w..(c + 1) * g.h * g.w];
         for ky in 0..g.k {
             for kx in 0..g.k {
                 let row = (c * g.k + ky) * g.k + kx;
                 let src = &mut cols[row * ld..row * ld + p];
-                if let Some(sh) = g.shift(ky, kx) {
+                if let Some(sh) = &shifts[ky * g.k + kx] {
                     // The padding's gradients zeroed, then one add for the whole tap.
                     sh.clear_wrapped(src, ow);
                     let (a, b) = sh.block;
