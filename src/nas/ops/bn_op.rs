@@ -163,12 +163,14 @@ struct BnGrad {
 
 impl BnGrad {
     /// The gradient at act's input: grad, zeroed where ReLU cut y to 0.
+    /// A bit mask, not a branch, so the summing lanes stay branch-free (same values).
     fn pre<T: Elem>(&self, y: T, g: T) -> f64 {
-        if self.act.relu && y <= T::ZERO {
-            0.0
+        let keep = if self.act.relu && y <= T::ZERO {
+            0
         } else {
-            g.to_f64()
-        }
+            u64::MAX
+        };
+        f64::from_bits(g.to_f64().to_bits() & keep)
     }
 
     fn params<T: Elem>(&self, x: &[T], y: &[T], g: &[T], d: (usize, usize, usize)) -> Vec<T> {
@@ -181,44 +183,55 @@ impl BnGrad {
                     // Plane by plane in order, each plane in lanes (`reduce.rs`): a fixed order.
                     let (pg, pb) = sum2_of3(xp, yp, gp, |xv, yv, gv| {
                         let gv = self.pre(yv, gv);
-                        (gv * (xv.to_f64() - mean) * invstd, gv)
+                        (gv * (xv.to_f64() - mean), gv)
                     });
                     dg += pg;
                     db += pb;
                 }
-                (dg, db)
+                // invstd is a per-channel constant: one multiply, not one per element.
+                (dg * invstd, db)
             })
             .collect();
         let (dg, db): (Vec<f64>, Vec<f64>) = per.into_iter().unzip();
         dg.into_iter().chain(db).map(T::from_f64).collect()
     }
 
+    /// d x = k * (g' - mean(g') - xhat * mean(g' xhat)) (k = gamma * invstd, g' the gradient
+    /// at act's input), as k g' + b (x - mean) + c with per-channel b and c taken in f64; the
+    /// per-element work runs in the element type, like the forward's affine.
     fn input<T: Elem>(&self, x: &[T], y: &[T], g: &[T], d: (usize, usize, usize)) -> Vec<T> {
-        let (n, c, hw) = d;
+        let (n, channels, hw) = d;
         let m = (n * hw) as f64;
+        let coef: Vec<[T; 4]> = (0..channels)
+            .map(|ch| {
+                let (k, invstd) = (self.gamma[ch] * self.invstd[ch], self.invstd[ch]);
+                let (b, c) = if self.act.batch_stats {
+                    (-k * invstd * self.dgamma[ch] / m, -k * self.dbeta[ch] / m)
+                } else {
+                    (0.0, 0.0)
+                };
+                [k, b, c, self.mean[ch]].map(T::from_f64)
+            })
+            .collect();
+        let relu = self.act.relu;
         let mut dx = vec![T::ZERO; x.len()];
-        dx.par_chunks_mut(c * hw).enumerate().for_each(|(b, out)| {
-            for ch in 0..c {
-                let k = self.gamma[ch] * self.invstd[ch];
-                let (mean, invstd) = (self.mean[ch], self.invstd[ch]);
-                // The two means over the batch, divided once per channel (not per element).
-                let (dbeta_m, dgamma_m) = (self.dbeta[ch] / m, self.dgamma[ch] / m);
-                let span = (b * c + ch) * hw..(b * c + ch + 1) * hw;
-                let outs = out[ch * hw..(ch + 1) * hw].iter_mut();
-                // Zipped slices (no indexing) so the loop vectorises.
-                let ins = x[span.clone()].iter().zip(&y[span.clone()]).zip(&g[span]);
-                for (o, ((&xv, &yv), &gv)) in outs.zip(ins) {
-                    let gv = self.pre(yv, gv);
-                    let v = if self.act.batch_stats {
-                        let xhat = (xv.to_f64() - mean) * invstd;
-                        k * (gv - dbeta_m - xhat * dgamma_m)
-                    } else {
-                        k * gv
-                    };
-                    *o = T::from_f64(v);
+        dx.par_chunks_mut(channels * hw)
+            .enumerate()
+            .for_each(|(i, out)| {
+                for (ch, &[k, b, c, mean]) in coef.iter().enumerate() {
+                    let at = (i * channels + ch) * hw;
+                    let outs = out[ch * hw..(ch + 1) * hw].iter_mut();
+                    // Zipped slices (no indexing) so the loop vectorises.
+                    let ins = x[at..at + hw]
+                        .iter()
+                        .zip(&y[at..at + hw])
+                        .zip(&g[at..at + hw]);
+                    for (o, ((&xv, &yv), &gv)) in outs.zip(ins) {
+                        let gv = if relu && yv <= T::ZERO { T::ZERO } else { gv };
+                        *o = k * gv + b * (xv - mean) + c;
+                    }
                 }
-            }
-        });
+            });
         dx
     }
 }

@@ -1,17 +1,15 @@
 //! Our dense CPU convolution as candle custom ops: the forward is im2col + one gemm per
-//! image (images in parallel), the backward two further ops (weight gradient: gemm of the
-//! output gradient with the recomputed columns; input gradient: gemm then col2im).
+//! fixed chunk of images (chunks in parallel; `conv_chunk.rs`), the backward two further ops
+//! (weight gradient: gemm of the output gradient with the recomputed columns, one partial per
+//! chunk summed in order; input gradient: gemm then col2im).
 //! Only CPU tensors come here; `conv2d_same` sends other devices to candle's conv2d.
 
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::im2col::{self, col2im, contiguous, im2col, Elem, Geom};
-
-/// Images per partial weight gradient. Fixed (not tied to the thread count), and the partials
-/// are summed in order, so the weight gradient is the same on any number of threads.
-const WEIGHT_GRAD_CHUNK: usize = 8;
+use super::conv_chunk::{self, chunk_images, Scratch};
+use super::im2col::{contiguous, Elem, Geom};
 
 /// Dense (groups = 1) conv2d of contiguous x [N, C, H, W] by weight [F, C, K, K] on the CPU.
 pub fn conv2d_gemm(
@@ -92,25 +90,19 @@ macro_rules! dispatch {
 }
 
 fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
-    let (chw, p) = (g.c * g.h * g.w, g.pixels());
+    let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let mut out = vec![T::ZERO; g.n * g.f * p];
     let threads = rayon::current_num_threads();
-    // With fewer images than threads, let gemm split each product instead.
-    let par = if g.n < threads {
+    // With fewer chunks than threads, let gemm split each product instead.
+    let par = if g.n.div_ceil(b) < threads {
         Parallelism::Rayon(threads)
     } else {
         Parallelism::None
     };
-    out.par_chunks_mut(g.f * p)
-        .zip(x.par_chunks(chw))
-        .for_each_init(Vec::new, |cols, (o, img)| {
-            if g.is_pointwise() {
-                im2col::forward_gemm(g, w, img, o, par);
-            } else {
-                cols.resize(g.rows() * p, T::ZERO);
-                im2col(g, img, cols);
-                im2col::forward_gemm(g, w, cols, o, par);
-            }
+    out.par_chunks_mut(b * g.f * p)
+        .zip(x.par_chunks(b * chw))
+        .for_each_init(Scratch::default, |s, (o, imgs)| {
+            conv_chunk::forward(g, w, imgs, o, s, par)
         });
     out
 }
@@ -176,30 +168,21 @@ struct WeightGrad {
 }
 
 fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
-    let (chw, p, r) = (g.c * g.h * g.w, g.pixels(), g.rows());
-    let chunks: Vec<usize> = (0..g.n).step_by(WEIGHT_GRAD_CHUNK).collect();
-    let partials: Vec<Vec<T>> = chunks
-        .par_iter()
-        .map(|&start| {
-            let mut gw = vec![T::ZERO; g.f * r];
-            let mut cols = Vec::new();
-            for b in start..(start + WEIGHT_GRAD_CHUNK).min(g.n) {
-                let img = &x[b * chw..(b + 1) * chw];
-                let go = &grad[b * g.f * p..(b + 1) * g.f * p];
-                let cols: &[T] = if g.is_pointwise() {
-                    img
-                } else {
-                    cols.resize(r * p, T::ZERO);
-                    im2col(g, img, &mut cols);
-                    &cols
-                };
-                im2col::weight_grad_gemm(g, go, cols, &mut gw, b > start);
-            }
+    let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
+    let partials: Vec<Vec<T>> = x
+        .par_chunks(b * chw)
+        .zip(grad.par_chunks(b * g.f * p))
+        .map_init(Scratch::default, |s, (imgs, go)| {
+            let mut gw = vec![T::ZERO; g.f * g.rows()];
+            conv_chunk::weight_grad(g, imgs, go, &mut gw, s);
             gw
         })
         .collect();
+    // The partials summed in chunk order: the same on any number of threads.
     let mut parts = partials.into_iter();
-    let mut total = parts.next().unwrap_or_else(|| vec![T::ZERO; g.f * r]);
+    let mut total = parts
+        .next()
+        .unwrap_or_else(|| vec![T::ZERO; g.f * g.rows()]);
     for part in parts {
         for (t, v) in total.iter_mut().zip(part) {
             *t += v;
@@ -244,18 +227,12 @@ struct InputGrad {
 }
 
 fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
-    let (chw, p, r) = (g.c * g.h * g.w, g.pixels(), g.rows());
+    let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let mut dx = vec![T::ZERO; g.n * chw];
-    dx.par_chunks_mut(chw)
-        .zip(grad.par_chunks(g.f * p))
-        .for_each_init(Vec::new, |dcols, (d, go)| {
-            if g.is_pointwise() {
-                im2col::input_grad_gemm(g, w, go, d);
-            } else {
-                dcols.resize(r * p, T::ZERO);
-                im2col::input_grad_gemm(g, w, go, dcols);
-                col2im(g, dcols, d);
-            }
+    dx.par_chunks_mut(b * chw)
+        .zip(grad.par_chunks(b * g.f * p))
+        .for_each_init(Scratch::default, |s, (d, go)| {
+            conv_chunk::input_grad(g, w, go, d, s)
         });
     dx
 }

@@ -87,7 +87,7 @@ fn for_taps(g: &Geom, mut tap: impl FnMut(usize, usize, usize, usize, usize, usi
 }
 
 fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
-    let (hw, p, kk) = (g.h * g.w, g.pixels(), g.k * g.k);
+    let (hw, p, kk, ow) = (g.h * g.w, g.pixels(), g.k * g.k, g.out_w());
     let mut out = vec![T::ZERO; g.n * g.c * p];
     out.par_chunks_mut(p)
         .zip(x.par_chunks(hw))
@@ -96,9 +96,15 @@ fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
             let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
             for_taps(g, |t, oy, lo, hi, iy, ix0| {
                 let (wv, src) = (wc[t], &img[iy * g.w..(iy + 1) * g.w]);
-                let dst = &mut o[oy * g.out_w() + lo..oy * g.out_w() + hi];
-                for (j, d) in dst.iter_mut().enumerate() {
-                    *d += wv * src[ix0 + j * g.stride];
+                let dst = &mut o[oy * ow + lo..oy * ow + hi];
+                if g.stride == 1 {
+                    // Zipped slices (no indexing) so the loop vectorises.
+                    let src = &src[ix0..ix0 + hi - lo];
+                    dst.iter_mut().zip(src).for_each(|(d, &v)| *d += wv * v);
+                } else {
+                    for (j, d) in dst.iter_mut().enumerate() {
+                        *d += wv * src[ix0 + j * g.stride];
+                    }
                 }
             });
         });
@@ -106,7 +112,7 @@ fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
 }
 
 fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
-    let (hw, p, kk) = (g.h * g.w, g.pixels(), g.k * g.k);
+    let (hw, p, kk, ow) = (g.h * g.w, g.pixels(), g.k * g.k, g.out_w());
     let mut gw = vec![T::ZERO; g.c * kk];
     gw.par_chunks_mut(kk).enumerate().for_each(|(ch, acc)| {
         for b in 0..g.n {
@@ -114,7 +120,7 @@ fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
             let go = &grad[(b * g.c + ch) * p..(b * g.c + ch + 1) * p];
             for_taps(g, |t, oy, lo, hi, iy, ix0| {
                 let src = &img[iy * g.w..(iy + 1) * g.w];
-                let gr = &go[oy * g.out_w() + lo..oy * g.out_w() + hi];
+                let gr = &go[oy * ow + lo..oy * ow + hi];
                 let mut s = T::ZERO;
                 for (j, &gv) in gr.iter().enumerate() {
                     s += gv * src[ix0 + j * g.stride];
@@ -127,7 +133,7 @@ fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
 }
 
 fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
-    let (hw, p, kk) = (g.h * g.w, g.pixels(), g.k * g.k);
+    let (hw, p, kk, ow) = (g.h * g.w, g.pixels(), g.k * g.k, g.out_w());
     let mut dx = vec![T::ZERO; g.n * g.c * hw];
     dx.par_chunks_mut(hw)
         .zip(grad.par_chunks(p))
@@ -137,11 +143,14 @@ fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
             for_taps(g, |t, oy, lo, hi, iy, ix0| {
                 let wv = wc[t];
                 let dst = &mut d[iy * g.w..(iy + 1) * g.w];
-                for (j, &gv) in go[oy * g.out_w() + lo..oy * g.out_w() + hi]
-                    .iter()
-                    .enumerate()
-                {
-                    dst[ix0 + j * g.stride] += wv * gv;
+                let from = &go[oy * ow + lo..oy * ow + hi];
+                if g.stride == 1 {
+                    let to = dst[ix0..ix0 + hi - lo].iter_mut();
+                    to.zip(from).for_each(|(d, &gv)| *d += wv * gv);
+                } else {
+                    for (j, &gv) in from.iter().enumerate() {
+                        dst[ix0 + j * g.stride] += wv * gv;
+                    }
                 }
             });
         });

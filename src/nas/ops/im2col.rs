@@ -1,11 +1,8 @@
-//! CPU kernels of our dense convolution: im2col / col2im over one NCHW image and the three
-//! matrix products (forward, weight gradient, input gradient) on the `gemm` crate, and the
-//! NCHW slice helpers the custom ops share.
-//! Every product runs single-threaded on one image; callers parallelise over images, so
-//! each output element is always reduced in the same order (replays stay bit-exact).
+//! CPU kernels of our dense convolution: im2col / col2im of one NCHW image into (or from)
+//! its columns of a wider matrix, the conv geometry, and the NCHW slice helpers the custom
+//! ops share. The products over these columns are in `conv_chunk.rs`.
 
 use candle_core::{bail, Layout, Result};
-use gemm::{gemm, Parallelism};
 
 /// The slice a contiguous layout covers; custom ops make their operands contiguous first.
 pub fn contiguous<'a, T>(data: &'a [T], l: &Layout) -> Result<&'a [T]> {
@@ -38,6 +35,7 @@ pub trait Elem:
     + PartialOrd
     + std::ops::AddAssign
     + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
     + std::ops::Mul<Output = Self>
     + 'static
 {
@@ -111,31 +109,94 @@ impl Geom {
     /// The output columns `ox` whose input column `ox * stride + off - pad` lies inside
     /// [0, w), as a half-open range.
     pub fn valid_cols(&self, off: usize, out: usize) -> (usize, usize) {
-        let (s, pad, w) = (self.stride, self.pad, self.w);
+        self.valid(off, out, self.w)
+    }
+
+    /// The outputs `o` (of `out`) whose input `o * stride + off - pad` lies inside [0, size).
+    fn valid(&self, off: usize, out: usize, size: usize) -> (usize, usize) {
+        let (s, pad) = (self.stride, self.pad);
         let lo = if off >= pad {
             0
         } else {
             (pad - off).div_ceil(s)
         };
-        // ox * s + off - pad <= w - 1  <=>  ox <= (w - 1 + pad - off) / s
-        let hi = if w + pad > off {
-            ((w - 1 + pad - off) / s + 1).min(out)
+        // o * s + off - pad <= size - 1  <=>  o <= (size - 1 + pad - off) / s
+        let hi = if size + pad > off {
+            ((size - 1 + pad - off) / s + 1).min(out)
         } else {
             0
         };
         (lo.min(hi), hi)
     }
+
+    /// With stride 1 and the output as wide as the input, the values tap (ky, kx) reads are
+    /// one shift of the plane: `None` otherwise or when the tap reads nothing.
+    fn shift(&self, (ky, kx): (usize, usize)) -> Option<Shift> {
+        let (ow, d) = (self.out_w(), self.dilation);
+        let (r0, r1) = self.valid(ky * d, self.out_h(), self.h);
+        let (lo, hi) = self.valid_cols(kx * d, ow);
+        if self.stride != 1 || ow != self.w || lo >= hi || r0 >= r1 {
+            return None;
+        }
+        Some(Shift {
+            block: (r0 * ow + lo, (r1 - 1) * ow + hi),
+            src: (r0 + ky * d - self.pad) * self.w + lo + kx * d - self.pad,
+            rows: (r0, r1),
+            cols: (lo, hi),
+        })
+    }
+
+    /// `shift` of every tap (ky, kx) in row-major order: the same for every channel, so
+    /// worked out once per image instead of once per column row.
+    fn shifts(&self) -> Vec<Option<Shift>> {
+        let k = self.k;
+        (0..k * k).map(|t| self.shift((t / k, t % k))).collect()
+    }
 }
 
-/// Fills `cols` [C*K*K, OH*OW] with the patches of one image `img` [C, H, W].
-pub fn im2col<T: Elem>(g: &Geom, img: &[T], cols: &mut [T]) {
+/// One tap's patch values as a shift: column-row positions `block` (a half-open range) hold
+/// the plane's values from `src` on, except in the columns outside `cols`, which wrap around
+/// to the neighbouring input rows and must read (or give) zero instead.
+struct Shift {
+    block: (usize, usize),
+    src: usize,
+    rows: (usize, usize),
+    cols: (usize, usize),
+}
+
+impl Shift {
+    /// Zeroes the wrapped positions of `row` (one column row of OH x `ow` values): a strided
+    /// store per padding column, no call per output row.
+    fn clear_wrapped<T: Elem>(&self, row: &mut [T], ow: usize) {
+        let ((r0, r1), (lo, hi)) = (self.rows, self.cols);
+        for j in (0..lo).chain(hi..ow) {
+            for oy in r0..r1 {
+                row[oy * ow + j] = T::ZERO;
+            }
+        }
+    }
+}
+
+/// Fills columns 0..OH*OW of `cols` [C*K*K, ld] (row stride `ld`) with the patches of one
+/// image `img` [C, H, W].
+pub fn im2col<T: Elem>(g: &Geom, img: &[T], cols: &mut [T], ld: usize) {
     let (oh, ow, p) = (g.out_h(), g.out_w(), g.pixels());
+    let shifts = g.shifts();
     for c in 0..g.c {
         let plane = &img[c * g.h * g.w..(c + 1) * g.h * g.w];
         for ky in 0..g.k {
             for kx in 0..g.k {
                 let row = (c * g.k + ky) * g.k + kx;
-                let dst = &mut cols[row * p..(row + 1) * p];
+                let dst = &mut cols[row * ld..row * ld + p];
+                if let Some(sh) = &shifts[ky * g.k + kx] {
+                    // One copy for the whole tap instead of one per output row.
+                    let (a, b) = sh.block;
+                    dst[..a].fill(T::ZERO);
+                    dst[b..].fill(T::ZERO);
+                    dst[a..b].copy_from_slice(&plane[sh.src..sh.src + b - a]);
+                    sh.clear_wrapped(dst, ow);
+                    continue;
+                }
                 let (lo, hi) = g.valid_cols(kx * g.dilation, ow);
                 for oy in 0..oh {
                     let out = &mut dst[oy * ow..(oy + 1) * ow];
@@ -161,16 +222,27 @@ pub fn im2col<T: Elem>(g: &Geom, img: &[T], cols: &mut [T]) {
     }
 }
 
-/// Adds the column gradients `cols` [C*K*K, OH*OW] back onto one image's gradient
-/// `img` [C, H, W] (which the caller zeroes first).
-pub fn col2im<T: Elem>(g: &Geom, cols: &[T], img: &mut [T]) {
+/// Adds the column gradients in columns 0..OH*OW of `cols` [C*K*K, ld] (row stride `ld`)
+/// back onto one image's gradient `img` [C, H, W] (which the caller zeroes first). The
+/// gradients that fall on the zero padding are dropped, and may be zeroed in `cols`.
+pub fn col2im<T: Elem>(g: &Geom, cols: &mut [T], ld: usize, img: &mut [T]) {
     let (oh, ow, p) = (g.out_h(), g.out_w(), g.pixels());
+    let shifts = g.shifts();
     for c in 0..g.c {
         let plane = &mut img[c * g.h * g.w..(c + 1) * g.h * g.w];
         for ky in 0..g.k {
             for kx in 0..g.k {
                 let row = (c * g.k + ky) * g.k + kx;
-                let src = &cols[row * p..(row + 1) * p];
+                let src = &mut cols[row * ld..row * ld + p];
+                if let Some(sh) = &shifts[ky * g.k + kx] {
+                    // The padding's gradients zeroed, then one add for the whole tap.
+                    sh.clear_wrapped(src, ow);
+                    let (a, b) = sh.block;
+                    let to = plane[sh.src..sh.src + b - a].iter_mut();
+                    to.zip(&src[a..b]).for_each(|(d, &v)| *d += v);
+                    continue;
+                }
+                let src = &*src;
                 let (lo, hi) = g.valid_cols(kx * g.dilation, ow);
                 if lo >= hi {
                     continue;
@@ -183,105 +255,17 @@ pub fn col2im<T: Elem>(g: &Geom, cols: &[T], img: &mut [T]) {
                     let dst = &mut plane[iy as usize * g.w..(iy as usize + 1) * g.w];
                     let ix0 = lo * g.stride + kx * g.dilation - g.pad;
                     let from = &src[oy * ow + lo..oy * ow + hi];
-                    for (j, &v) in from.iter().enumerate() {
-                        dst[ix0 + j * g.stride] += v;
+                    if g.stride == 1 {
+                        // Zipped slices (no indexing) so the loop vectorises.
+                        let to = dst[ix0..ix0 + hi - lo].iter_mut();
+                        to.zip(from).for_each(|(d, &v)| *d += v);
+                    } else {
+                        for (j, &v) in from.iter().enumerate() {
+                            dst[ix0 + j * g.stride] += v;
+                        }
                     }
                 }
             }
         }
     }
-}
-
-/// dst[m, n] (+)= sum_k lhs[m, k] * rhs[k, n], every matrix given by (row, column) strides.
-/// `accumulate` adds onto what `dst` holds instead of overwriting it.
-#[allow(clippy::too_many_arguments)]
-fn matmul<T: Elem>(
-    (m, n, k): (usize, usize, usize),
-    dst: &mut [T],
-    (dst_rs, dst_cs): (usize, usize),
-    accumulate: bool,
-    lhs: &[T],
-    (lhs_rs, lhs_cs): (usize, usize),
-    rhs: &[T],
-    (rhs_rs, rhs_cs): (usize, usize),
-    par: Parallelism,
-) {
-    debug_assert!(dst.len() > (m - 1) * dst_rs + (n - 1) * dst_cs);
-    debug_assert!(lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs);
-    debug_assert!(rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs);
-    // SAFETY: the asserts above (and the callers' slice lengths) keep every index the
-    // strides reach inside the three slices; `dst` is borrowed mutably, so nothing aliases it.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            dst_cs as isize,
-            dst_rs as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            if accumulate { T::ONE } else { T::ZERO },
-            T::ONE,
-            false,
-            false,
-            false,
-            par,
-        )
-    }
-}
-
-/// out [F, P] = weight [F, R] x cols [R, P] for one image.
-pub fn forward_gemm<T: Elem>(g: &Geom, weight: &[T], cols: &[T], out: &mut [T], par: Parallelism) {
-    let (p, r) = (g.pixels(), g.rows());
-    matmul(
-        (g.f, p, r),
-        out,
-        (p, 1),
-        false,
-        weight,
-        (r, 1),
-        cols,
-        (p, 1),
-        par,
-    );
-}
-
-/// gw [F, R] (+)= grad_out [F, P] x cols^T [P, R] for one image.
-pub fn weight_grad_gemm<T: Elem>(g: &Geom, grad_out: &[T], cols: &[T], gw: &mut [T], acc: bool) {
-    let (p, r) = (g.pixels(), g.rows());
-    let none = Parallelism::None;
-    matmul(
-        (g.f, r, p),
-        gw,
-        (r, 1),
-        acc,
-        grad_out,
-        (p, 1),
-        cols,
-        (1, p),
-        none,
-    );
-}
-
-/// dcols [R, P] = weight^T [R, F] x grad_out [F, P] for one image.
-pub fn input_grad_gemm<T: Elem>(g: &Geom, weight: &[T], grad_out: &[T], dcols: &mut [T]) {
-    let (p, r) = (g.pixels(), g.rows());
-    let none = Parallelism::None;
-    matmul(
-        (r, p, g.f),
-        dcols,
-        (p, 1),
-        false,
-        weight,
-        (1, r),
-        grad_out,
-        (p, 1),
-        none,
-    );
 }

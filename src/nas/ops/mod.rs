@@ -6,6 +6,7 @@
 pub mod batchnorm;
 pub mod bn_op;
 pub mod conv;
+pub mod conv_chunk;
 pub mod conv_op;
 #[cfg(feature = "cuda")]
 pub mod cuda;

@@ -71,73 +71,127 @@ impl Pool {
         (lo, hi)
     }
 
-    /// Calls `f(out_index, rows, cols)` for every window of one plane, with the input
-    /// rows and columns it covers.
-    fn each(&self, mut f: impl FnMut(usize, (usize, usize), (usize, usize))) {
-        let (oh, ow) = self.out();
-        for oy in 0..oh {
-            let rows = self.span(oy, self.h);
-            for ox in 0..ow {
-                f(oy * ow + ox, rows, self.span(ox, self.w));
-            }
-        }
+    /// The input columns of every output column's window.
+    fn col_spans(&self) -> Vec<(usize, usize)> {
+        (0..self.out().1).map(|ox| self.span(ox, self.w)).collect()
     }
 
+    /// Per kernel column kx that reads anything: (the input column of output column lo, and
+    /// the output columns lo..hi whose input column ox * stride + kx - pad lies in the image).
+    fn taps(&self) -> Vec<(usize, usize, usize)> {
+        let (ow, s, pad, w) = (self.out().1, self.stride, self.pad, self.w);
+        (0..self.k)
+            .filter_map(|kx| {
+                let lo = if kx >= pad { 0 } else { (pad - kx).div_ceil(s) };
+                let hi = if w + pad > kx {
+                    ((w - 1 + pad - kx) / s + 1).min(ow)
+                } else {
+                    0
+                };
+                (lo < hi).then(|| (lo * s + kx - pad, lo, hi))
+            })
+            .collect()
+    }
+
+    /// Output rows tap by tap, input row by input row: each window still sees its values in
+    /// row-major order (the same max, the same f64 sum), and the loops run along rows.
     fn forward<T: Elem>(&self, x: &[T]) -> Vec<T> {
         let (oh, ow, hw, w) = (self.out().0, self.out().1, self.h * self.w, self.w);
+        let (cols, taps, s) = (self.col_spans(), self.taps(), self.stride);
         let mut out = vec![T::ZERO; x.len() / hw * oh * ow];
         out.par_chunks_mut(oh * ow)
             .zip(x.par_chunks(hw))
-            .for_each(|(o, p)| {
-                self.each(|i, (y0, y1), (x0, x1)| {
-                    let rows = (y0..y1).map(|y| &p[y * w + x0..y * w + x1]);
-                    o[i] = match self.mode {
+            .for_each_init(Vec::new, |acc, (o, p)| {
+                for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
+                    let (y0, y1) = self.span(oy, self.h);
+                    let rows = p[y0 * w..y1 * w].chunks_exact(w);
+                    match self.mode {
                         PoolMode::Max => {
-                            let mut m = p[y0 * w + x0];
-                            rows.for_each(|r| {
-                                r.iter().for_each(|&v| m = if v > m { v } else { m })
-                            });
-                            m
+                            // Each window starts from its first value, as before.
+                            for (v, &(x0, _)) in orow.iter_mut().zip(&cols) {
+                                *v = p[y0 * w + x0];
+                            }
+                            for row in rows {
+                                along(orow, row, &taps, s, |m, v| *m = if v > *m { v } else { *m });
+                            }
                         }
                         PoolMode::Avg => {
-                            let mut s = 0.0;
-                            rows.for_each(|r| r.iter().for_each(|v| s += v.to_f64()));
-                            T::from_f64(s / ((y1 - y0) * (x1 - x0)) as f64)
+                            acc.clear();
+                            acc.resize(ow, 0.0);
+                            for row in rows {
+                                along(acc, row, &taps, s, |a, v: T| *a += v.to_f64());
+                            }
+                            for ((v, &a), &(x0, x1)) in orow.iter_mut().zip(&*acc).zip(&cols) {
+                                *v = T::from_f64(a / ((y1 - y0) * (x1 - x0)) as f64);
+                            }
                         }
-                    };
-                });
+                    }
+                }
             });
         out
     }
 
     fn backward<T: Elem>(&self, x: &[T], grad: &[T]) -> Vec<T> {
         let (oh, ow, hw, w) = (self.out().0, self.out().1, self.h * self.w, self.w);
+        let cols = self.col_spans();
         let mut dx = vec![T::ZERO; x.len()];
         let planes = x.par_chunks(hw).zip(grad.par_chunks(oh * ow));
         dx.par_chunks_mut(hw).zip(planes).for_each(|(d, (p, g))| {
-            self.each(|i, (y0, y1), (x0, x1)| match self.mode {
-                PoolMode::Max => {
-                    let mut best = y0 * w + x0;
-                    for y in y0..y1 {
-                        for j in y * w + x0..y * w + x1 {
-                            if p[j] > p[best] {
-                                best = j;
+            for (oy, grow) in g.chunks_exact(ow).enumerate() {
+                let (y0, y1) = self.span(oy, self.h);
+                let rows = &p[y0 * w..y1 * w];
+                let drows = &mut d[y0 * w..y1 * w];
+                for (&gv, &(x0, x1)) in grow.iter().zip(&cols) {
+                    match self.mode {
+                        PoolMode::Max => drows[window_max(rows, w, (x0, x1)).1] += gv,
+                        PoolMode::Avg => {
+                            let count = (rows.len() / w * (x1 - x0)) as f64;
+                            let share = T::from_f64(gv.to_f64() / count);
+                            for r in drows.chunks_exact_mut(w) {
+                                r[x0..x1].iter_mut().for_each(|v| *v += share);
                             }
                         }
                     }
-                    d[best] += g[i];
                 }
-                PoolMode::Avg => {
-                    let share = T::from_f64(g[i].to_f64() / ((y1 - y0) * (x1 - x0)) as f64);
-                    for y in y0..y1 {
-                        d[y * w + x0..y * w + x1]
-                            .iter_mut()
-                            .for_each(|v| *v += share);
-                    }
-                }
-            });
+            }
         });
         dx
+    }
+}
+
+/// The maximum of columns x0..x1 of `rows` (whole rows of width `w`) and where its first
+/// occurrence in row-major order lies in `rows`.
+#[inline]
+fn window_max<T: Elem>(rows: &[T], w: usize, (x0, x1): (usize, usize)) -> (T, usize) {
+    let mut best = (rows[x0], x0);
+    for (r, row) in rows.chunks_exact(w).enumerate() {
+        for (j, &v) in row[x0..x1].iter().enumerate() {
+            if v > best.0 {
+                best = (v, r * w + x0 + j);
+            }
+        }
+    }
+    best
+}
+
+/// `f(out, input)` along one input row for every tap (x0, lo, hi): out[lo..hi] against the
+/// row's columns x0, x0 + stride, ...
+#[inline]
+fn along<A, T: Copy>(
+    out: &mut [A],
+    row: &[T],
+    taps: &[(usize, usize, usize)],
+    stride: usize,
+    f: impl Fn(&mut A, T),
+) {
+    for &(x0, lo, hi) in taps {
+        let out = out[lo..hi].iter_mut();
+        if stride == 1 {
+            out.zip(&row[x0..]).for_each(|(o, &v)| f(o, v));
+        } else {
+            out.zip(row[x0..].iter().step_by(stride))
+                .for_each(|(o, &v)| f(o, v));
+        }
     }
 }
 
