@@ -2,7 +2,7 @@
 //! to time its frames while the camera tours; the last line printed is then one JSON object.
 //!
 //! `cargo run --example scene_fake_data -- [--points N] [--dims 2|3] [--stream K]
-//! [--scored F] [--bench-frames F] [--warmup W] [--screenshot PNG]`
+//! [--scored F] [--bench-frames F] [--warmup W] [--point-size F] [--screenshot PNG]`
 
 use bevy::app::AppExit;
 use clap::Parser;
@@ -30,6 +30,10 @@ struct Args {
     /// Frames to skip before timing.
     #[arg(long, default_value_t = 30)]
     warmup: usize,
+    /// Point size, times the automatic one (which is 0.6 of full size at 100,000 points:
+    /// 1.667 draws them at full size).
+    #[arg(long, default_value_t = 1.0)]
+    point_size: f32,
     /// With --bench-frames: save a PNG of the window after the timed frames.
     #[arg(long)]
     screenshot: Option<std::path::PathBuf>,
@@ -39,6 +43,10 @@ fn main() -> AppExit {
     let args = Args::parse();
     if !(0.0..=1.0).contains(&args.scored) {
         eprintln!("--scored must be between 0 and 1");
+        return AppExit::from_code(2);
+    }
+    if !(0.1..=10.0).contains(&args.point_size) {
+        eprintln!("--point-size must be between 0.1 and 10");
         return AppExit::from_code(2);
     }
     run_fake_scene(FakeScene {
@@ -55,5 +63,6 @@ fn main() -> AppExit {
             frames: frames.max(1),
         }),
         screenshot: args.screenshot,
+        point_size: args.point_size,
     })
 }

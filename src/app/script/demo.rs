@@ -17,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use super::frame_bench::add_frame_bench;
 pub use super::frame_bench::BenchFrames;
 use crate::app::link::EngineLink;
+use crate::app::scene::points::PointSize;
 use crate::app::scene::scatter::{ScatterPosition, SceneDims};
 use crate::app::state::candidates::{
     Accuracy, CandidateIndex, CandidateNode, CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
@@ -36,6 +37,8 @@ pub struct FakeScene {
     pub bench: Option<BenchFrames>,
     /// With `bench`: save a picture of the window here after the timed frames.
     pub screenshot: Option<PathBuf>,
+    /// The point-size factor (the scene's slider; 1 = the automatic size).
+    pub point_size: f32,
 }
 
 /// Seed of the fake data (the same picture every run).
@@ -127,6 +130,7 @@ pub fn run_fake_scene(cfg: FakeScene) -> AppExit {
         })
         .insert_resource(TemplateGraph(template))
         .insert_resource(cfg.dims)
+        .insert_resource(PointSize(cfg.point_size))
         .insert_resource(FakeFeed {
             points: fake_points(cfg.points, cfg.scored_fraction, SEED),
             next: 0,
