@@ -7,10 +7,8 @@ use std::sync::Arc;
 
 use bevy::asset::uuid_handle;
 use bevy::camera::visibility::NoFrustumCulling;
-use bevy::ecs::query::QueryItem;
 use bevy::prelude::*;
 use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
-use bevy::render::sync_component::SyncComponent;
 use bevy::render::RenderApp;
 use bytemuck::{Pod, Zeroable};
 
@@ -57,7 +55,7 @@ pub fn size_for_count(shown: usize) -> f32 {
 
 /// The points of one cloud. Shared, so extraction to the render world copies a pointer; the
 /// GPU buffer is rewritten only when `generation` changes.
-#[derive(Component, Clone, Debug, Default)]
+#[derive(Component, ExtractComponent, Clone, Debug, Default)]
 pub struct PointCloud {
     pub instances: Arc<Vec<PointInstance>>,
     pub generation: u64,
@@ -67,20 +65,6 @@ impl PointCloud {
     pub fn replace(&mut self, instances: Vec<PointInstance>) {
         self.instances = Arc::new(instances);
         self.generation += 1;
-    }
-}
-
-impl SyncComponent for PointCloud {
-    type Target = Self;
-}
-
-impl ExtractComponent for PointCloud {
-    type QueryData = &'static PointCloud;
-    type QueryFilter = ();
-    type Out = Self;
-
-    fn extract_component(item: QueryItem<'_, '_, Self::QueryData>) -> Option<Self> {
-        Some(item.clone())
     }
 }
 

@@ -21,36 +21,19 @@ use bevy::render::render_resource::{
     TextureUsages,
 };
 use bevy::render::renderer::{RenderContext, ViewQuery};
-use bevy::render::sync_component::SyncComponent;
 use bevy::render::view::ViewTarget;
 use bevy::render::RenderApp;
 use bevy_egui::{egui, EguiPostUpdateSet, EguiRenderOutput, PrimaryEguiContext};
 
 /// On the egui camera: the fingerprint of the interface last painted, and whether this
 /// frame's equals it (then its paint jobs were dropped and the copy is shown).
-#[derive(Component, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Component, ExtractComponent, Clone, Debug, Default, PartialEq, Eq)]
 pub struct UiCache {
     painted: Option<u64>,
     pub unchanged: bool,
     /// Frames whose interface was painted, and frames that showed the copy.
     pub painted_frames: u64,
     pub reused_frames: u64,
-}
-
-impl SyncComponent for UiCache {
-    type Target = Self;
-}
-
-impl ExtractComponent for UiCache {
-    type QueryData = &'static UiCache;
-    type QueryFilter = ();
-    type Out = Self;
-
-    fn extract_component(
-        item: bevy::ecs::query::QueryItem<'_, '_, Self::QueryData>,
-    ) -> Option<Self> {
-        Some(item.clone())
-    }
 }
 
 /// A fingerprint of everything egui hands the renderer in a frame, or `None` when the frame
