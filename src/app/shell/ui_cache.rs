@@ -109,10 +109,6 @@ fn prepare_ui_camera(
 #[derive(Resource, Default)]
 struct PaintedUi(Option<Texture>);
 
-fn extent(texture: &Texture) -> Extent3d {
-    texture.size()
-}
-
 fn fits(copy: &Texture, size: Extent3d, format: TextureFormat) -> bool {
     copy.size() == size && copy.format() == format
 }
@@ -128,7 +124,7 @@ fn restore_painted_ui(
     let Some(copy) = painted
         .0
         .as_ref()
-        .filter(|c| fits(c, extent(main), main.format()))
+        .filter(|c| fits(c, main.size(), main.format()))
     else {
         return;
     };
@@ -136,7 +132,7 @@ fn restore_painted_ui(
         ctx.command_encoder().copy_texture_to_texture(
             copy.as_image_copy(),
             main.as_image_copy(),
-            extent(main),
+            main.size(),
         );
     }
 }
@@ -152,7 +148,7 @@ fn keep_painted_ui(
         return;
     }
     let main = target.main_texture();
-    let (size, format) = (extent(main), main.format());
+    let (size, format) = (main.size(), main.format());
     if !painted.0.as_ref().is_some_and(|c| fits(c, size, format)) {
         painted.0 = Some(ctx.render_device().create_texture(&TextureDescriptor {
             label: Some("nas-navigator painted ui"),

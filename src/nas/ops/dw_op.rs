@@ -240,9 +240,24 @@ impl CustomOp2 for Depthwise {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        self.grads(x, w, grad, |d| d)
+    }
+}
+
+impl Depthwise {
+    /// The backward of a depthwise conv `self` (x, w -> y): the weight and input gradients as
+    /// two further ops, each made by `op` from this op's geometry (the CPU op itself, or its
+    /// CUDA wrapper).
+    pub(crate) fn grads<O: CustomOp2>(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        grad: &Tensor,
+        op: impl Fn(Depthwise) -> O,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let grad = grad.contiguous()?;
         let (_, _, h, wd) = x.dims4()?;
-        let with = |part| Depthwise { part, ..*self };
+        let with = |part| op(Depthwise { part, ..*self });
         let gw = if w.track_op() {
             Some(x.apply_op2_no_bwd(&grad, &with(Part::WeightGrad { k: w.dim(2)? }))?)
         } else {

@@ -9,7 +9,9 @@ use candle_core::{bail, CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result,
 
 use cudarc::driver::PushKernelArg;
 
-use super::{device, go, int, kernel, kind, per_item, per_plane, view, wrap, zeros, Kern};
+use super::{
+    cpu_only, device, go, int, kernel, kind, per_item, per_plane, view, wrap, zeros, Kern,
+};
 use crate::nas::ops::im2col::dims;
 
 /// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
@@ -36,10 +38,6 @@ pub fn bn_act(
     let gb = gamma_beta.contiguous()?;
     x.contiguous()?
         .apply_op3(&gb, &stats.detach().contiguous()?, op)
-}
-
-fn cpu_only(name: &str) -> Result<(CpuStorage, Shape)> {
-    bail!("{name}: a CUDA-only op was given CPU tensors (use bn_op on the CPU)")
 }
 
 struct CudaStats;

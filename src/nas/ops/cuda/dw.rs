@@ -5,10 +5,10 @@
 
 use candle_core::backend::BackendStorage;
 use candle_core::cuda_backend::CudaStorage;
-use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
 use cudarc::driver::PushKernelArg;
 
-use super::{device, flat, go, int, kernel, kind, per_item, view, wrap, zeros, Kern};
+use super::{cpu_only, device, flat, go, int, kernel, kind, per_item, view, wrap, zeros, Kern};
 use crate::nas::ops::dw_op::{Depthwise, Part};
 use crate::nas::ops::im2col::Geom;
 
@@ -97,7 +97,7 @@ impl CustomOp2 for CudaDepthwise {
         _: &CpuStorage,
         _: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        bail!("{}: a CUDA-only op was given CPU tensors", self.name())
+        cpu_only(self.name())
     }
 
     fn cuda_fwd(
@@ -122,19 +122,6 @@ impl CustomOp2 for CudaDepthwise {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let grad = grad.contiguous()?;
-        let (_, _, h, wd) = x.dims4()?;
-        let with = |part| CudaDepthwise(Depthwise { part, ..self.0 });
-        let gw = if w.track_op() {
-            Some(x.apply_op2_no_bwd(&grad, &with(Part::WeightGrad { k: w.dim(2)? }))?)
-        } else {
-            None
-        };
-        let gx = if x.track_op() {
-            Some(grad.apply_op2_no_bwd(w, &with(Part::InputGrad { h, w: wd }))?)
-        } else {
-            None
-        };
-        Ok((gx, gw))
+        self.0.grads(x, w, grad, CudaDepthwise)
     }
 }

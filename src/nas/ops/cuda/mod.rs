@@ -51,6 +51,11 @@ impl Kern for f64 {
 }
 
 /// Which kernel element type a storage holds; only f32 and f64 are supported, as on the CPU.
+/// What every CUDA-only op answers when candle hands it CPU tensors (the CPU has its own ops).
+pub(crate) fn cpu_only<T>(name: &str) -> Result<T> {
+    bail!("{name}: a CUDA-only op was given CPU tensors (the CPU path has its own op)")
+}
+
 pub(crate) fn kind(op: &str, dtypes: &[DType]) -> Result<DType> {
     match dtypes {
         [first, rest @ ..] if rest.iter().all(|d| d == first) => match first {

@@ -10,7 +10,7 @@ use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result,
 
 use cudarc::driver::PushKernelArg;
 
-use super::{device, flat, go, int, kernel, kind, view, wrap, zeros, Kern};
+use super::{cpu_only, device, flat, go, int, kernel, kind, view, wrap, zeros, Kern};
 use crate::nas::ops::pool_op::Pool;
 use crate::nas::space::block::PoolMode;
 
@@ -95,7 +95,7 @@ impl CustomOp1 for CudaPool {
     }
 
     fn cpu_fwd(&self, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
-        bail!("{}: a CUDA-only op was given CPU tensors", self.name())
+        cpu_only(self.name())
     }
 
     fn cuda_fwd(&self, s: &CudaStorage, l: &Layout) -> Result<(CudaStorage, Shape)> {
@@ -132,7 +132,7 @@ impl CustomOp2 for CudaPoolGrad {
         _: &CpuStorage,
         _: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        bail!("{}: a CUDA-only op was given CPU tensors", self.name())
+        cpu_only(self.name())
     }
 
     fn cuda_fwd(

@@ -8,7 +8,7 @@ use candle_core::cuda_backend::CudaStorage;
 use candle_core::{bail, CpuStorage, CustomOp3, DType, InplaceOp3, Layout, Result, Shape, Tensor};
 use cudarc::driver::PushKernelArg;
 
-use super::{device, flat, go, kernel, kind, view, wrap, zeros, Kern};
+use super::{cpu_only, device, flat, go, kernel, kind, view, wrap, zeros, Kern};
 
 /// Updates `p` in place (a parameter's storage, e.g. `Var::as_detached_tensor`) from its
 /// gradient `g` (already scaled) and returns the new momentum buffer; `buf` is the old one,
@@ -91,7 +91,7 @@ impl CustomOp3 for SgdBuf {
         _: &CpuStorage,
         _: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        bail!("{}: a CUDA-only op was given CPU tensors", self.name())
+        cpu_only(self.name())
     }
 
     fn cuda_fwd(
@@ -160,7 +160,7 @@ impl InplaceOp3 for SgdParam {
         _: &CpuStorage,
         _: &Layout,
     ) -> Result<()> {
-        bail!("{}: a CUDA-only op was given CPU tensors", self.name())
+        cpu_only(self.name())
     }
 
     fn cuda_fwd(
