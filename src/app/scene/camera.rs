@@ -68,6 +68,8 @@ fn spawn_camera(mut commands: Commands) {
         Msaa::Off,
         Camera {
             order: 1,
+            // Drawn over the scene without clearing it. The shell's ui_cache then gives this
+            // camera a texture of its own (cleared to transparent) and lays it over the scene.
             clear_color: ClearColorConfig::None,
             ..default()
         },
