@@ -37,6 +37,7 @@ pub trait Elem:
     + std::ops::Add<Output = Self>
     + std::ops::Sub<Output = Self>
     + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
     + 'static
 {
     const ZERO: Self;

@@ -15,6 +15,8 @@ pub mod im2col;
 pub mod init;
 pub mod optim;
 pub mod pool;
+mod pool_fast;
+mod pool_generic;
 pub mod pool_op;
 pub mod reduce;
 

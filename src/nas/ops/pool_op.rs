@@ -1,13 +1,15 @@
-//! Max and average pooling as CPU custom ops over NCHW, one pass per image plane each way
-//! (the candle-op composition in `pool.rs` makes k * k strided copies and as many binary
-//! ops, and their gradients). Windows are clipped to the image: that is what both paddings
+//! Max and average pooling as CPU custom ops over NCHW (the candle-op composition in
+//! `pool.rs` makes k * k strided copies and as many binary ops, and their gradients): fast
+//! paths for "same" stride-1 windows and k x k blocks (`pool_fast.rs`), window loops for the
+//! rest (`pool_generic.rs`). Windows are clipped to the image: that is what both paddings
 //! of `pool2d` mean (max repeats the edge, avg leaves the padding out of the mean). The max
 //! gradient goes to the first maximum of a window in row-major order, as in PyTorch.
 
-use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::im2col::{contiguous, Elem};
+use super::pool_fast::{Path, Scratch};
 use crate::nas::space::block::PoolMode;
 
 /// Pools x [N, C, H, W] with a k x k window, `stride` and `pad` (windows clipped to the
@@ -64,134 +66,59 @@ impl Pool {
         (o(self.h), o(self.w))
     }
 
-    /// The input rows (or columns) window `o` covers, clipped to 0..n.
-    fn span(&self, o: usize, n: usize) -> (usize, usize) {
-        let lo = (o * self.stride).saturating_sub(self.pad);
-        let hi = (o * self.stride + self.k - self.pad).min(n);
-        (lo, hi)
+    /// Whole planes per task on the fast paths: about 8,192 input elements.
+    fn group(&self) -> usize {
+        (8192 / (self.h * self.w)).max(1)
     }
 
-    /// The input columns of every output column's window.
-    fn col_spans(&self) -> Vec<(usize, usize)> {
-        (0..self.out().1).map(|ox| self.span(ox, self.w)).collect()
+    /// The per-pixel window sizes the "same" average divides by (empty otherwise).
+    fn counts<T: Elem>(&self) -> Vec<T> {
+        if self.path() == Path::Same && self.mode == PoolMode::Avg {
+            self.same_counts()
+        } else {
+            Vec::new()
+        }
     }
 
-    /// Per kernel column kx that reads anything: (the input column of output column lo, and
-    /// the output columns lo..hi whose input column ox * stride + kx - pad lies in the image).
-    fn taps(&self) -> Vec<(usize, usize, usize)> {
-        let (ow, s, pad, w) = (self.out().1, self.stride, self.pad, self.w);
-        (0..self.k)
-            .filter_map(|kx| {
-                let lo = if kx >= pad { 0 } else { (pad - kx).div_ceil(s) };
-                let hi = if w + pad > kx {
-                    ((w - 1 + pad - kx) / s + 1).min(ow)
-                } else {
-                    0
-                };
-                (lo < hi).then(|| (lo * s + kx - pad, lo, hi))
-            })
-            .collect()
-    }
-
-    /// Output rows tap by tap, input row by input row: each window still sees its values in
-    /// row-major order (the same max, the same f64 sum), and the loops run along rows.
-    fn forward<T: Elem>(&self, x: &[T]) -> Vec<T> {
-        let (oh, ow, hw, w) = (self.out().0, self.out().1, self.h * self.w, self.w);
-        let (cols, taps, s) = (self.col_spans(), self.taps(), self.stride);
+    pub(crate) fn forward<T: Elem>(&self, x: &[T]) -> Vec<T> {
+        let path = self.path();
+        if path == Path::Generic {
+            return self.generic_forward(x);
+        }
+        let ((oh, ow), hw, group) = (self.out(), self.h * self.w, self.group());
+        let counts = self.counts();
         let mut out = vec![T::ZERO; x.len() / hw * oh * ow];
-        out.par_chunks_mut(oh * ow)
-            .zip(x.par_chunks(hw))
-            .for_each_init(Vec::new, |acc, (o, p)| {
-                for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
-                    let (y0, y1) = self.span(oy, self.h);
-                    let rows = p[y0 * w..y1 * w].chunks_exact(w);
-                    match self.mode {
-                        PoolMode::Max => {
-                            // Each window starts from its first value, as before.
-                            for (v, &(x0, _)) in orow.iter_mut().zip(&cols) {
-                                *v = p[y0 * w + x0];
-                            }
-                            for row in rows {
-                                along(orow, row, &taps, s, |m, v| *m = if v > *m { v } else { *m });
-                            }
-                        }
-                        PoolMode::Avg => {
-                            acc.clear();
-                            acc.resize(ow, 0.0);
-                            for row in rows {
-                                along(acc, row, &taps, s, |a, v: T| *a += v.to_f64());
-                            }
-                            for ((v, &a), &(x0, x1)) in orow.iter_mut().zip(&*acc).zip(&cols) {
-                                *v = T::from_f64(a / ((y1 - y0) * (x1 - x0)) as f64);
-                            }
-                        }
-                    }
-                }
+        out.par_chunks_mut(group * oh * ow)
+            .zip(x.par_chunks(group * hw))
+            .for_each_init(Scratch::default, |s, (o, xs)| match path {
+                Path::Same => self.same_forward(xs, o, s, &counts),
+                _ if self.k == 2 => self.blocks_forward::<T, 2>(xs, o),
+                _ => self.blocks_forward::<T, 0>(xs, o),
             });
         out
     }
 
-    fn backward<T: Elem>(&self, x: &[T], grad: &[T]) -> Vec<T> {
-        let (oh, ow, hw, w) = (self.out().0, self.out().1, self.h * self.w, self.w);
-        let cols = self.col_spans();
+    pub(crate) fn backward<T: Elem>(&self, x: &[T], res: &[T], grad: &[T]) -> Vec<T> {
+        let path = self.path();
+        if path == Path::Generic {
+            return self.generic_backward(x, grad);
+        }
+        let ((oh, ow), hw, group) = (self.out(), self.h * self.w, self.group());
+        let counts = self.counts();
         let mut dx = vec![T::ZERO; x.len()];
-        let planes = x.par_chunks(hw).zip(grad.par_chunks(oh * ow));
-        dx.par_chunks_mut(hw).zip(planes).for_each(|(d, (p, g))| {
-            for (oy, grow) in g.chunks_exact(ow).enumerate() {
-                let (y0, y1) = self.span(oy, self.h);
-                let rows = &p[y0 * w..y1 * w];
-                let drows = &mut d[y0 * w..y1 * w];
-                for (&gv, &(x0, x1)) in grow.iter().zip(&cols) {
-                    match self.mode {
-                        PoolMode::Max => drows[window_max(rows, w, (x0, x1)).1] += gv,
-                        PoolMode::Avg => {
-                            let count = (rows.len() / w * (x1 - x0)) as f64;
-                            let share = T::from_f64(gv.to_f64() / count);
-                            for r in drows.chunks_exact_mut(w) {
-                                r[x0..x1].iter_mut().for_each(|v| *v += share);
-                            }
-                        }
-                    }
-                }
-            }
-        });
+        let ins = x
+            .par_chunks(group * hw)
+            .zip(res.par_chunks(group * oh * ow))
+            .zip(grad.par_chunks(group * oh * ow));
+        dx.par_chunks_mut(group * hw).zip(ins).for_each_init(
+            Scratch::default,
+            |s, (d, ((xs, r), g))| match path {
+                Path::Same => self.same_backward((xs, r, g), d, s, &counts),
+                _ if self.k == 2 => self.blocks_backward::<T, 2>(xs, r, g, d),
+                _ => self.blocks_backward::<T, 0>(xs, r, g, d),
+            },
+        );
         dx
-    }
-}
-
-/// The maximum of columns x0..x1 of `rows` (whole rows of width `w`) and where its first
-/// occurrence in row-major order lies in `rows`.
-#[inline]
-fn window_max<T: Elem>(rows: &[T], w: usize, (x0, x1): (usize, usize)) -> (T, usize) {
-    let mut best = (rows[x0], x0);
-    for (r, row) in rows.chunks_exact(w).enumerate() {
-        for (j, &v) in row[x0..x1].iter().enumerate() {
-            if v > best.0 {
-                best = (v, r * w + x0 + j);
-            }
-        }
-    }
-    best
-}
-
-/// `f(out, input)` along one input row for every tap (x0, lo, hi): out[lo..hi] against the
-/// row's columns x0, x0 + stride, ...
-#[inline]
-fn along<A, T: Copy>(
-    out: &mut [A],
-    row: &[T],
-    taps: &[(usize, usize, usize)],
-    stride: usize,
-    f: impl Fn(&mut A, T),
-) {
-    for &(x0, lo, hi) in taps {
-        let out = out[lo..hi].iter_mut();
-        if stride == 1 {
-            out.zip(&row[x0..]).for_each(|(o, &v)| f(o, v));
-        } else {
-            out.zip(row[x0..].iter().step_by(stride))
-                .for_each(|(o, &v)| f(o, v));
-        }
     }
 }
 
@@ -211,17 +138,19 @@ impl CustomOp1 for Pool {
         Ok((out, Shape::from((n, c, oh, ow))))
     }
 
-    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(
-            x.apply_op2_no_bwd(&grad.contiguous()?, &PoolGrad(*self))?,
-        ))
+    fn bwd(&self, x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(x.apply_op3_no_bwd(
+            &res.contiguous()?,
+            &grad.contiguous()?,
+            &PoolGrad(*self),
+        )?))
     }
 }
 
-/// The input gradient of `Pool` from (x, grad).
+/// The input gradient of `Pool` from (x, its output, grad).
 struct PoolGrad(Pool);
 
-impl CustomOp2 for PoolGrad {
+impl CustomOp3 for PoolGrad {
     fn name(&self) -> &'static str {
         "nas-pool2d-grad"
     }
@@ -232,24 +161,33 @@ impl CustomOp2 for PoolGrad {
         l1: &Layout,
         s2: &CpuStorage,
         l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let (n, c, _, _) = l1.shape().dims4()?;
         let (oh, ow) = self.0.out();
-        if l2.shape().dims4()? != (n, c, oh, ow) {
-            bail!(
-                "{}: gradient shape {:?} does not fit",
-                self.name(),
-                l2.shape()
-            )
+        for l in [l2, l3] {
+            if l.shape().dims4()? != (n, c, oh, ow) {
+                bail!("{}: shape {:?} does not fit", self.name(), l.shape())
+            }
         }
-        let out = match (s1, s2) {
-            (CpuStorage::F32(x), CpuStorage::F32(g)) => {
-                CpuStorage::F32(self.0.backward(contiguous(x, l1)?, contiguous(g, l2)?))
+        macro_rules! run {
+            ($x:expr, $r:expr, $g:expr) => {
+                self.0.backward(
+                    contiguous($x, l1)?,
+                    contiguous($r, l2)?,
+                    contiguous($g, l3)?,
+                )
+            };
+        }
+        let out = match (s1, s2, s3) {
+            (CpuStorage::F32(x), CpuStorage::F32(r), CpuStorage::F32(g)) => {
+                CpuStorage::F32(run!(x, r, g))
             }
-            (CpuStorage::F64(x), CpuStorage::F64(g)) => {
-                CpuStorage::F64(self.0.backward(contiguous(x, l1)?, contiguous(g, l2)?))
+            (CpuStorage::F64(x), CpuStorage::F64(r), CpuStorage::F64(g)) => {
+                CpuStorage::F64(run!(x, r, g))
             }
-            _ => bail!("{}: only f32 and f64 are supported", self.name()),
+            _ => bail!("{}: only f32 and f64 are supported, all alike", self.name()),
         };
         Ok((out, l1.shape().clone()))
     }
