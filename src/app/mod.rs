@@ -92,29 +92,12 @@ pub fn main_window() -> Window {
     }
 }
 
-/// Lets the C allocator keep freed memory for reuse instead of handing it back to the kernel
-/// at once. A software rasteriser (Mesa's llvmpipe) allocates tens of megabytes of vertex and
-/// bin memory every frame; with glibc's defaults that memory went back to the kernel after
-/// each frame and was page-faulted in again on the next (about 15 ms of every frame at
-/// 100,000 points). Allocations under 64 MiB come from the heap, and up to 256 MiB of free
-/// memory at a heap's top is kept. Peak memory is unchanged: only freed memory is kept.
-fn keep_freed_memory_for_frames() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        const MMAP_THRESHOLD_BYTES: libc::c_int = 64 << 20;
-        const TRIM_THRESHOLD_BYTES: libc::c_int = 256 << 20;
-        // SAFETY: mallopt only sets allocator parameters (glibc serialises it with its own
-        // lock); a refused setting (return 0) leaves glibc's default.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES);
-        }
-    }
-}
-
 /// The app with `window` and every view, but no engine link yet (the caller inserts one).
 pub fn base_app(window: Window) -> App {
-    keep_freed_memory_for_frames();
+    // A software rasteriser (Mesa's llvmpipe) allocates tens of megabytes of vertex and bin
+    // memory every frame; with glibc's defaults it went back to the kernel after each frame
+    // and was page-faulted in again on the next (about 15 ms a frame at 100,000 points).
+    crate::nas::device::tune_allocator();
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(window),
