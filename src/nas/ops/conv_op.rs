@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use super::conv_chunk::{self, chunk_images, Scratch};
 use super::im2col::{contiguous, Elem, Geom};
+use super::uninit::written_whole;
 
 /// Dense (groups = 1) conv2d of contiguous x [N, C, H, W] by weight [F, C, K, K] on the CPU.
 pub fn conv2d_gemm(
@@ -91,7 +92,6 @@ macro_rules! dispatch {
 
 fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
-    let mut out = vec![T::ZERO; g.n * g.f * p];
     let threads = rayon::current_num_threads();
     // With fewer chunks than threads, let gemm split each product instead.
     let par = if g.n.div_ceil(b) < threads {
@@ -99,12 +99,16 @@ fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     } else {
         Parallelism::None
     };
-    out.par_chunks_mut(b * g.f * p)
-        .zip(x.par_chunks(b * chw))
-        .for_each_init(Scratch::default, |s, (o, imgs)| {
-            conv_chunk::forward(g, w, imgs, o, s, par)
-        });
-    out
+    let write = |out: &mut [T]| {
+        out.par_chunks_mut(b * g.f * p)
+            .zip(x.par_chunks(b * chw))
+            .for_each_init(Scratch::default, |s, (o, imgs)| {
+                conv_chunk::forward(g, w, imgs, o, s, par)
+            })
+    };
+    // SAFETY: `conv_chunk::forward` writes its chunk of the output whole (a product without
+    // accumulation, or one copied back whole) and reads none of it.
+    unsafe { written_whole(g.n * g.f * p, write) }
 }
 
 impl CustomOp2 for ConvOp {

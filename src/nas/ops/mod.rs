@@ -19,6 +19,7 @@ mod pool_fast;
 mod pool_generic;
 pub mod pool_op;
 pub mod reduce;
+mod uninit;
 
 pub use batchnorm::{BatchNorm, BnMode};
 pub use optim::{cosine_lr, Optimizer, OptimizerConfig, OptimizerKind};

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use super::im2col::{contiguous, Elem};
 use super::pool_fast::{Path, Scratch};
+use super::uninit::written_whole;
 use crate::nas::space::block::PoolMode;
 
 /// Pools x [N, C, H, W] with a k x k window, `stride` and `pad` (windows clipped to the
@@ -87,15 +88,17 @@ impl Pool {
         }
         let ((oh, ow), hw, group) = (self.out(), self.h * self.w, self.group());
         let counts = self.counts();
-        let mut out = vec![T::ZERO; x.len() / hw * oh * ow];
-        out.par_chunks_mut(group * oh * ow)
-            .zip(x.par_chunks(group * hw))
-            .for_each_init(Scratch::default, |s, (o, xs)| match path {
-                Path::Same => self.same_forward(xs, o, s, &counts),
-                _ if self.k == 2 => self.blocks_forward::<T, 2>(xs, o),
-                _ => self.blocks_forward::<T, 0>(xs, o),
-            });
-        out
+        let write = |out: &mut [T]| {
+            out.par_chunks_mut(group * oh * ow)
+                .zip(x.par_chunks(group * hw))
+                .for_each_init(Scratch::default, |s, (o, xs)| match path {
+                    Path::Same => self.same_forward(xs, o, s, &counts),
+                    _ if self.k == 2 => self.blocks_forward::<T, 2>(xs, o),
+                    _ => self.blocks_forward::<T, 0>(xs, o),
+                })
+        };
+        // SAFETY: both fast forwards write every output of their planes before reading it.
+        unsafe { written_whole(x.len() / hw * oh * ow, write) }
     }
 
     pub(crate) fn backward<T: Elem>(&self, x: &[T], res: &[T], grad: &[T]) -> Vec<T> {
