@@ -4,6 +4,7 @@
 //! (`cuda/`, `cuda` feature); other devices get compositions of candle ops.
 
 pub mod batchnorm;
+mod bn_grad;
 pub mod bn_op;
 pub mod conv;
 pub mod conv_chunk;
