@@ -11,6 +11,7 @@ pub mod conv_chunk;
 pub mod conv_op;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+mod dw_flat;
 pub mod dw_op;
 pub mod im2col;
 pub mod init;
