@@ -52,7 +52,8 @@ pub(super) struct BnAct {
     pub(super) relu: bool,
 }
 
-/// y = act(x * scale[c] + shift[c]), images in parallel.
+/// y = act(x * scale[c] + shift[c]), images in parallel, into an uninitialised output (no
+/// zero fill: every element is written once).
 fn affine<T: Elem>(
     x: &[T],
     d: (usize, usize, usize),
@@ -61,19 +62,26 @@ fn affine<T: Elem>(
     relu: bool,
 ) -> Vec<T> {
     let (_, c, hw) = d;
-    let mut y = vec![T::ZERO; x.len()];
-    y.par_chunks_mut(c * hw)
-        .zip(x.par_chunks(c * hw))
-        .for_each(|(yi, xi)| {
-            for ch in 0..c {
-                let (a, b) = (T::from_f64(scale[ch]), T::from_f64(shift[ch]));
-                let range = ch * hw..(ch + 1) * hw;
-                for (o, &v) in yi[range.clone()].iter_mut().zip(&xi[range]) {
-                    let z = v * a + b;
-                    *o = if relu && z < T::ZERO { T::ZERO } else { z };
+    let mut y: Vec<T> = Vec::with_capacity(x.len());
+    if c * hw > 0 {
+        y.spare_capacity_mut()[..x.len()]
+            .par_chunks_mut(c * hw)
+            .zip(x.par_chunks(c * hw))
+            .for_each(|(yi, xi)| {
+                for ch in 0..c {
+                    let (a, b) = (T::from_f64(scale[ch]), T::from_f64(shift[ch]));
+                    let range = ch * hw..(ch + 1) * hw;
+                    for (o, &v) in yi[range.clone()].iter_mut().zip(&xi[range]) {
+                        let z = v * a + b;
+                        o.write(if relu && z < T::ZERO { T::ZERO } else { z });
+                    }
                 }
-            }
-        });
+            });
+    }
+    // SAFETY: the images' chunks of c * hw cover all x.len() elements (x is [N, C, H, W]),
+    // and each chunk's c planes of hw are written element by element above (or there are
+    // no elements at all).
+    unsafe { y.set_len(x.len()) };
     y
 }
 

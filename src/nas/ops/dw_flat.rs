@@ -5,6 +5,10 @@
 //! the row-by-row kernels, and a padded tap adds an exact zero, so values are the same (up
 //! to the sign of a zero).
 
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
+
 use super::im2col::{Elem, Geom};
 
 /// The padded geometry of one stride-1 depthwise conv.
@@ -22,6 +26,11 @@ pub(super) struct Flat {
 }
 
 impl Flat {
+    /// Whether these kernels serve geometry `g`: stride 1 and non-empty planes.
+    pub(super) fn serves(g: &Geom) -> bool {
+        g.stride == 1 && g.h > 0 && g.w > 0
+    }
+
     /// For a stride-1 geometry whose kernel fits the padded input (`Depthwise::geom` checks).
     pub(super) fn new(g: &Geom) -> Self {
         let (wp, hp) = (g.w + 2 * g.pad, g.h + 2 * g.pad);
@@ -40,19 +49,58 @@ impl Flat {
     }
 
     /// A zeroed padded plane (hp * wp) and a zeroed flat output plane (len).
-    pub(super) fn scratch<T: Elem>(&self) -> (Vec<T>, Vec<T>) {
+    fn scratch<T: Elem>(&self) -> (Vec<T>, Vec<T>) {
         (vec![T::ZERO; self.hp * self.wp], vec![T::ZERO; self.len])
     }
 
-    /// One output plane `out` (oh * ow) from image plane `img` (h * w) and filter `wc` (k * k).
-    /// `padded` keeps its zero border between calls (only the interior is written).
-    pub(super) fn forward<T: Elem>(
+    /// The depthwise conv of x [N, C, h, w] by w [C, 1, k, k], planes in parallel.
+    pub(super) fn forward_all<T: Elem>(&self, g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
+        let (hw, p, kk) = (g.h * g.w, self.oh * self.ow, g.k * g.k);
+        let len = g.n * g.c * p;
+        let mut out = Vec::with_capacity(len);
+        let planes = out.spare_capacity_mut()[..len].par_chunks_mut(p);
+        planes.zip(x.par_chunks(hw)).enumerate().for_each_init(
+            || self.scratch(),
+            |(padded, full), (i, (o, img))| {
+                let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
+                self.forward(g, img, wc, (padded, full), o);
+            },
+        );
+        // SAFETY: the N * C planes of p (p > 0: the kernel fits the padded input) cover all
+        // `len` elements, and `forward` writes every element of its plane.
+        unsafe { out.set_len(len) };
+        out
+    }
+
+    /// The input gradient [N, C, h, w] from the output gradient and w, planes in parallel.
+    pub(super) fn input_grad_all<T: Elem>(&self, g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
+        let (hw, p, kk) = (g.h * g.w, self.oh * self.ow, g.k * g.k);
+        let len = g.n * g.c * hw;
+        let mut dx = Vec::with_capacity(len);
+        let planes = dx.spare_capacity_mut()[..len].par_chunks_mut(hw);
+        planes.zip(grad.par_chunks(p)).enumerate().for_each_init(
+            || self.scratch(),
+            |(padded, spread), (i, (d, go))| {
+                let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
+                self.input_grad(g, go, wc, (padded, spread), d);
+            },
+        );
+        // SAFETY: the N * C planes of hw (hw > 0 where `serves`) cover all `len` elements,
+        // and `input_grad` writes every element of its plane.
+        unsafe { dx.set_len(len) };
+        dx
+    }
+
+    /// One output plane `out` (oh * ow, every element written) from image plane `img` (h * w)
+    /// and filter `wc` (k * k). `padded` keeps its zero border between calls (only the
+    /// interior is written).
+    fn forward<T: Elem>(
         &self,
         g: &Geom,
         img: &[T],
         wc: &[T],
         (padded, full): (&mut [T], &mut [T]),
-        out: &mut [T],
+        out: &mut [MaybeUninit<T>],
     ) {
         for (iy, row) in img.chunks_exact(g.w).enumerate() {
             let at = (iy + g.pad) * self.wp + g.pad;
@@ -68,19 +116,22 @@ impl Flat {
             }
         }
         for (oy, row) in out.chunks_exact_mut(self.ow).take(self.oh).enumerate() {
-            row.copy_from_slice(&full[oy * self.wp..oy * self.wp + self.ow]);
+            let from = &full[oy * self.wp..oy * self.wp + self.ow];
+            row.iter_mut().zip(from).for_each(|(o, &v)| {
+                o.write(v);
+            });
         }
     }
 
-    /// One input-gradient plane `dx` (h * w) from output-gradient plane `go` (oh * ow) and
-    /// filter `wc`. `spread` (len) keeps zeros past each row's ow columns between calls.
-    pub(super) fn input_grad<T: Elem>(
+    /// One input-gradient plane `dx` (h * w, every element written) from output-gradient
+    /// plane `go` (oh * ow) and filter `wc`. `spread` (len) keeps zeros past each row's ow columns between calls.
+    fn input_grad<T: Elem>(
         &self,
         g: &Geom,
         go: &[T],
         wc: &[T],
         (padded, spread): (&mut [T], &mut [T]),
-        dx: &mut [T],
+        dx: &mut [MaybeUninit<T>],
     ) {
         for (oy, row) in go.chunks_exact(self.ow).take(self.oh).enumerate() {
             spread[oy * self.wp..oy * self.wp + self.ow].copy_from_slice(row);
@@ -93,7 +144,11 @@ impl Flat {
         }
         for (iy, row) in dx.chunks_exact_mut(g.w).enumerate() {
             let at = (iy + g.pad) * self.wp + g.pad;
-            row.copy_from_slice(&padded[at..at + g.w]);
+            row.iter_mut()
+                .zip(&padded[at..at + g.w])
+                .for_each(|(o, &v)| {
+                    o.write(v);
+                });
         }
     }
 }

@@ -91,19 +91,12 @@ fn for_taps(g: &Geom, mut tap: impl FnMut(usize, usize, usize, usize, usize, usi
 
 fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     let (hw, p, kk, ow) = (g.h * g.w, g.pixels(), g.k * g.k, g.out_w());
-    let mut out = vec![T::ZERO; g.n * g.c * p];
-    let planes = out.par_chunks_mut(p).zip(x.par_chunks(hw)).enumerate();
-    if flat(g) {
-        let f = Flat::new(g);
-        planes.for_each_init(
-            || f.scratch(),
-            |(padded, full), (i, (o, img))| {
-                let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
-                f.forward(g, img, wc, (padded, full), o);
-            },
-        );
-        return out;
+    let len = g.n * g.c * p;
+    if Flat::serves(g) {
+        return Flat::new(g).forward_all(g, x, w);
     }
+    let mut out = vec![T::ZERO; len];
+    let planes = out.par_chunks_mut(p).zip(x.par_chunks(hw)).enumerate();
     planes.for_each(|(i, (o, img))| {
         let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
         for_taps(g, |t, oy, lo, hi, iy, ix0| {
@@ -115,11 +108,6 @@ fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
         });
     });
     out
-}
-
-/// Whether the flat stride-1 kernels (`dw_flat.rs`) serve this geometry.
-fn flat(g: &Geom) -> bool {
-    g.stride == 1 && g.h > 0 && g.w > 0
 }
 
 /// Per channel: every tap's products summed into its own `LANES` partial sums (output
@@ -154,19 +142,12 @@ fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
 
 fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
     let (hw, p, kk, ow) = (g.h * g.w, g.pixels(), g.k * g.k, g.out_w());
-    let mut dx = vec![T::ZERO; g.n * g.c * hw];
-    let planes = dx.par_chunks_mut(hw).zip(grad.par_chunks(p)).enumerate();
-    if flat(g) {
-        let f = Flat::new(g);
-        planes.for_each_init(
-            || f.scratch(),
-            |(padded, spread), (i, (d, go))| {
-                let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
-                f.input_grad(g, go, wc, (padded, spread), d);
-            },
-        );
-        return dx;
+    let len = g.n * g.c * hw;
+    if Flat::serves(g) {
+        return Flat::new(g).input_grad_all(g, grad, w);
     }
+    let mut dx = vec![T::ZERO; len];
+    let planes = dx.par_chunks_mut(hw).zip(grad.par_chunks(p)).enumerate();
     planes.for_each(|(i, (d, go))| {
         let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
         for_taps(g, |t, oy, lo, hi, iy, ix0| {
