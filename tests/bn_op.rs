@@ -218,3 +218,47 @@ fn fused_op_is_bit_exact_across_repeats_and_thread_counts() {
         assert_eq!(fused_bits(threads), first, "{threads} threads");
     }
 }
+
+/// d gamma / d beta from the fused backward (x tracked: d x and the sums in one sweep) and
+/// from the sums alone (x a constant) are the same bits, on any thread count.
+#[test]
+fn parameter_gradients_alone_equal_the_fused_sweep() {
+    let gb_grad = |threads: usize, track_x: bool| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let f32s = |t: Tensor| t.to_dtype(DType::F32).unwrap();
+            let x = Var::from_tensor(&f32s(rand(&[3, 5, 9, 7], 8, 0.3, 1.5))).unwrap();
+            let x = if track_x {
+                x.as_tensor().clone()
+            } else {
+                x.as_tensor().detach()
+            };
+            let gb = Var::from_tensor(&f32s(rand(&[2, 5], 9, 0.5, 0.5))).unwrap();
+            let r = f32s(rand(&[3, 5, 9, 7], 10, 0., 1.));
+            let y = bn_act(
+                &x,
+                gb.as_tensor(),
+                &channel_stats(&x).unwrap(),
+                BN_EPS,
+                true,
+                true,
+            );
+            let grads = (&y.unwrap() * &r).unwrap().sum_all().unwrap().backward();
+            let g = grads
+                .unwrap()
+                .get(gb.as_tensor())
+                .expect("gradient")
+                .clone();
+            let v: Vec<f32> = g.flatten_all().unwrap().to_vec1().unwrap();
+            v.iter().map(|f| f.to_bits()).collect::<Vec<u32>>()
+        })
+    };
+    let first = gb_grad(1, true);
+    for threads in [1, 2, 3] {
+        assert_eq!(gb_grad(threads, false), first, "{threads} threads");
+        assert_eq!(gb_grad(threads, true), first, "{threads} threads");
+    }
+}

@@ -1,14 +1,14 @@
 //! Batch norm fused with an optional ReLU, as CPU custom ops over NCHW: one pass for the
-//! per-channel statistics, one for the output, two for the gradients (instead of a dozen
-//! broadcast ops each way). Per-channel sums run in one fixed order in f64, so results are
-//! the same on any thread count. `BatchNorm` sends other devices to the candle-op version.
+//! per-channel statistics, one for the output, one for the gradients (`bn_grad.rs`; instead
+//! of a dozen broadcast ops each way). Per-channel sums run in one fixed order in f64, so
+//! results are the same on any thread count. `BatchNorm` sends other devices to the candle-op version.
 
 use candle_core::{bail, CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::im2col::{contiguous, dims, planes, Elem};
+use super::bn_grad::BnGrad;
+use super::im2col::{contiguous, dims, Elem};
 pub use super::reduce::channel_stats;
-use super::reduce::sum2_of3;
 
 /// act((x - mean) / sqrt(var + eps) * gamma + beta), act = ReLU or identity.
 /// `gamma_beta` is [2, C] (differentiable), `stats` [2, C] mean and biased variance.
@@ -44,14 +44,16 @@ fn rows(t: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
     }
 }
 
+/// The fused forward; its backward is `bn_grad::BnGrad`.
 #[derive(Debug, Clone, Copy)]
-struct BnAct {
-    eps: f64,
-    batch_stats: bool,
-    relu: bool,
+pub(super) struct BnAct {
+    pub(super) eps: f64,
+    pub(super) batch_stats: bool,
+    pub(super) relu: bool,
 }
 
-/// y = act(x * scale[c] + shift[c]), images in parallel.
+/// y = act(x * scale[c] + shift[c]), images in parallel, into an uninitialised output (no
+/// zero fill: every element is written once).
 fn affine<T: Elem>(
     x: &[T],
     d: (usize, usize, usize),
@@ -60,19 +62,26 @@ fn affine<T: Elem>(
     relu: bool,
 ) -> Vec<T> {
     let (_, c, hw) = d;
-    let mut y = vec![T::ZERO; x.len()];
-    y.par_chunks_mut(c * hw)
-        .zip(x.par_chunks(c * hw))
-        .for_each(|(yi, xi)| {
-            for ch in 0..c {
-                let (a, b) = (T::from_f64(scale[ch]), T::from_f64(shift[ch]));
-                let range = ch * hw..(ch + 1) * hw;
-                for (o, &v) in yi[range.clone()].iter_mut().zip(&xi[range]) {
-                    let z = v * a + b;
-                    *o = if relu && z < T::ZERO { T::ZERO } else { z };
+    let mut y: Vec<T> = Vec::with_capacity(x.len());
+    if c * hw > 0 {
+        y.spare_capacity_mut()[..x.len()]
+            .par_chunks_mut(c * hw)
+            .zip(x.par_chunks(c * hw))
+            .for_each(|(yi, xi)| {
+                for ch in 0..c {
+                    let (a, b) = (T::from_f64(scale[ch]), T::from_f64(shift[ch]));
+                    let range = ch * hw..(ch + 1) * hw;
+                    for (o, &v) in yi[range.clone()].iter_mut().zip(&xi[range]) {
+                        let z = v * a + b;
+                        o.write(if relu && z < T::ZERO { T::ZERO } else { z });
+                    }
                 }
-            }
-        });
+            });
+    }
+    // SAFETY: the images' chunks of c * hw cover all x.len() elements (x is [N, C, H, W]),
+    // and each chunk's c planes of hw are written element by element above (or there are
+    // no elements at all).
+    unsafe { y.set_len(x.len()) };
     y
 }
 
@@ -131,155 +140,14 @@ impl CustomOp3 for BnAct {
         let (mean, var) = rows(stats)?;
         let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + self.eps).sqrt()).collect();
         let grad = grad.contiguous()?;
-        let mut g = BnGrad {
-            act: *self,
-            mean,
-            invstd,
-            gamma,
-            dgamma: vec![],
-            dbeta: vec![],
-        };
-        let dgb = x.apply_op3_no_bwd(y, &grad, &g)?;
-        (g.dgamma, g.dbeta) = rows(&dgb)?;
-        let dx = if x.track_op() {
-            Some(x.apply_op3_no_bwd(y, &grad, &g)?)
+        let g = BnGrad::new(*self, mean, invstd, gamma);
+        // One op for both when d x is wanted (its d gamma / d beta kept aside), else the sums.
+        let (dx, dgb) = if x.track_op() {
+            let dx = x.apply_op3_no_bwd(y, &grad, &g)?;
+            (Some(dx), g.params(x)?)
         } else {
-            None
+            (None, x.apply_op3_no_bwd(y, &grad, &g.params_only())?)
         };
         Ok((dx, Some(dgb), None))
-    }
-}
-
-/// The gradients of `BnAct` from (x, y, grad): with `dgamma` empty, [2, C] of d gamma and
-/// d beta; with them filled in, d x [N, C, H, W].
-struct BnGrad {
-    act: BnAct,
-    mean: Vec<f64>,
-    invstd: Vec<f64>,
-    gamma: Vec<f64>,
-    dgamma: Vec<f64>,
-    dbeta: Vec<f64>,
-}
-
-impl BnGrad {
-    /// The gradient at act's input: grad, zeroed where ReLU cut y to 0.
-    /// A bit mask, not a branch, so the summing lanes stay branch-free (same values).
-    fn pre<T: Elem>(&self, y: T, g: T) -> f64 {
-        let keep = if self.act.relu && y <= T::ZERO {
-            0
-        } else {
-            u64::MAX
-        };
-        f64::from_bits(g.to_f64().to_bits() & keep)
-    }
-
-    fn params<T: Elem>(&self, x: &[T], y: &[T], g: &[T], d: (usize, usize, usize)) -> Vec<T> {
-        let per: Vec<(f64, f64)> = (0..d.1)
-            .into_par_iter()
-            .map(|ch| {
-                let (mean, invstd) = (self.mean[ch], self.invstd[ch]);
-                let (mut dg, mut db) = (0.0, 0.0);
-                for ((xp, yp), gp) in planes(x, d, ch).zip(planes(y, d, ch)).zip(planes(g, d, ch)) {
-                    // Plane by plane in order, each plane in lanes (`reduce.rs`): a fixed order.
-                    let (pg, pb) = sum2_of3(xp, yp, gp, |xv, yv, gv| {
-                        let gv = self.pre(yv, gv);
-                        (gv * (xv.to_f64() - mean), gv)
-                    });
-                    dg += pg;
-                    db += pb;
-                }
-                // invstd is a per-channel constant: one multiply, not one per element.
-                (dg * invstd, db)
-            })
-            .collect();
-        let (dg, db): (Vec<f64>, Vec<f64>) = per.into_iter().unzip();
-        dg.into_iter().chain(db).map(T::from_f64).collect()
-    }
-
-    /// d x = k * (g' - mean(g') - xhat * mean(g' xhat)) (k = gamma * invstd, g' the gradient
-    /// at act's input), as k g' + b (x - mean) + c with per-channel b and c taken in f64; the
-    /// per-element work runs in the element type, like the forward's affine.
-    fn input<T: Elem>(&self, x: &[T], y: &[T], g: &[T], d: (usize, usize, usize)) -> Vec<T> {
-        let (n, channels, hw) = d;
-        let m = (n * hw) as f64;
-        let coef: Vec<[T; 4]> = (0..channels)
-            .map(|ch| {
-                let (k, invstd) = (self.gamma[ch] * self.invstd[ch], self.invstd[ch]);
-                let (b, c) = if self.act.batch_stats {
-                    (-k * invstd * self.dgamma[ch] / m, -k * self.dbeta[ch] / m)
-                } else {
-                    (0.0, 0.0)
-                };
-                [k, b, c, self.mean[ch]].map(T::from_f64)
-            })
-            .collect();
-        let relu = self.act.relu;
-        let mut dx = vec![T::ZERO; x.len()];
-        dx.par_chunks_mut(channels * hw)
-            .enumerate()
-            .for_each(|(i, out)| {
-                for (ch, &[k, b, c, mean]) in coef.iter().enumerate() {
-                    let at = (i * channels + ch) * hw;
-                    let outs = out[ch * hw..(ch + 1) * hw].iter_mut();
-                    // Zipped slices (no indexing) so the loop vectorises.
-                    let ins = x[at..at + hw]
-                        .iter()
-                        .zip(&y[at..at + hw])
-                        .zip(&g[at..at + hw]);
-                    for (o, ((&xv, &yv), &gv)) in outs.zip(ins) {
-                        let gv = if relu && yv <= T::ZERO { T::ZERO } else { gv };
-                        *o = k * gv + b * (xv - mean) + c;
-                    }
-                }
-            });
-        dx
-    }
-}
-
-impl CustomOp3 for BnGrad {
-    fn name(&self) -> &'static str {
-        "nas-bn-act-grad"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let d = dims(l1)?;
-        let params = self.dgamma.is_empty();
-        let shape = if params {
-            Shape::from((2, d.1))
-        } else {
-            l1.shape().clone()
-        };
-        macro_rules! run {
-            ($x:expr, $y:expr, $g:expr) => {{
-                let (x, y, g) = (
-                    contiguous($x, l1)?,
-                    contiguous($y, l2)?,
-                    contiguous($g, l3)?,
-                );
-                if params {
-                    self.params(x, y, g, d)
-                } else {
-                    self.input(x, y, g, d)
-                }
-            }};
-        }
-        let out = match (s1, s2, s3) {
-            (CpuStorage::F32(x), CpuStorage::F32(y), CpuStorage::F32(g)) => {
-                CpuStorage::F32(run!(x, y, g))
-            }
-            (CpuStorage::F64(x), CpuStorage::F64(y), CpuStorage::F64(g)) => {
-                CpuStorage::F64(run!(x, y, g))
-            }
-            _ => bail!("{}: only f32 and f64 are supported, all alike", self.name()),
-        };
-        Ok((out, shape))
     }
 }

@@ -1,11 +1,14 @@
 //! Depthwise conv (groups = channels, one filter each) as CPU custom ops: direct loops over
-//! each image plane, row by row over the taps (no gemm helps at one input channel). The
-//! weight gradient sums each channel's images in a fixed order, so it is thread-count exact.
+//! each image plane (no gemm helps at one input channel), at stride 1 one flat pass per tap
+//! over a padded plane (`dw_flat.rs`), else row by row over the taps. The weight gradient
+//! sums each channel's images in a fixed order, so it is thread-count exact.
 
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::dw_flat::Flat;
 use super::im2col::{contiguous, Elem, Geom};
+use super::reduce::{combine_elem, dot_into, LANES};
 
 /// Depthwise conv2d of x [N, C, H, W] by weight [C, 1, K, K] on the CPU.
 pub fn depthwise_conv2d(
@@ -88,72 +91,74 @@ fn for_taps(g: &Geom, mut tap: impl FnMut(usize, usize, usize, usize, usize, usi
 
 fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     let (hw, p, kk, ow) = (g.h * g.w, g.pixels(), g.k * g.k, g.out_w());
-    let mut out = vec![T::ZERO; g.n * g.c * p];
-    out.par_chunks_mut(p)
-        .zip(x.par_chunks(hw))
-        .enumerate()
-        .for_each(|(i, (o, img))| {
-            let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
-            for_taps(g, |t, oy, lo, hi, iy, ix0| {
-                let (wv, src) = (wc[t], &img[iy * g.w..(iy + 1) * g.w]);
-                let dst = &mut o[oy * ow + lo..oy * ow + hi];
-                if g.stride == 1 {
-                    // Zipped slices (no indexing) so the loop vectorises.
-                    let src = &src[ix0..ix0 + hi - lo];
-                    dst.iter_mut().zip(src).for_each(|(d, &v)| *d += wv * v);
-                } else {
-                    for (j, d) in dst.iter_mut().enumerate() {
-                        *d += wv * src[ix0 + j * g.stride];
-                    }
-                }
-            });
+    let len = g.n * g.c * p;
+    if Flat::serves(g) {
+        return Flat::new(g).forward_all(g, x, w);
+    }
+    let mut out = vec![T::ZERO; len];
+    let planes = out.par_chunks_mut(p).zip(x.par_chunks(hw)).enumerate();
+    planes.for_each(|(i, (o, img))| {
+        let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
+        for_taps(g, |t, oy, lo, hi, iy, ix0| {
+            let (wv, src) = (wc[t], &img[iy * g.w..(iy + 1) * g.w]);
+            let dst = &mut o[oy * ow + lo..oy * ow + hi];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d += wv * src[ix0 + j * g.stride];
+            }
         });
+    });
     out
 }
 
+/// Per channel: every tap's products summed into its own `LANES` partial sums (output
+/// column j of a row into lane j % LANES), images and rows in order, the lanes added last in
+/// one fixed tree (`reduce.rs`): a fixed order that vectorises.
 fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
     let (hw, p, kk, ow) = (g.h * g.w, g.pixels(), g.k * g.k, g.out_w());
-    let mut gw = vec![T::ZERO; g.c * kk];
-    gw.par_chunks_mut(kk).enumerate().for_each(|(ch, acc)| {
-        for b in 0..g.n {
-            let img = &x[(b * g.c + ch) * hw..(b * g.c + ch + 1) * hw];
-            let go = &grad[(b * g.c + ch) * p..(b * g.c + ch + 1) * p];
-            for_taps(g, |t, oy, lo, hi, iy, ix0| {
-                let src = &img[iy * g.w..(iy + 1) * g.w];
-                let gr = &go[oy * ow + lo..oy * ow + hi];
-                let mut s = T::ZERO;
-                for (j, &gv) in gr.iter().enumerate() {
-                    s += gv * src[ix0 + j * g.stride];
-                }
-                acc[t] += s;
-            });
-        }
-    });
-    gw
+    let per: Vec<Vec<T>> = (0..g.c)
+        .into_par_iter()
+        .map(|ch| {
+            let mut acc = vec![[T::ZERO; LANES]; kk];
+            for b in 0..g.n {
+                let img = &x[(b * g.c + ch) * hw..(b * g.c + ch + 1) * hw];
+                let go = &grad[(b * g.c + ch) * p..(b * g.c + ch + 1) * p];
+                for_taps(g, |t, oy, lo, hi, iy, ix0| {
+                    let src = &img[iy * g.w..(iy + 1) * g.w];
+                    let gr = &go[oy * ow + lo..oy * ow + hi];
+                    if g.stride == 1 {
+                        dot_into(gr, &src[ix0..ix0 + hi - lo], &mut acc[t]);
+                    } else {
+                        for (j, &gv) in gr.iter().enumerate() {
+                            acc[t][j % LANES] += gv * src[ix0 + j * g.stride];
+                        }
+                    }
+                });
+            }
+            acc.into_iter().map(combine_elem).collect()
+        })
+        .collect();
+    per.concat()
 }
 
 fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
     let (hw, p, kk, ow) = (g.h * g.w, g.pixels(), g.k * g.k, g.out_w());
-    let mut dx = vec![T::ZERO; g.n * g.c * hw];
-    dx.par_chunks_mut(hw)
-        .zip(grad.par_chunks(p))
-        .enumerate()
-        .for_each(|(i, (d, go))| {
-            let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
-            for_taps(g, |t, oy, lo, hi, iy, ix0| {
-                let wv = wc[t];
-                let dst = &mut d[iy * g.w..(iy + 1) * g.w];
-                let from = &go[oy * ow + lo..oy * ow + hi];
-                if g.stride == 1 {
-                    let to = dst[ix0..ix0 + hi - lo].iter_mut();
-                    to.zip(from).for_each(|(d, &gv)| *d += wv * gv);
-                } else {
-                    for (j, &gv) in from.iter().enumerate() {
-                        dst[ix0 + j * g.stride] += wv * gv;
-                    }
-                }
-            });
+    let len = g.n * g.c * hw;
+    if Flat::serves(g) {
+        return Flat::new(g).input_grad_all(g, grad, w);
+    }
+    let mut dx = vec![T::ZERO; len];
+    let planes = dx.par_chunks_mut(hw).zip(grad.par_chunks(p)).enumerate();
+    planes.for_each(|(i, (d, go))| {
+        let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
+        for_taps(g, |t, oy, lo, hi, iy, ix0| {
+            let wv = wc[t];
+            let dst = &mut d[iy * g.w..(iy + 1) * g.w];
+            let from = &go[oy * ow + lo..oy * ow + hi];
+            for (j, &gv) in from.iter().enumerate() {
+                dst[ix0 + j * g.stride] += wv * gv;
+            }
         });
+    });
     dx
 }
 

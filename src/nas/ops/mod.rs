@@ -4,12 +4,14 @@
 //! (`cuda/`, `cuda` feature); other devices get compositions of candle ops.
 
 pub mod batchnorm;
+mod bn_grad;
 pub mod bn_op;
 pub mod conv;
 pub mod conv_chunk;
 pub mod conv_op;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+mod dw_flat;
 pub mod dw_op;
 pub mod im2col;
 pub mod init;

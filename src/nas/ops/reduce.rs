@@ -71,6 +71,30 @@ pub fn sum2_of3<T: Elem>(
     (combine(p), combine(q))
 }
 
+/// Adds `a[j] * b[j]` into `lanes[j % LANES]`, in the element type (short rows, such as a
+/// depthwise conv's, summed over many rows into one set of lanes; see `combine_elem`).
+#[inline]
+pub fn dot_into<T: Elem>(a: &[T], b: &[T], lanes: &mut [T; LANES]) {
+    let whole = a.len().min(b.len()) / LANES * LANES;
+    for (ca, cb) in a[..whole]
+        .chunks_exact(LANES)
+        .zip(b[..whole].chunks_exact(LANES))
+    {
+        for l in 0..LANES {
+            lanes[l] += ca[l] * cb[l];
+        }
+    }
+    for (l, (&u, &v)) in a[whole..].iter().zip(&b[whole..]).enumerate() {
+        lanes[l] += u * v;
+    }
+}
+
+/// The lanes of `dot_into` added in the fixed tree of `combine`.
+#[inline]
+pub fn combine_elem<T: Elem>(a: [T; LANES]) -> T {
+    ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+}
+
 /// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
 pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
     #[cfg(feature = "cuda")]
