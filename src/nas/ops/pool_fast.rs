@@ -25,6 +25,11 @@ pub(crate) enum Path {
 pub(crate) struct Scratch<T> {
     padded: Vec<T>,
     rows: Vec<T>,
+    /// The max gradient's: outputs, output gradients, picks and sums on the padded grid.
+    res_at: Vec<T>,
+    grad_at: Vec<T>,
+    pick: Vec<u32>,
+    acc: Vec<T>,
 }
 
 impl<T> Default for Scratch<T> {
@@ -32,6 +37,10 @@ impl<T> Default for Scratch<T> {
         Self {
             padded: Vec::new(),
             rows: Vec::new(),
+            res_at: Vec::new(),
+            grad_at: Vec::new(),
+            pick: Vec::new(),
+            acc: Vec::new(),
         }
     }
 }
@@ -67,20 +76,27 @@ impl Pool {
             .collect()
     }
 
+    /// Planes `v` (h x w each) laid on the padded grid ((h + 2 pad) x (w + 2 pad) per plane)
+    /// `shift` rows and columns in, everything else `fill`.
+    fn spread<T: Elem>(&self, v: &[T], fill: T, shift: usize, out: &mut Vec<T>) {
+        let (h, w) = (self.h, self.w);
+        let (ph, pw) = (h + 2 * self.pad, w + 2 * self.pad);
+        out.clear();
+        out.resize(v.len() / (h * w) * ph * pw, fill);
+        for (pl, plane) in v.chunks_exact(h * w).enumerate() {
+            for (y, row) in plane.chunks_exact(w).enumerate() {
+                let at = (pl * ph + y + shift) * pw + shift;
+                out[at..at + w].copy_from_slice(row);
+            }
+        }
+    }
+
     /// The padded stack of planes `x` (padding `ident`) and the row pass over it: `rows[i]`
     /// is `op` over `padded[i..i + k]`, so output column x starts at padded column x.
     fn pad_and_rows<T: Elem>(&self, x: &[T], ident: T, op: impl Fn(T, T) -> T, s: &mut Scratch<T>) {
-        let (h, w, k, pad) = (self.h, self.w, self.k, self.pad);
-        let (ph, pw) = (h + 2 * pad, w + 2 * pad);
-        let len = x.len() / (h * w) * ph * pw;
-        s.padded.clear();
-        s.padded.resize(len, ident);
-        for (pl, plane) in x.chunks_exact(h * w).enumerate() {
-            for (y, row) in plane.chunks_exact(w).enumerate() {
-                let at = (pl * ph + y + pad) * pw + pad;
-                s.padded[at..at + w].copy_from_slice(row);
-            }
-        }
+        let k = self.k;
+        self.spread(x, ident, self.pad, &mut s.padded);
+        let len = s.padded.len();
         s.rows.clear();
         s.rows.extend_from_slice(&s.padded[..len + 1 - k]);
         for d in 1..k {
@@ -228,8 +244,8 @@ impl Pool {
         }
     }
 
-    /// The input gradient of the "same" path over whole planes (`dx` zeroed by the caller
-    /// for max). Avg: the windows are symmetric, so dx is the same pass over g / count.
+    /// The input gradient of the "same" path over whole planes, written whole. Avg: the
+    /// windows are symmetric, so dx is the same pass over g / count.
     pub(crate) fn same_backward<T: Elem>(
         &self,
         (x, res, g): (&[T], &[T], &[T]),
@@ -237,7 +253,7 @@ impl Pool {
         s: &mut Scratch<T>,
         counts: &[T],
     ) {
-        let (h, w, pad) = (self.h, self.w, self.pad);
+        let (h, w) = (self.h, self.w);
         match self.mode {
             PoolMode::Avg => {
                 let mut shares = g.to_vec();
@@ -246,34 +262,54 @@ impl Pool {
                 }
                 self.same_pass(&shares, dx, T::ZERO, |a, b| a + b, s);
             }
-            PoolMode::Max => {
-                // The first row of the window whose row maximum is the output, then the first
-                // column of that row holding it: the first maximum in row-major order.
-                let (k, ph, pw) = (self.k, h + 2 * pad, w + 2 * pad);
-                self.pad_and_rows(x, T::from_f64(f64::NEG_INFINITY), larger, s);
-                let planes = res.chunks_exact(h * w).zip(g.chunks_exact(h * w));
-                for (pl, (d, (r, gp))) in dx.chunks_exact_mut(h * w).zip(planes).enumerate() {
-                    let at = (0..h).flat_map(|y| (0..w).map(move |x| (y, x)));
-                    for ((&m, &gv), (y, x)) in r.iter().zip(gp).zip(at) {
-                        let base = (pl * ph + y) * pw + x;
-                        // Selects, backwards, not branches (random data mispredicts them).
-                        let mut dy = k - 1;
-                        for r in (0..k - 1).rev() {
-                            dy = if s.rows[base + r * pw] == m { r } else { dy };
-                        }
-                        let row = base + dy * pw;
-                        let mut dc = k - 1;
-                        for c in (0..k - 1).rev() {
-                            dc = if s.padded[row + c] == m { c } else { dc };
-                        }
-                        // Padded coordinates back to the image (the padding never matches a
-                        // finite maximum; an all -inf window drops its gradient).
-                        let (yy, xx) = (y + dy, x + dc);
-                        if (pad..pad + h).contains(&yy) && (pad..pad + w).contains(&xx) {
-                            d[(yy - pad) * w + xx - pad] += gv;
-                        }
-                    }
-                }
+            PoolMode::Max => self.same_max_backward(x, res, g, dx, s),
+        }
+    }
+
+    /// The max gradient of the "same" path, all in flat loops over the padded grid: per
+    /// output, the tap t (row-major) of the window's first element equal to the output, as
+    /// selects taken backwards; then per tap, each output's gradient added where it picked
+    /// that tap. Taps run last to first, so every input sums its outputs' gradients in
+    /// row-major output order, as the window loops do (the same bits).
+    fn same_max_backward<T: Elem>(
+        &self,
+        x: &[T],
+        res: &[T],
+        g: &[T],
+        dx: &mut [T],
+        s: &mut Scratch<T>,
+    ) {
+        let (h, w, k, pad) = (self.h, self.w, self.k, self.pad);
+        let (ph, pw) = (h + 2 * pad, w + 2 * pad);
+        let taps = k * k;
+        let off = |t: usize| t / k * pw + t % k;
+        self.spread(x, T::from_f64(f64::NEG_INFINITY), pad, &mut s.padded);
+        // NaN equals nothing: grid points that are no output pick nothing of their own.
+        self.spread(res, T::from_f64(f64::NAN), 0, &mut s.res_at);
+        self.spread(g, T::ZERO, 0, &mut s.grad_at);
+        let len = s.padded.len();
+        let span = len - off(taps - 1);
+        s.pick.clear();
+        s.pick.resize(span, (taps - 1) as u32);
+        for t in (0..taps - 1).rev() {
+            let at = s.pick.iter_mut().zip(&s.padded[off(t)..]).zip(&s.res_at);
+            for ((p, &v), &m) in at {
+                *p = if v == m { t as u32 } else { *p };
+            }
+        }
+        s.acc.clear();
+        s.acc.resize(len, T::ZERO);
+        for t in (0..taps).rev() {
+            let at = s.acc[off(t)..].iter_mut().zip(&s.pick).zip(&s.grad_at);
+            for ((a, &p), &gv) in at {
+                *a += if p == t as u32 { gv } else { T::ZERO };
+            }
+        }
+        // Padding never equals a finite maximum (an all -inf window drops its gradient).
+        for (pl, plane) in dx.chunks_exact_mut(h * w).enumerate() {
+            for (y, row) in plane.chunks_exact_mut(w).enumerate() {
+                let at = (pl * ph + y + pad) * pw + pad;
+                row.copy_from_slice(&s.acc[at..at + w]);
             }
         }
     }

@@ -108,20 +108,23 @@ impl Pool {
         }
         let ((oh, ow), hw, group) = (self.out(), self.h * self.w, self.group());
         let counts = self.counts();
-        let mut dx = vec![T::ZERO; x.len()];
-        let ins = x
-            .par_chunks(group * hw)
-            .zip(res.par_chunks(group * oh * ow))
-            .zip(grad.par_chunks(group * oh * ow));
-        dx.par_chunks_mut(group * hw).zip(ins).for_each_init(
-            Scratch::default,
-            |s, (d, ((xs, r), g))| match path {
-                Path::Same => self.same_backward((xs, r, g), d, s, &counts),
-                _ if self.k == 2 => self.blocks_backward::<T, 2>(xs, r, g, d),
-                _ => self.blocks_backward::<T, 0>(xs, r, g, d),
-            },
-        );
-        dx
+        let write = |dx: &mut [T]| {
+            let ins = x
+                .par_chunks(group * hw)
+                .zip(res.par_chunks(group * oh * ow))
+                .zip(grad.par_chunks(group * oh * ow));
+            dx.par_chunks_mut(group * hw).zip(ins).for_each_init(
+                Scratch::default,
+                |s, (d, ((xs, r), g))| match path {
+                    Path::Same => self.same_backward((xs, r, g), d, s, &counts),
+                    _ if self.k == 2 => self.blocks_backward::<T, 2>(xs, r, g, d),
+                    _ => self.blocks_backward::<T, 0>(xs, r, g, d),
+                },
+            )
+        };
+        // SAFETY: both fast backwards write every input gradient of their planes before
+        // reading it (blocks: each element once; same: a copy out of the padded sums).
+        unsafe { written_whole(x.len(), write) }
     }
 }
 
