@@ -1,9 +1,10 @@
 //! Our own ops over candle (conv, pooling, batch norm, optimisers, init), kept behind
-//! functions we test. On the CPU, conv, depthwise conv, batch norm + ReLU and pooling are
-//! custom ops of our own (`*_op.rs`); on CUDA, batch norm + ReLU and pooling are our kernels
+//! functions we test. On the CPU, conv, depthwise conv, batch norm + ReLU, pooling and the
+//! per-channel bias are custom ops of our own (`*_op.rs`); on CUDA, batch norm + ReLU and pooling are our kernels
 //! (`cuda/`, `cuda` feature); other devices get compositions of candle ops.
 
 pub mod batchnorm;
+pub mod bias_op;
 mod bn_grad;
 pub mod bn_op;
 pub mod conv;

@@ -3,7 +3,7 @@
 
 use candle_core::{Device, Result, Tensor, Var};
 
-use crate::nas::ops::{self, conv::conv2d_same, BatchNorm, BnMode};
+use crate::nas::ops::{self, bias_op::add_channel_bias, conv::conv2d_same, BatchNorm, BnMode};
 use crate::nas::space::block::{BlockKind, PoolMode, Shape};
 
 /// A convolution with optional batch norm (else a bias) and ReLU before or after.
@@ -78,7 +78,7 @@ impl ConvUnit {
         };
         let mut y = conv2d_same(&x, &self.weight, self.stride, self.dilation, self.groups)?;
         if let Some(b) = &self.bias {
-            y = y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?;
+            y = add_channel_bias(&y, b)?;
         }
         match &self.bn {
             Some(bn) => bn.forward_act(&y, mode, self.relu_after),

@@ -1,0 +1,77 @@
+//! The CPU per-channel bias op (`ops::bias_op`) against candle's broadcast add in f64 (output
+//! and both gradients), and the same bits on any rayon thread count.
+
+use candle_core::{DType, Device, Tensor, Var};
+use nas_navigator::nas::ops::bias_op::add_channel_bias;
+
+/// Pseudo-random values in [-1, 1) from a fixed seed.
+fn rand(dims: &[usize], seed: u64, dtype: DType) -> Tensor {
+    let count: usize = dims.iter().product();
+    let mut s = seed.wrapping_mul(6364136223846793005);
+    let v: Vec<f64> = (0..count)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            2.0 * (s >> 11) as f64 / (1u64 << 53) as f64 - 1.0
+        })
+        .collect();
+    Tensor::from_vec(v, dims, &Device::Cpu)
+        .and_then(|t| t.to_dtype(dtype))
+        .expect("test tensor")
+}
+
+/// Output, d y and d bias under a fixed random linear loss, by ours or candle's.
+fn run(dims: [usize; 4], dtype: DType, ours: bool) -> Vec<Tensor> {
+    let y = Var::from_tensor(&rand(&dims, 1, dtype)).unwrap();
+    let b = Var::from_tensor(&rand(&[dims[1]], 2, dtype)).unwrap();
+    let out = if ours {
+        add_channel_bias(y.as_tensor(), b.as_tensor()).unwrap()
+    } else {
+        let b4 = b.as_tensor().reshape((1, dims[1], 1, 1)).unwrap();
+        y.as_tensor().broadcast_add(&b4).unwrap()
+    };
+    let r = rand(out.dims(), 3, dtype);
+    let grads = (&out * &r).unwrap().sum_all().unwrap().backward().unwrap();
+    vec![
+        out,
+        grads.get(y.as_tensor()).unwrap().clone(),
+        grads.get(b.as_tensor()).unwrap().clone(),
+    ]
+}
+
+fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
+    assert_eq!(a.dims(), b.dims());
+    let d = (a - b).unwrap().abs().unwrap().flatten_all().unwrap();
+    d.max(0).unwrap().to_scalar::<f64>().unwrap()
+}
+
+#[test]
+fn channel_bias_matches_candle_broadcast_add_in_f64() {
+    for dims in [[2, 3, 5, 7], [4, 16, 28, 28], [1, 1, 1, 1]] {
+        let (ours, theirs) = (run(dims, DType::F64, true), run(dims, DType::F64, false));
+        for (what, (a, b)) in ["output", "d y", "d bias"]
+            .iter()
+            .zip(ours.iter().zip(&theirs))
+        {
+            assert!(max_diff(a, b) < 1e-10, "{dims:?} {what}");
+        }
+    }
+}
+
+#[test]
+fn channel_bias_gives_the_same_bits_on_any_thread_count() {
+    let bits = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            run([6, 16, 14, 14], DType::F32, true)
+                .iter()
+                .map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(bits(1), bits(3));
+}
