@@ -1,37 +1,23 @@
 //! The CPU per-channel bias op (`ops::bias_op`) against candle's broadcast add in f64 (output
 //! and both gradients), and the same bits on any rayon thread count.
 
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{DType, Tensor, Var};
 use nas_navigator::nas::ops::bias_op::add_channel_bias;
 
-/// Pseudo-random values in [-1, 1) from a fixed seed.
-fn rand(dims: &[usize], seed: u64, dtype: DType) -> Tensor {
-    let count: usize = dims.iter().product();
-    let mut s = seed.wrapping_mul(6364136223846793005);
-    let v: Vec<f64> = (0..count)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            2.0 * (s >> 11) as f64 / (1u64 << 53) as f64 - 1.0
-        })
-        .collect();
-    Tensor::from_vec(v, dims, &Device::Cpu)
-        .and_then(|t| t.to_dtype(dtype))
-        .expect("test tensor")
-}
+mod common;
+use common::rand_tensor;
 
 /// Output, d y and d bias under a fixed random linear loss, by ours or candle's.
 fn run(dims: [usize; 4], dtype: DType, ours: bool) -> Vec<Tensor> {
-    let y = Var::from_tensor(&rand(&dims, 1, dtype)).unwrap();
-    let b = Var::from_tensor(&rand(&[dims[1]], 2, dtype)).unwrap();
+    let y = Var::from_tensor(&rand_tensor(&dims, 1, dtype)).unwrap();
+    let b = Var::from_tensor(&rand_tensor(&[dims[1]], 2, dtype)).unwrap();
     let out = if ours {
         add_channel_bias(y.as_tensor(), b.as_tensor()).unwrap()
     } else {
         let b4 = b.as_tensor().reshape((1, dims[1], 1, 1)).unwrap();
         y.as_tensor().broadcast_add(&b4).unwrap()
     };
-    let r = rand(out.dims(), 3, dtype);
+    let r = rand_tensor(out.dims(), 3, dtype);
     let grads = (&out * &r).unwrap().sum_all().unwrap().backward().unwrap();
     vec![
         out,

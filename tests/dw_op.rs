@@ -2,24 +2,11 @@
 //! on any rayon thread count, and agreement with candle's grouped conv2d at paddings other
 //! than "same" (`conv_op.rs` checks same padding over kernel sizes, strides and dilations).
 
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{DType, Tensor, Var};
 use nas_navigator::nas::ops::dw_op::depthwise_conv2d;
 
-/// Pseudo-random values in [-1, 1) from a fixed seed.
-fn rand(dims: &[usize], seed: u64, dtype: DType) -> Tensor {
-    let count: usize = dims.iter().product();
-    let mut s = seed.wrapping_mul(6364136223846793005);
-    let v: Vec<f64> = (0..count)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            2.0 * (s >> 11) as f64 / (1u64 << 53) as f64 - 1.0
-        })
-        .collect();
-    let t = Tensor::from_vec(v, dims, &Device::Cpu).unwrap();
-    t.to_dtype(dtype).unwrap()
-}
+mod common;
+use common::rand_tensor;
 
 /// Output and gradients (x, weight) under a fixed random linear loss, by ours or candle's.
 fn run(
@@ -30,8 +17,8 @@ fn run(
     dtype: DType,
     ours: bool,
 ) -> Vec<Tensor> {
-    let x = Var::from_tensor(&rand(&dims, 1, dtype)).unwrap();
-    let w = Var::from_tensor(&rand(&[dims[1], 1, k, k], 2, dtype)).unwrap();
+    let x = Var::from_tensor(&rand_tensor(&dims, 1, dtype)).unwrap();
+    let w = Var::from_tensor(&rand_tensor(&[dims[1], 1, k, k], 2, dtype)).unwrap();
     let y = if ours {
         depthwise_conv2d(x.as_tensor(), w.as_tensor(), pad, stride, 1).unwrap()
     } else {
@@ -40,7 +27,7 @@ fn run(
             .conv2d(w.as_tensor(), pad, stride, 1, c)
             .unwrap()
     };
-    let r = rand(y.dims(), 3, dtype);
+    let r = rand_tensor(y.dims(), 3, dtype);
     let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
     let g = |v: &Var| grads.get(v.as_tensor()).expect("gradient").clone();
     vec![y.clone(), g(&x), g(&w)]

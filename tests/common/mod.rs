@@ -97,6 +97,23 @@ pub fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
         .unwrap()
 }
 
+/// Pseudo-random values in [-1, 1) from a fixed seed, as a CPU tensor of `dtype`.
+pub fn rand_tensor(dims: &[usize], seed: u64, dtype: candle_core::DType) -> candle_core::Tensor {
+    let count: usize = dims.iter().product();
+    let mut s = seed.wrapping_mul(6364136223846793005);
+    let v: Vec<f64> = (0..count)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            2.0 * (s >> 11) as f64 / (1u64 << 53) as f64 - 1.0
+        })
+        .collect();
+    candle_core::Tensor::from_vec(v, dims, &candle_core::Device::Cpu)
+        .and_then(|t| t.to_dtype(dtype))
+        .expect("a test tensor")
+}
+
 /// Rust's own panic output never reaches a user (`forbidden` is one more word to refuse).
 pub fn assert_no_panic_text(err: &str, forbidden: &str) {
     for bad in [
