@@ -3,7 +3,6 @@
 //! input-gradient planes while x, y and grad are still in cache; channels in parallel, each
 //! summed in one fixed order in f64, so results are the same on any thread count.
 
-use std::mem::MaybeUninit;
 use std::sync::Mutex;
 
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
@@ -12,6 +11,7 @@ use rayon::prelude::*;
 use super::bn_op::BnAct;
 use super::im2col::{contiguous, dims, planes, Elem};
 use super::reduce::sum2_of3;
+use super::uninit::written_whole;
 
 /// The gradients of the fused op from (x, y, grad). With `input`, the op's output is d x
 /// [N, C, H, W] and d gamma / d beta are kept for `params`; without, the output is [2, C] of
@@ -101,7 +101,7 @@ impl BnGrad {
         d: (usize, usize, usize),
         ch: usize,
         (dgamma, dbeta): (f64, f64),
-        out: Vec<&mut [MaybeUninit<T>]>,
+        out: Vec<&mut [T]>,
     ) {
         let m = (d.0 * d.2) as f64;
         let (k, invstd) = (self.gamma[ch] * self.invstd[ch], self.invstd[ch]);
@@ -117,7 +117,7 @@ impl BnGrad {
             // Zipped slices (no indexing) so the loop vectorises.
             for (o, ((&xv, &yv), &gv)) in o.iter_mut().zip(xp.iter().zip(yp).zip(gp)) {
                 let gv = if relu && yv <= T::ZERO { T::ZERO } else { gv };
-                o.write(k * gv + b * (xv - mean) + c);
+                *o = k * gv + b * (xv - mean) + c;
             }
         }
     }
@@ -125,29 +125,29 @@ impl BnGrad {
     /// d x, with d gamma and d beta kept in `self.params`.
     fn run<T: Elem>(&self, x: &[T], y: &[T], g: &[T], d: (usize, usize, usize)) -> Result<Vec<T>> {
         let (n, c, hw) = d;
-        let len = n * c * hw;
-        let mut dx: Vec<T> = Vec::with_capacity(len);
-        // The output planes by channel (plane i of NCHW is channel i % C), N to a channel.
-        let mut outs: Vec<Vec<&mut [MaybeUninit<T>]>> =
-            (0..c).map(|_| Vec::with_capacity(n)).collect();
-        if hw > 0 {
-            for (i, p) in dx.spare_capacity_mut()[..len].chunks_mut(hw).enumerate() {
-                outs[i % c].push(p);
+        let mut sums: Vec<(f64, f64)> = Vec::new();
+        let write = |dx: &mut [T]| {
+            // The output planes by channel (plane i of NCHW is channel i % C), N to a channel.
+            let mut outs: Vec<Vec<&mut [T]>> = (0..c).map(|_| Vec::with_capacity(n)).collect();
+            if hw > 0 {
+                for (i, p) in dx.chunks_mut(hw).enumerate() {
+                    outs[i % c].push(p);
+                }
             }
-        }
-        let sums: Vec<(f64, f64)> = outs
-            .into_par_iter()
-            .enumerate()
-            .map(|(ch, out)| {
-                let s = self.sums(x, y, g, d, ch);
-                self.input_planes((x, y, g), d, ch, s, out);
-                s
-            })
-            .collect();
-        // SAFETY: every channel's closure above wrote each element of its N planes (each
-        // output plane is zipped with input planes of the same length hw), and the N * C
-        // planes of hw cover all `len` elements of the capacity.
-        unsafe { dx.set_len(len) };
+            sums = outs
+                .into_par_iter()
+                .enumerate()
+                .map(|(ch, out)| {
+                    let s = self.sums(x, y, g, d, ch);
+                    self.input_planes((x, y, g), d, ch, s, out);
+                    s
+                })
+                .collect();
+        };
+        // SAFETY: every channel writes each element of its N planes (each output plane is
+        // zipped with input planes of the same length hw), and the N * C planes of hw cover
+        // the whole output.
+        let dx = unsafe { written_whole(n * c * hw, write) };
         let (dg, db): (Vec<f64>, Vec<f64>) = sums.into_iter().unzip();
         match self.params.lock() {
             Ok(mut p) => *p = dg.into_iter().chain(db).collect(),

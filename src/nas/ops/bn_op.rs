@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::bn_grad::BnGrad;
 use super::im2col::{contiguous, dims, Elem};
 pub use super::reduce::channel_stats;
+use super::uninit::written_whole;
 
 /// act((x - mean) / sqrt(var + eps) * gamma + beta), act = ReLU or identity.
 /// `gamma_beta` is [2, C] (differentiable), `stats` [2, C] mean and biased variance.
@@ -62,10 +63,11 @@ fn affine<T: Elem>(
     relu: bool,
 ) -> Vec<T> {
     let (_, c, hw) = d;
-    let mut y: Vec<T> = Vec::with_capacity(x.len());
-    if c * hw > 0 {
-        y.spare_capacity_mut()[..x.len()]
-            .par_chunks_mut(c * hw)
+    let write = |y: &mut [T]| {
+        if c * hw == 0 {
+            return;
+        }
+        y.par_chunks_mut(c * hw)
             .zip(x.par_chunks(c * hw))
             .for_each(|(yi, xi)| {
                 for ch in 0..c {
@@ -73,16 +75,14 @@ fn affine<T: Elem>(
                     let range = ch * hw..(ch + 1) * hw;
                     for (o, &v) in yi[range.clone()].iter_mut().zip(&xi[range]) {
                         let z = v * a + b;
-                        o.write(if relu && z < T::ZERO { T::ZERO } else { z });
+                        *o = if relu && z < T::ZERO { T::ZERO } else { z };
                     }
                 }
-            });
-    }
+            })
+    };
     // SAFETY: the images' chunks of c * hw cover all x.len() elements (x is [N, C, H, W]),
-    // and each chunk's c planes of hw are written element by element above (or there are
-    // no elements at all).
-    unsafe { y.set_len(x.len()) };
-    y
+    // and each chunk's c planes of hw are written element by element (or there are none).
+    unsafe { written_whole(x.len(), write) }
 }
 
 impl CustomOp3 for BnAct {

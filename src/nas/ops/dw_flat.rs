@@ -5,11 +5,10 @@
 //! the row-by-row kernels, and a padded tap adds an exact zero, so values are the same (up
 //! to the sign of a zero).
 
-use std::mem::MaybeUninit;
-
 use rayon::prelude::*;
 
 use super::im2col::{Elem, Geom};
+use super::uninit::written_whole;
 
 /// The padded geometry of one stride-1 depthwise conv.
 pub(super) struct Flat {
@@ -56,39 +55,37 @@ impl Flat {
     /// The depthwise conv of x [N, C, h, w] by w [C, 1, k, k], planes in parallel.
     pub(super) fn forward_all<T: Elem>(&self, g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
         let (hw, p, kk) = (g.h * g.w, self.oh * self.ow, g.k * g.k);
-        let len = g.n * g.c * p;
-        let mut out = Vec::with_capacity(len);
-        let planes = out.spare_capacity_mut()[..len].par_chunks_mut(p);
-        planes.zip(x.par_chunks(hw)).enumerate().for_each_init(
-            || self.scratch(),
-            |(padded, full), (i, (o, img))| {
-                let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
-                self.forward(g, img, wc, (padded, full), o);
-            },
-        );
-        // SAFETY: the N * C planes of p (p > 0: the kernel fits the padded input) cover all
-        // `len` elements, and `forward` writes every element of its plane.
-        unsafe { out.set_len(len) };
-        out
+        let write = |out: &mut [T]| {
+            let planes = out.par_chunks_mut(p);
+            planes.zip(x.par_chunks(hw)).enumerate().for_each_init(
+                || self.scratch(),
+                |(padded, full), (i, (o, img))| {
+                    let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
+                    self.forward(g, img, wc, (padded, full), o);
+                },
+            )
+        };
+        // SAFETY: the N * C planes of p (p > 0: the kernel fits the padded input) cover the
+        // output, and `forward` writes every element of its plane.
+        unsafe { written_whole(g.n * g.c * p, write) }
     }
 
     /// The input gradient [N, C, h, w] from the output gradient and w, planes in parallel.
     pub(super) fn input_grad_all<T: Elem>(&self, g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
         let (hw, p, kk) = (g.h * g.w, self.oh * self.ow, g.k * g.k);
-        let len = g.n * g.c * hw;
-        let mut dx = Vec::with_capacity(len);
-        let planes = dx.spare_capacity_mut()[..len].par_chunks_mut(hw);
-        planes.zip(grad.par_chunks(p)).enumerate().for_each_init(
-            || self.scratch(),
-            |(padded, spread), (i, (d, go))| {
-                let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
-                self.input_grad(g, go, wc, (padded, spread), d);
-            },
-        );
-        // SAFETY: the N * C planes of hw (hw > 0 where `serves`) cover all `len` elements,
+        let write = |dx: &mut [T]| {
+            let planes = dx.par_chunks_mut(hw);
+            planes.zip(grad.par_chunks(p)).enumerate().for_each_init(
+                || self.scratch(),
+                |(padded, spread), (i, (d, go))| {
+                    let wc = &w[(i % g.c) * kk..(i % g.c + 1) * kk];
+                    self.input_grad(g, go, wc, (padded, spread), d);
+                },
+            )
+        };
+        // SAFETY: the N * C planes of hw (hw > 0 where `serves`) cover the input gradient,
         // and `input_grad` writes every element of its plane.
-        unsafe { dx.set_len(len) };
-        dx
+        unsafe { written_whole(g.n * g.c * hw, write) }
     }
 
     /// One output plane `out` (oh * ow, every element written) from image plane `img` (h * w)
@@ -100,7 +97,7 @@ impl Flat {
         img: &[T],
         wc: &[T],
         (padded, full): (&mut [T], &mut [T]),
-        out: &mut [MaybeUninit<T>],
+        out: &mut [T],
     ) {
         for (iy, row) in img.chunks_exact(g.w).enumerate() {
             let at = (iy + g.pad) * self.wp + g.pad;
@@ -117,9 +114,7 @@ impl Flat {
         }
         for (oy, row) in out.chunks_exact_mut(self.ow).take(self.oh).enumerate() {
             let from = &full[oy * self.wp..oy * self.wp + self.ow];
-            row.iter_mut().zip(from).for_each(|(o, &v)| {
-                o.write(v);
-            });
+            row.copy_from_slice(from);
         }
     }
 
@@ -131,7 +126,7 @@ impl Flat {
         go: &[T],
         wc: &[T],
         (padded, spread): (&mut [T], &mut [T]),
-        dx: &mut [MaybeUninit<T>],
+        dx: &mut [T],
     ) {
         for (oy, row) in go.chunks_exact(self.ow).take(self.oh).enumerate() {
             spread[oy * self.wp..oy * self.wp + self.ow].copy_from_slice(row);
@@ -144,11 +139,7 @@ impl Flat {
         }
         for (iy, row) in dx.chunks_exact_mut(g.w).enumerate() {
             let at = (iy + g.pad) * self.wp + g.pad;
-            row.iter_mut()
-                .zip(&padded[at..at + g.w])
-                .for_each(|(o, &v)| {
-                    o.write(v);
-                });
+            row.copy_from_slice(&padded[at..at + g.w]);
         }
     }
 }
