@@ -5,7 +5,7 @@ use candle_core::{DType, Tensor, Var};
 use nas_navigator::nas::ops::bias_op::add_channel_bias;
 
 mod common;
-use common::rand_tensor;
+use common::{max_abs_f64, rand_tensor};
 
 /// Output, d y and d bias under a fixed random linear loss, by ours or candle's.
 fn run(dims: [usize; 4], dtype: DType, ours: bool) -> Vec<Tensor> {
@@ -26,12 +26,6 @@ fn run(dims: [usize; 4], dtype: DType, ours: bool) -> Vec<Tensor> {
     ]
 }
 
-fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
-    assert_eq!(a.dims(), b.dims());
-    let d = (a - b).unwrap().abs().unwrap().flatten_all().unwrap();
-    d.max(0).unwrap().to_scalar::<f64>().unwrap()
-}
-
 #[test]
 fn channel_bias_matches_candle_broadcast_add_in_f64() {
     for dims in [[2, 3, 5, 7], [4, 16, 28, 28], [1, 1, 1, 1]] {
@@ -40,7 +34,7 @@ fn channel_bias_matches_candle_broadcast_add_in_f64() {
             .iter()
             .zip(ours.iter().zip(&theirs))
         {
-            assert!(max_diff(a, b) < 1e-10, "{dims:?} {what}");
+            assert!(max_abs_f64(&(a - b).unwrap()) < 1e-10, "{dims:?} {what}");
         }
     }
 }

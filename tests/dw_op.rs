@@ -6,7 +6,7 @@ use candle_core::{DType, Tensor, Var};
 use nas_navigator::nas::ops::dw_op::depthwise_conv2d;
 
 mod common;
-use common::rand_tensor;
+use common::{max_abs_f64, rand_tensor};
 
 /// Output and gradients (x, weight) under a fixed random linear loss, by ours or candle's.
 fn run(
@@ -76,25 +76,7 @@ fn matches_candle_grouped_conv2d_at_any_padding_in_f64() {
         let ours = run(dims, k, pad, stride, DType::F64, true);
         let theirs = run(dims, k, pad, stride, DType::F64, false);
         for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-            let diff: f64 = (a - b)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar()
-                .unwrap();
-            let scale: f64 = b
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar()
-                .unwrap();
+            let (diff, scale) = (max_abs_f64(&(a - b).unwrap()), max_abs_f64(b));
             assert!(
                 diff <= 1e-10 * scale,
                 "{dims:?} k{k} pad{pad} s{stride} output {i}: {diff}"

@@ -97,6 +97,16 @@ pub fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
         .unwrap()
 }
 
+/// The largest absolute element of a tensor of any float type, as f64.
+pub fn max_abs_f64(t: &candle_core::Tensor) -> f64 {
+    t.abs()
+        .and_then(|a| a.flatten_all())
+        .and_then(|a| a.max(0))
+        .and_then(|a| a.to_dtype(candle_core::DType::F64))
+        .and_then(|a| a.to_scalar::<f64>())
+        .expect("a float tensor")
+}
+
 /// Pseudo-random values in [-1, 1) from a fixed seed, as a CPU tensor of `dtype`.
 pub fn rand_tensor(dims: &[usize], seed: u64, dtype: candle_core::DType) -> candle_core::Tensor {
     let count: usize = dims.iter().product();
