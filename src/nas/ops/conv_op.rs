@@ -173,26 +173,38 @@ struct WeightGrad {
 
 fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
+    let len = g.f * g.rows();
     let partials: Vec<Vec<T>> = x
         .par_chunks(b * chw)
         .zip(grad.par_chunks(b * g.f * p))
         .map_init(Scratch::default, |s, (imgs, go)| {
-            let mut gw = vec![T::ZERO; g.f * g.rows()];
-            conv_chunk::weight_grad(g, imgs, go, &mut gw, s);
-            gw
+            let write = |gw: &mut [T]| conv_chunk::weight_grad(g, imgs, go, gw, s);
+            // SAFETY: the chunk's product (no accumulation) writes all of gw [F, R].
+            unsafe { written_whole(len, write) }
         })
         .collect();
-    // The partials summed in chunk order: the same on any number of threads.
-    let mut parts = partials.into_iter();
-    let mut total = parts
-        .next()
-        .unwrap_or_else(|| vec![T::ZERO; g.f * g.rows()]);
-    for part in parts {
-        for (t, v) in total.iter_mut().zip(part) {
-            *t += v;
-        }
-    }
-    total
+    let Some((first, rest)) = partials.split_first() else {
+        return vec![T::ZERO; len];
+    };
+    // The partials summed in chunk order for every element (the same on any number of
+    // threads), slices of the weights in parallel: on the calling thread alone this sum was
+    // serial work while rayon's threads waited.
+    let write = |total: &mut [T]| {
+        total
+            .par_chunks_mut(4096)
+            .zip(first.par_chunks(4096))
+            .enumerate()
+            .for_each(|(i, (t, f))| {
+                t.copy_from_slice(f);
+                for part in rest {
+                    for (t, &v) in t.iter_mut().zip(&part[i * 4096..]) {
+                        *t += v;
+                    }
+                }
+            })
+    };
+    // SAFETY: the slices of 4096 cover the output, and each is copied whole first.
+    unsafe { written_whole(len, write) }
 }
 
 impl CustomOp2 for WeightGrad {
