@@ -7,8 +7,8 @@
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::im2col::{contiguous, dims, planes, Elem};
-use super::reduce::sum;
+use super::im2col::{contiguous, dims, Elem};
+use super::reduce::channel_sum;
 use super::uninit::written_whole;
 
 /// y + bias[c] for y [N, C, H, W] and bias [C]; other devices get candle's broadcast add.
@@ -85,7 +85,7 @@ struct ChannelSums;
 fn channel_sums<T: Elem>(x: &[T], d: (usize, usize, usize)) -> Vec<T> {
     (0..d.1)
         .into_par_iter()
-        .map(|ch| T::from_f64(planes(x, d, ch).map(|p| sum(p, T::to_f64)).sum()))
+        .map(|ch| T::from_f64(channel_sum(x, d, ch, T::to_f64)))
         .collect()
 }
 

@@ -171,6 +171,9 @@ struct WeightGrad {
     k: usize,
 }
 
+/// Weights per parallel task when the weight gradient's partials are summed.
+const SUM_SLICE: usize = 4096;
+
 fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let len = g.f * g.rows();
@@ -191,19 +194,19 @@ fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
     // serial work while rayon's threads waited.
     let write = |total: &mut [T]| {
         total
-            .par_chunks_mut(4096)
-            .zip(first.par_chunks(4096))
+            .par_chunks_mut(SUM_SLICE)
+            .zip(first.par_chunks(SUM_SLICE))
             .enumerate()
             .for_each(|(i, (t, f))| {
                 t.copy_from_slice(f);
                 for part in rest {
-                    for (t, &v) in t.iter_mut().zip(&part[i * 4096..]) {
+                    for (t, &v) in t.iter_mut().zip(&part[i * SUM_SLICE..]) {
                         *t += v;
                     }
                 }
             })
     };
-    // SAFETY: the slices of 4096 cover the output, and each is copied whole first.
+    // SAFETY: the slices cover the output, and each is copied whole first.
     unsafe { written_whole(len, write) }
 }
 

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::dw_flat::Flat;
 use super::im2col::{contiguous, Elem, Geom};
-use super::reduce::{combine_elem, dot_into, LANES};
+use super::reduce::{combine, dot_into, LANES};
 
 /// Depthwise conv2d of x [N, C, H, W] by weight [C, 1, K, K] on the CPU.
 pub fn depthwise_conv2d(
@@ -134,7 +134,7 @@ fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
                     }
                 });
             }
-            acc.into_iter().map(combine_elem).collect()
+            acc.into_iter().map(combine).collect()
         })
         .collect();
     per.concat()

@@ -1,7 +1,8 @@
 //! Our own ops over candle (conv, pooling, batch norm, optimisers, init), kept behind
 //! functions we test. On the CPU, conv, depthwise conv, batch norm + ReLU, pooling and the
-//! per-channel bias are custom ops of our own (`*_op.rs`); on CUDA, batch norm + ReLU and pooling are our kernels
-//! (`cuda/`, `cuda` feature); other devices get compositions of candle ops.
+//! per-channel bias are custom ops of our own (`*_op.rs`); on CUDA, batch norm + ReLU and
+//! pooling are our kernels (`cuda/`, `cuda` feature); other devices get compositions of
+//! candle ops.
 
 pub mod batchnorm;
 pub mod bias_op;

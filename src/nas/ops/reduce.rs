@@ -15,7 +15,7 @@ pub const LANES: usize = 8;
 
 /// The lanes added in a fixed tree: ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)).
 #[inline]
-fn combine(a: [f64; LANES]) -> f64 {
+pub fn combine<T: Elem>(a: [T; LANES]) -> T {
     ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }
 
@@ -89,12 +89,6 @@ pub fn dot_into<T: Elem>(a: &[T], b: &[T], lanes: &mut [T; LANES]) {
     }
 }
 
-/// The lanes of `dot_into` added in the fixed tree of `combine`.
-#[inline]
-pub fn combine_elem<T: Elem>(a: [T; LANES]) -> T {
-    ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
-}
-
 /// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
 pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
     #[cfg(feature = "cuda")]
@@ -104,17 +98,24 @@ pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
     x.contiguous()?.apply_op1_no_bwd(&Stats)
 }
 
+/// Sum of `f(v)` over channel `ch` of x [N, C, HW]: plane by plane in order, each plane in
+/// lanes (a fixed order).
+pub fn channel_sum<T: Elem>(
+    x: &[T],
+    d: (usize, usize, usize),
+    ch: usize,
+    f: impl Fn(T) -> f64 + Copy,
+) -> f64 {
+    planes(x, d, ch).map(|p| sum(p, f)).sum()
+}
+
 fn stats_of<T: Elem>(x: &[T], d: (usize, usize, usize)) -> Vec<T> {
     let count = (d.0 * d.2) as f64;
     let per: Vec<(f64, f64)> = (0..d.1)
         .into_par_iter()
         .map(|ch| {
-            // Plane by plane in order, each plane in lanes: a fixed order.
-            let total: f64 = planes(x, d, ch).map(|p| sum(p, T::to_f64)).sum();
-            let mean = total / count;
-            let sq: f64 = planes(x, d, ch)
-                .map(|p| sum(p, |v| (v.to_f64() - mean).powi(2)))
-                .sum();
+            let mean = channel_sum(x, d, ch, T::to_f64) / count;
+            let sq = channel_sum(x, d, ch, |v| (v.to_f64() - mean).powi(2));
             (mean, sq / count)
         })
         .collect();
