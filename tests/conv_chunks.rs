@@ -1,7 +1,7 @@
 //! Our dense conv (`ops::conv_op`) runs one product per chunk of images (`ops::conv_chunk`)
 //! and copies whole taps as shifts of the plane (`ops::im2col`): batches that span several
-//! chunks and a remainder, the unpadded path, and pointwise convs against candle in f64, and
-//! the same bits on any number of threads.
+//! chunks and a remainder, the unpadded path, pointwise convs and the Winograd forward
+//! against candle in f64, and the same bits on any number of threads.
 
 use candle_core::{DType, Device, Tensor, Var};
 use nas_navigator::nas::ops::conv_chunk::chunk_images;
@@ -50,9 +50,15 @@ fn max_rel_err(a: &Tensor, b: &Tensor) -> f64 {
 }
 
 /// 25 images of 7x7 make chunks of 10, 10 and 5; the cases cover same padding (taps as
-/// shifts), no padding (row by row), a kernel wider than half the image, and 1x1.
+/// shifts), no padding (row by row), a kernel wider than half the image, and 1x1. The last
+/// three take the Winograd forward (8+ channels, stride 1, same padding): 5x5 on 7x7 in
+/// chunks of 8, 8 and 4 images; 3x3 on 11x9 with partial tiles in one chunk (the gemm then
+/// splits over threads); 5x5 on 28x28, one image per chunk.
 fn cases() -> Vec<Case> {
     vec![
+        (20, 8, 9, 7, 7, 5, 2),
+        (5, 16, 8, 11, 9, 3, 1),
+        (3, 8, 8, 28, 28, 5, 2),
         (25, 3, 4, 7, 7, 3, 1),
         (25, 3, 4, 7, 7, 3, 0),
         (13, 2, 3, 6, 5, 5, 2),

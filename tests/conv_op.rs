@@ -103,6 +103,19 @@ fn cases() -> Vec<Case> {
             }
         }
     }
+    // Enough channels for the Winograd forward (3x3 and 5x5, stride 1), partial tiles.
+    for k in [3, 5] {
+        v.push(Case {
+            n: 3,
+            c: 8,
+            f: 9,
+            h: 11,
+            w: 9,
+            k,
+            stride: 1,
+            dilation: 1,
+        });
+    }
     // More images than one weight-gradient chunk, and a kernel as wide as the padded image.
     v.push(Case {
         n: 11,

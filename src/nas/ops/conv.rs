@@ -1,9 +1,9 @@
-//! Convolutions with "same" padding. On the CPU, dense convs run our own op (im2col + gemm,
-//! `conv_op.rs`; candle's CPU conv2d reaches about a quarter of its own gemm, and its input
-//! gradient is a naive transposed conv) and depthwise convs direct loops (`dw_op.rs`). On
-//! CUDA, depthwise convs run our kernels (`cuda/dw.rs`, `cuda` feature); other devices and
-//! dense convs use candle's conv2d (and shifted-window sums for depthwise); the alternatives stay
-//! selectable for `examples/conv_micro.rs`.
+//! Convolutions with "same" padding. On the CPU, dense convs run our own op (im2col + gemm or
+//! Winograd tiles, `conv_op.rs`; candle's CPU conv2d reaches about a quarter of its own gemm,
+//! and its input gradient is a naive transposed conv) and depthwise convs direct loops
+//! (`dw_op.rs`). On CUDA, depthwise convs run our kernels (`cuda/dw.rs`, `cuda` feature);
+//! other devices and dense convs use candle's conv2d (and shifted-window sums for depthwise);
+//! the alternatives stay selectable for `examples/conv_micro.rs`.
 
 use candle_core::{Result, Tensor};
 

@@ -76,7 +76,7 @@ fn columns<'a, T: Elem>(g: &Geom, imgs: &'a [T], buf: &'a mut Vec<T>) -> &'a [T]
 /// dst[m, n] (+)= sum_k lhs[m, k] * rhs[k, n], every matrix given by (row, column) strides.
 /// `accumulate` adds onto what `dst` holds instead of overwriting it.
 #[allow(clippy::too_many_arguments)]
-fn matmul<T: Elem>(
+pub(super) fn matmul<T: Elem>(
     (m, n, k): (usize, usize, usize),
     dst: &mut [T],
     (dst_rs, dst_cs): (usize, usize),

@@ -1,5 +1,6 @@
 //! Our dense CPU convolution as candle custom ops: the forward is im2col + one gemm per
-//! fixed chunk of images (chunks in parallel; `conv_chunk.rs`), the backward two further ops
+//! fixed chunk of images (chunks in parallel; `conv_chunk.rs`), or Winograd tiles for stride-1
+//! "same" 3x3 and 5x5 convs with 8+ channels (`winograd.rs`), the backward two further ops
 //! (weight gradient: gemm of the output gradient with the recomputed columns, one partial per
 //! chunk summed in order; input gradient: gemm then col2im).
 //! Only CPU tensors come here; `conv2d_same` sends other devices to candle's conv2d.
@@ -11,6 +12,8 @@ use rayon::prelude::*;
 use super::conv_chunk::{self, chunk_images, Scratch};
 use super::im2col::{contiguous, Elem, Geom};
 use super::uninit::written_whole;
+use super::winograd::{self, Plan};
+use super::winograd_chunk;
 
 /// Dense (groups = 1) conv2d of contiguous x [N, C, H, W] by weight [F, C, K, K] on the CPU.
 pub fn conv2d_gemm(
@@ -91,6 +94,9 @@ macro_rules! dispatch {
 }
 
 fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
+    if let Some(plan) = winograd::plan_for(g) {
+        return forward_winograd(plan, g, x, w);
+    }
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let threads = rayon::current_num_threads();
     // With fewer chunks than threads, let gemm split each product instead.
@@ -108,6 +114,33 @@ fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     };
     // SAFETY: `conv_chunk::forward` writes its chunk of the output whole (a product without
     // accumulation, or one copied back whole) and reads none of it.
+    unsafe { written_whole(g.n * g.f * p, write) }
+}
+
+/// The forward through Winograd tiles (`winograd.rs`), chunks of images in parallel.
+fn forward_winograd<T: Elem>(plan: &Plan, g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
+    let (chw, p, b) = (
+        g.c * g.h * g.w,
+        g.pixels(),
+        winograd_chunk::chunk_images(g, plan.m),
+    );
+    let threads = rayon::current_num_threads();
+    let par = if g.n.div_ceil(b) < threads {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    let coeffs = winograd::Coeffs::new(plan);
+    let u = winograd::transform_weights(&coeffs, g, w);
+    let write = |out: &mut [T]| {
+        out.par_chunks_mut(b * g.f * p)
+            .zip(x.par_chunks(b * chw))
+            .for_each_init(winograd_chunk::Scratch::default, |s, (o, imgs)| {
+                winograd_chunk::forward(&coeffs, g, &u, imgs, o, s, par)
+            })
+    };
+    // SAFETY: `winograd_chunk::forward` writes every output pixel of its chunk (each tile's
+    // pixels inside the map) and reads none.
     unsafe { written_whole(g.n * g.f * p, write) }
 }
 

@@ -24,6 +24,8 @@ mod pool_generic;
 pub mod pool_op;
 pub mod reduce;
 mod uninit;
+mod winograd;
+mod winograd_chunk;
 
 pub use batchnorm::{BatchNorm, BnMode};
 pub use optim::{cosine_lr, Optimizer, OptimizerConfig, OptimizerKind};
