@@ -2,7 +2,7 @@
 //! fixed chunk of images (chunks in parallel; `conv_chunk.rs`), or Winograd tiles for stride-1
 //! "same" 3x3 and 5x5 convs with 8+ channels (`winograd.rs`), the backward two further ops
 //! (weight gradient: gemm of the output gradient with the recomputed columns, one partial per
-//! chunk summed in order; input gradient: gemm then col2im).
+//! chunk summed in order; input gradient: gemm then col2im, or Winograd where the forward is).
 //! Only CPU tensors come here; `conv2d_same` sends other devices to candle's conv2d.
 
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
@@ -279,6 +279,16 @@ struct InputGrad {
 }
 
 fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
+    // At stride 1 with same padding, the input gradient is the same conv of the output
+    // gradient by the reversed filters with in and out channels swapped: Winograd serves it.
+    let back = Geom {
+        c: g.f,
+        f: g.c,
+        ..*g
+    };
+    if let Some(plan) = winograd::plan_for(&back) {
+        return forward_winograd(plan, &back, grad, &reversed(g, w));
+    }
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let mut dx = vec![T::ZERO; g.n * chw];
     dx.par_chunks_mut(b * chw)
@@ -287,6 +297,20 @@ fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
             conv_chunk::input_grad(g, w, go, d, s)
         });
     dx
+}
+
+/// w [F, C, K, K] as the filters of the input gradient's conv: [C, F, K, K], taps reversed.
+fn reversed<T: Elem>(g: &Geom, w: &[T]) -> Vec<T> {
+    let kk = g.k * g.k;
+    let mut out = vec![T::ZERO; w.len()];
+    for (pair, taps) in w.chunks_exact(kk).enumerate() {
+        let (f, c) = (pair / g.c, pair % g.c);
+        let dst = &mut out[(c * g.f + f) * kk..][..kk];
+        dst.iter_mut()
+            .zip(taps.iter().rev())
+            .for_each(|(d, &t)| *d = t);
+    }
+    out
 }
 
 impl CustomOp2 for InputGrad {
