@@ -10,9 +10,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     // Never show a Rust panic message or backtrace to a user: report one line instead.
-    // The engine thread catches its own panics and reports them as one error event.
+    // The engine thread catches its own panics (those of the work it hands to rayon's workers
+    // too) and reports them as one error event.
     std::panic::set_hook(Box::new(|info| {
-        if std::thread::current().name() == Some("nas-engine") {
+        if nas_navigator::nas::workers::panic_reported_elsewhere() {
             return;
         }
         let msg = info

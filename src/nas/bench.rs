@@ -13,6 +13,7 @@ use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer, OptimizerConfi
 use crate::nas::space::{Candidate, TemplateSpec};
 use crate::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, PrefixScorer, Supernet};
 use crate::nas::trainer::train::loss_and_correct;
+use crate::nas::workers::on_workers;
 
 /// The benchmark's fixed workload.
 #[derive(Debug, Clone, Serialize)]
@@ -106,14 +107,15 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
             cpu_start = cpu_seconds();
         }
         let cand = Candidate::sample(&net.graph, &mut rng);
-        let logits = net.forward(&x, &cand, BnMode::Train)?;
-        let (loss, _) = loss_and_correct(&logits, &y)?;
-        let grads = loss.backward()?;
-        opt.step(
-            &net.params(Some(&cand)),
-            &grads,
-            cosine_lr(0.05, step, total, 0),
-        )?;
+        // On rayon's workers, as the trainer runs its steps (`workers::on_workers`).
+        on_workers(|| -> Result<()> {
+            let logits = net.forward(&x, &cand, BnMode::Train)?;
+            let (loss, _) = loss_and_correct(&logits, &y)?;
+            let grads = loss.backward()?;
+            let lr = cosine_lr(0.05, step, total, 0);
+            opt.step(&net.params(Some(&cand)), &grads, lr)?;
+            Ok(())
+        })?;
     }
     device.synchronize()?;
     let train_secs = start.elapsed().as_secs_f64();
@@ -138,15 +140,18 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
             device.synchronize()?;
             start = Instant::now();
         }
-        net.begin_calibration(cand);
-        for x in &calibration {
-            net.forward(x, cand, BnMode::Calibrate)?;
-        }
-        net.finish_calibration(cand)?;
-        for x in &validation {
-            let logits = net.forward(x, cand, BnMode::Eval)?;
-            logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
-        }
+        on_workers(|| -> Result<()> {
+            net.begin_calibration(cand);
+            for x in &calibration {
+                net.forward(x, cand, BnMode::Calibrate)?;
+            }
+            net.finish_calibration(cand)?;
+            for x in &validation {
+                let logits = net.forward(x, cand, BnMode::Eval)?;
+                logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+            }
+            Ok(())
+        })?;
     }
     device.synchronize()?;
     let alone_secs = start.elapsed().as_secs_f64();
@@ -157,9 +162,12 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         let mut sorted = cands[1..].to_vec();
         sorted.sort_by_cached_key(|c| scorer.step_choices(c));
         for cand in &sorted {
-            for logits in scorer.logits(cand)? {
-                logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
-            }
+            on_workers(|| -> Result<()> {
+                for logits in scorer.logits(cand)? {
+                    logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+                }
+                Ok(())
+            })?;
         }
     }
     device.synchronize()?;

@@ -15,6 +15,7 @@ pub mod signals;
 pub mod space;
 pub mod supernet;
 pub mod trainer;
+pub mod workers;
 pub mod yardstick;
 
 pub use error::{NasError, Result};

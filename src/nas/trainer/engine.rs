@@ -141,7 +141,7 @@ impl Engine {
             keep_alive: None,
         };
         let thread = std::thread::Builder::new()
-            .name("nas-engine".into())
+            .name(crate::nas::workers::ENGINE_THREAD.into())
             .spawn(move || run_thread(setup, control, ev_tx))
             .ok();
         EngineHandle {

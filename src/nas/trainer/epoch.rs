@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use candle_core::Device;
+use candle_core::{Device, Tensor};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
@@ -21,6 +21,7 @@ use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
 use crate::nas::session::Session;
 use crate::nas::space::Candidate;
 use crate::nas::supernet::Supernet;
+use crate::nas::workers::on_workers;
 
 /// The images an epoch trains on.
 pub struct TrainImages<'a> {
@@ -163,6 +164,46 @@ pub trait EpochHooks {
     fn after_step(&mut self, report: &StepReport);
 }
 
+/// Step `step` of the epoch on the batch (x, y) of `classes` classes along `candidate`:
+/// forward, loss (the fault plan applied to its value; a divergence stops before the weights
+/// change), backward and the optimizer at the plan's learning rate. Returns the loss, the
+/// count of correct predictions and the learning rate.
+fn train_step(
+    net: &Supernet,
+    optimizer: &mut Optimizer,
+    (x, y): (&Tensor, &Tensor),
+    candidate: &Candidate,
+    plan: &EpochPlan,
+    step: usize,
+    classes: usize,
+) -> Result<(f32, usize, f64)> {
+    let logits = net.forward(x, candidate, BnMode::Train)?;
+    let (loss, correct) = loss_and_correct(&logits, y)?;
+    let global = plan.epoch * plan.steps + step;
+    let value = Fault::apply(plan.fault, global, loss.to_scalar::<f32>()?);
+    if diverged(value, classes) {
+        return Err(NasError::Diverged(format!(
+            "loss is {value} at {}epoch {}, step {}; {}",
+            plan.place,
+            plan.epoch + 1,
+            step + 1,
+            plan.advice
+        )));
+    }
+    let grads = loss.backward()?;
+    let lr = cosine_lr(plan.base_lr, global, plan.total_steps, plan.warmup_steps);
+    let params = net.params(Some(candidate));
+    let options = StepOptions {
+        decay_norm_and_bias: plan.decay_norm_and_bias,
+        grad_scale: match plan.max_grad_norm {
+            Some(max) => clip_scale(&params, &grads, max)?,
+            None => 1.0,
+        },
+    };
+    optimizer.step_with(&params, &grads, lr, &options)?;
+    Ok((value, correct, lr))
+}
+
 /// Trains `net` for one epoch of `plan`: at each step `path` names the blocks to train
 /// (drawn from the epoch's stream after the batch's augmentation).
 pub fn run_epoch(
@@ -186,30 +227,18 @@ pub fn run_epoch(
         let (x, y) = make_batch(data.images, idx, data.norm, aug, data.device)?;
         let candidate = path(&mut rng);
         let step_start = Instant::now();
-        let logits = net.forward(&x, &candidate, BnMode::Train)?;
-        let (loss, correct) = loss_and_correct(&logits, &y)?;
-        let global = plan.epoch * plan.steps + step;
-        let value = Fault::apply(plan.fault, global, loss.to_scalar::<f32>()?);
-        if diverged(value, data.classes) {
-            return Err(NasError::Diverged(format!(
-                "loss is {value} at {}epoch {}, step {}; {}",
-                plan.place,
-                plan.epoch + 1,
-                step + 1,
-                plan.advice
-            )));
-        }
-        let grads = loss.backward()?;
-        let lr = cosine_lr(plan.base_lr, global, plan.total_steps, plan.warmup_steps);
-        let params = net.params(Some(&candidate));
-        let options = StepOptions {
-            decay_norm_and_bias: plan.decay_norm_and_bias,
-            grad_scale: match plan.max_grad_norm {
-                Some(max) => clip_scale(&params, &grads, max)?,
-                None => 1.0,
-            },
-        };
-        optimizer.step_with(&params, &grads, lr, &options)?;
+        let classes = data.classes;
+        let (value, correct, lr) = on_workers(|| {
+            train_step(
+                net,
+                &mut *optimizer,
+                (&x, &y),
+                &candidate,
+                plan,
+                step,
+                classes,
+            )
+        })?;
         totals.loss_sum += value as f64 * idx.len() as f64;
         totals.correct += correct;
         totals.seen += idx.len();

@@ -12,6 +12,7 @@ use crate::nas::error::Result;
 use crate::nas::ops::BnMode;
 use crate::nas::space::Candidate;
 use crate::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, PrefixScorer, Supernet};
+use crate::nas::workers::on_workers;
 
 /// Candidates asked of the search and scored as one group (sorted so prefixes are shared).
 pub const SCORE_GROUP: usize = 64;
@@ -87,7 +88,7 @@ pub fn one_by_one(
         .iter()
         .map(|c| {
             control.check()?;
-            Ok(evaluate_one(net, c, batches)?.1)
+            Ok(on_workers(|| evaluate_one(net, c, batches))?.1)
         })
         .collect()
 }
@@ -105,8 +106,8 @@ pub fn score_group(
     let mut out = vec![0.0; group.len()];
     for i in order {
         control.check()?;
-        let logits = scorer.logits(&group[i])?;
-        out[i] = loss_and_accuracy(&logits, &batches.validation)?.1;
+        let score = || loss_and_accuracy(&scorer.logits(&group[i])?, &batches.validation);
+        out[i] = on_workers(score)?.1;
     }
     Ok(out)
 }
