@@ -10,7 +10,7 @@ use gemm::Parallelism;
 
 use super::conv_chunk::matmul;
 use super::im2col::{Elem, Geom};
-use super::winograd::{combine, Coeffs, POSITIONS, TILE};
+use super::winograd::{combine, Coeffs};
 
 /// Tiles per chunk the chunk size aims at: wide enough products, chunks that stay in cache.
 const TARGET_TILES: usize = 128;
@@ -35,9 +35,9 @@ pub struct Scratch<T> {
     padded: Vec<T>,
     /// A row of tiles transformed along y.
     band: Vec<T>,
-    /// Transformed inputs, [POSITIONS, tiles, image, channel].
+    /// Transformed inputs, [t x t positions, tiles, image, channel].
     v: Vec<T>,
-    /// Products, [POSITIONS, tiles, image, out channel].
+    /// Products, [t x t positions, tiles, image, out channel].
     prod: Vec<T>,
     /// The chunk's output, [y, x, image, out channel].
     pixels: Vec<T>,
@@ -135,7 +135,7 @@ fn forward_any<T: Elem>(
     s: &mut Scratch<T>,
     par: Parallelism,
 ) {
-    let (m, c, f) = (k.m, g.c, g.f);
+    let (m, t, c, f) = (k.m, k.t, g.c, g.f);
     let nb = imgs.len() / (c * g.h * g.w);
     let (ty_n, tx_n) = tiles(g, m);
     let (tiles, bc, bf) = (ty_n * tx_n, nb * c, nb * f);
@@ -147,16 +147,16 @@ fn forward_any<T: Elem>(
     // Input transform, V = B^T d B: along y for a whole row of tiles at once (rows of the
     // padded chunk are contiguous), then along x tile by tile.
     let row = wp * bc;
-    s.band.resize(TILE * row.max(m * tx_n * bf), T::ZERO);
-    s.v.resize(POSITIONS * tiles * bc, T::ZERO);
+    s.band.resize(t * row.max(m * tx_n * bf), T::ZERO);
+    s.v.resize(t * t * tiles * bc, T::ZERO);
     for ty in 0..ty_n {
-        for (kr, band) in s.band.chunks_exact_mut(row).take(TILE).enumerate() {
+        for (kr, band) in s.band.chunks_exact_mut(row).take(t).enumerate() {
             combine(band, &k.bt[kr], &s.padded, |i| (ty * m + i) * row);
         }
         for tx in 0..tx_n {
             let tile = ty * tx_n + tx;
             for (pos, dst) in s.v.chunks_exact_mut(tiles * bc).enumerate() {
-                let (kr, l) = (pos / TILE, pos % TILE);
+                let (kr, l) = (pos / t, pos % t);
                 let at = |j: usize| kr * row + (tx * m + j) * bc;
                 combine(&mut dst[tile * bc..(tile + 1) * bc], &k.bt[l], &s.band, at);
             }
@@ -164,8 +164,8 @@ fn forward_any<T: Elem>(
     }
     // One product per position: [F, C] x [C, tiles * B], all stored column by column.
     let n = tiles * nb;
-    s.prod.resize(POSITIONS * n * f, T::ZERO);
-    for pos in 0..POSITIONS {
+    s.prod.resize(t * t * n * f, T::ZERO);
+    for pos in 0..t * t {
         matmul(
             (f, n, c),
             &mut s.prod[pos * n * f..(pos + 1) * n * f],
@@ -184,16 +184,16 @@ fn forward_any<T: Elem>(
     s.pixels.resize(oh * ow * bf, T::ZERO);
     let row = tx_n * bf;
     for ty in 0..ty_n {
-        for (ul, band) in s.band.chunks_exact_mut(row).take(m * TILE).enumerate() {
-            let (uu, l) = (ul / TILE, ul % TILE);
-            let at = |kr: usize| (kr * TILE + l) * n * f + ty * row;
+        for (ul, band) in s.band.chunks_exact_mut(row).take(m * t).enumerate() {
+            let (uu, l) = (ul / t, ul % t);
+            let at = |kr: usize| (kr * t + l) * n * f + ty * row;
             combine(band, &k.at[uu], &s.prod, at);
         }
         for (tx, uv) in (0..tx_n).flat_map(|tx| (0..m * m).map(move |uv| (tx, uv))) {
             let (oy, ox) = (ty * m + uv / m, tx * m + uv % m);
             if oy < oh && ox < ow {
                 let dst = &mut s.pixels[(oy * ow + ox) * bf..][..bf];
-                let at = |l: usize| ((uv / m) * TILE + l) * row + tx * bf;
+                let at = |l: usize| ((uv / m) * t + l) * row + tx * bf;
                 combine(dst, &k.at[uv % m], &s.band, at);
             }
         }
