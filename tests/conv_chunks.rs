@@ -52,8 +52,8 @@ fn max_rel_err(a: &Tensor, b: &Tensor) -> f64 {
 /// 25 images of 7x7 make chunks of 10, 10 and 5; the cases cover same padding (taps as
 /// shifts), no padding (row by row), a kernel wider than half the image, and 1x1. The last
 /// three take the Winograd forward (8+ channels, stride 1, same padding): 5x5 on 7x7 in
-/// chunks of 8, 8 and 4 images; 3x3 on 11x9 with partial tiles in one chunk (the gemm then
-/// splits over threads); 5x5 on 28x28, one image per chunk.
+/// chunks of 8, 8 and 4 images; 3x3 on 11x9 with partial tiles in chunks of 3 and 2 (fewer
+/// chunks than threads on 3: the gemm then splits); 5x5 on 28x28, one image per chunk.
 fn cases() -> Vec<Case> {
     vec![
         (20, 8, 9, 7, 7, 5, 2),
