@@ -310,20 +310,44 @@ fn depthwise_matches_candle_grouped_conv2d_in_f64() {
     }
 }
 
-/// The Winograd forward in f32 against candle's conv in f64 at the widths of the bench's
-/// later stages (64 channels at 7x7 and 14x14), on centred inputs and on non-negative ones
-/// (as after a ReLU): the error stays within f32 rounding of a sum over 64 x k x k terms.
+/// The Winograd paths (forward, input and weight gradients) in f32 against candle's conv in
+/// f64 at the widths of the bench's later stages (64 channels at 7x7 and 14x14), on centred
+/// inputs and on non-negative ones (as after a ReLU): the error stays within f32 rounding of
+/// sums over 64 x k x k (and, for the weights, batch x pixels) terms.
 #[test]
 fn winograd_in_f32_stays_close_to_f64_at_wide_layers() {
-    for (k, h, shift) in [(3, 7, 0.0), (5, 7, 0.0), (5, 7, 1.0), (3, 14, 1.0), (5, 14, 1.0)] {
-        let x = rand(&[4, 64, h, h], 7, shift, 1.);
-        let wt = rand(&[64, 64, k, k], 8, 0., 0.3);
-        let pad = (k - 1) / 2;
-        let want = x.conv2d(&wt, pad, 1, 1, 1).unwrap();
-        let (x32, w32) = (x.to_dtype(DType::F32).unwrap(), wt.to_dtype(DType::F32).unwrap());
-        let ours = conv2d_gemm(&x32, &w32, pad, 1, 1).unwrap();
-        let e = rel_err(&ours, &want);
-        println!("k{k} {h}x{h} shift {shift}: {e:.2e}");
-        assert!(e < 2e-5, "k{k} {h}x{h} shift {shift}: {e}");
+    for (k, h, shift) in [
+        (3, 7, 0.0),
+        (5, 7, 0.0),
+        (5, 7, 1.0),
+        (3, 14, 1.0),
+        (5, 14, 1.0),
+    ] {
+        let case = |dtype: DType, ours: bool| {
+            let x = Var::from_tensor(&rand(&[4, 64, h, h], 7, shift, 1.).to_dtype(dtype).unwrap())
+                .unwrap();
+            let wt = Var::from_tensor(&rand(&[64, 64, k, k], 8, 0., 0.3).to_dtype(dtype).unwrap())
+                .unwrap();
+            let pad = (k - 1) / 2;
+            let y = if ours {
+                conv2d_gemm(x.as_tensor(), wt.as_tensor(), pad, 1, 1).unwrap()
+            } else {
+                x.as_tensor().conv2d(wt.as_tensor(), pad, 1, 1, 1).unwrap()
+            };
+            let r = rand(y.dims(), 9, 0., 1.).to_dtype(dtype).unwrap();
+            let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            let gx = grads.get(x.as_tensor()).unwrap().clone();
+            let gw = grads.get(wt.as_tensor()).unwrap().clone();
+            [y, gx, gw]
+        };
+        let (ours, want) = (case(DType::F32, true), case(DType::F64, false));
+        for (what, (a, b)) in ["forward", "x grad", "weight grad"]
+            .iter()
+            .zip(ours.iter().zip(&want))
+        {
+            let e = rel_err(a, b);
+            println!("k{k} {h}x{h} shift {shift} {what}: {e:.2e}");
+            assert!(e < 2e-5, "k{k} {h}x{h} shift {shift} {what}: {e}");
+        }
     }
 }

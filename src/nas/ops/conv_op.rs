@@ -2,7 +2,8 @@
 //! fixed chunk of images (chunks in parallel; `conv_chunk.rs`), or Winograd tiles for stride-1
 //! "same" 3x3 and 5x5 convs with 8+ channels (`winograd.rs`), the backward two further ops
 //! (weight gradient: gemm of the output gradient with the recomputed columns, one partial per
-//! chunk summed in order; input gradient: gemm then col2im, or Winograd where the forward is).
+//! chunk summed in order; input gradient: gemm then col2im; both through Winograd tiles where
+//! the forward takes them, `winograd_grad.rs` for the weights).
 //! Only CPU tensors come here; `conv2d_same` sends other devices to candle's conv2d.
 
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
@@ -13,7 +14,7 @@ use super::conv_chunk::{self, chunk_images, Scratch};
 use super::im2col::{contiguous, Elem, Geom};
 use super::uninit::written_whole;
 use super::winograd::{self, Plan};
-use super::winograd_chunk;
+use super::{winograd_chunk, winograd_grad};
 
 /// Dense (groups = 1) conv2d of contiguous x [N, C, H, W] by weight [F, C, K, K] on the CPU.
 pub fn conv2d_gemm(
@@ -208,6 +209,9 @@ struct WeightGrad {
 const SUM_SLICE: usize = 4096;
 
 fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
+    if let Some(plan) = winograd::plan_for_weight_grad(g) {
+        return weight_grad_winograd(plan, g, x, grad);
+    }
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let len = g.f * g.rows();
     let partials: Vec<Vec<T>> = x
@@ -219,12 +223,38 @@ fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
             unsafe { written_whole(len, write) }
         })
         .collect();
+    sum_in_order(&partials, len)
+}
+
+/// The weight gradient through Winograd tiles (`winograd_grad.rs`): one transformed partial
+/// per chunk of images, summed in order, transformed back.
+fn weight_grad_winograd<T: Elem>(plan: &Plan, g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
+    let coeffs = winograd::Coeffs::new(plan);
+    let (chw, p, b) = (
+        g.c * g.h * g.w,
+        g.pixels(),
+        winograd_chunk::chunk_images(g, plan.r),
+    );
+    let len = plan.t * plan.t * g.c * g.f;
+    let partials: Vec<Vec<T>> = x
+        .par_chunks(b * chw)
+        .zip(grad.par_chunks(b * g.f * p))
+        .map_init(winograd_chunk::Scratch::default, |s, (imgs, go)| {
+            let write = |part: &mut [T]| winograd_grad::chunk(&coeffs, g, imgs, go, part, s);
+            // SAFETY: one product per position without accumulation writes all of `part`.
+            unsafe { written_whole(len, write) }
+        })
+        .collect();
+    winograd_grad::transform_back(&coeffs, g, &sum_in_order(&partials, len))
+}
+
+/// The partials summed in chunk order for every element (the same on any number of threads),
+/// slices of them in parallel: on the calling thread alone this sum was serial work while
+/// rayon's threads waited.
+fn sum_in_order<T: Elem>(partials: &[Vec<T>], len: usize) -> Vec<T> {
     let Some((first, rest)) = partials.split_first() else {
         return vec![T::ZERO; len];
     };
-    // The partials summed in chunk order for every element (the same on any number of
-    // threads), slices of the weights in parallel: on the calling thread alone this sum was
-    // serial work while rayon's threads waited.
     let write = |total: &mut [T]| {
         total
             .par_chunks_mut(SUM_SLICE)

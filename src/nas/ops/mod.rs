@@ -26,6 +26,7 @@ pub mod reduce;
 mod uninit;
 mod winograd;
 mod winograd_chunk;
+mod winograd_grad;
 
 pub use batchnorm::{BatchNorm, BnMode};
 pub use optim::{cosine_lr, Optimizer, OptimizerConfig, OptimizerKind};

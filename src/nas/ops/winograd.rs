@@ -1,16 +1,17 @@
-//! Winograd's minimal filtering for our dense CPU conv's forward: F(4x4, 3x3) and F(2x2, 5x5),
-//! both over 6 x 6 input tiles, for stride-1 "same" convs. A 5x5 conv on a 7x7 map does 576
+//! Winograd's minimal filtering for our dense CPU conv: F(4x4, 3x3) over 6 x 6 input tiles and
+//! F(4x4, 5x5) over 8 x 8 ones, for stride-1 "same" convs. On a 7x7 map a 5x5 conv does 256
 //! multiply-adds per (image, in, out channel) this way against 1,225 through im2col, a 3x3 one
-//! 144 against 441. The transforms come from interpolation points (Toom-Cook: 0, 1, -1, 2, -2
-//! and infinity), computed once in f64; here too the filters' transform and the sparse
-//! multiply-add every transform is made of. The chunk kernel is in `winograd_chunk.rs`.
-//! Only the forward changes: the gradients stay im2col products (`conv_chunk.rs`).
+//! 144 against 441. The transforms come from interpolation points (Toom-Cook: 0, +-1, +-2, and
+//! +-1/2 for 8-wide tiles, and infinity), computed once in f64; here too the filters'
+//! transform and the sparse multiply-add every transform is made of. The chunk kernel is in
+//! `winograd_chunk.rs`. The input gradient is the same conv with reversed filters
+//! (`conv_op.rs`); the weight gradient's kernel, over the same tiles, is in `winograd_grad.rs`.
 //!
 //! Correlation y = d * g (y[i] = sum_j d[i + j] g[j]) is the transpose of the polynomial
-//! product: with E_n the 6 x n matrix evaluating a polynomial of n coefficients at the points
-//! and V = E_6, y = E_m^T [ (E_r g) . (V^-T d) ]. So A^T = E_m^T, G = E_r, B^T = V^-T; each row
-//! k of B^T is scaled to small whole numbers and row k of G by the inverse (the product is
-//! unchanged; the inputs' transform stays exact in f32 for small integers).
+//! product: with E_n the t x n matrix evaluating a polynomial of n coefficients at the points
+//! and V = E_t, y = E_m^T [ (E_r g) . (V^-T d) ]. So A^T = E_m^T, G = E_r, B^T = V^-T; each row
+//! k of B^T is scaled by its smallest entry (to whole numbers for 6-wide tiles) and row k of G
+//! by the inverse (the product is unchanged).
 
 use std::sync::OnceLock;
 
@@ -126,6 +127,17 @@ pub fn plan_for(g: &Geom) -> Option<&'static Plan> {
         3 if fits => Some(F4X3.get_or_init(|| Plan::new(&POINTS_6, 4, 3))),
         5 if fits => Some(F4X5.get_or_init(|| Plan::new(&POINTS_8, 4, 5))),
         _ => None,
+    }
+}
+
+/// The plan for the weight gradient of a conv whose forward `plan_for` serves: F(k x k, 4 x 4)
+/// over the forward's tiles (4 x 4 outputs each) and input transform.
+pub fn plan_for_weight_grad(g: &Geom) -> Option<&'static Plan> {
+    static F3X4: OnceLock<Plan> = OnceLock::new();
+    static F5X4: OnceLock<Plan> = OnceLock::new();
+    match plan_for(g)? {
+        p if p.r == 3 => Some(F3X4.get_or_init(|| Plan::new(&POINTS_6, 3, 4))),
+        _ => Some(F5X4.get_or_init(|| Plan::new(&POINTS_8, 5, 4))),
     }
 }
 

@@ -10,7 +10,7 @@ use gemm::Parallelism;
 
 use super::conv_chunk::matmul;
 use super::im2col::{Elem, Geom};
-use super::winograd::{combine, Coeffs};
+use super::winograd::{combine, Coeffs, Sparse};
 
 /// Tiles per chunk the chunk size aims at: products wide enough for the gemm kernels, chunks
 /// whose transformed tiles stay in the core's cache. Of 16 to 512 tried at 2 threads on the
@@ -34,15 +34,15 @@ pub fn chunk_images(g: &Geom, m: usize) -> usize {
 /// One thread's buffers, reused from chunk to chunk.
 pub struct Scratch<T> {
     /// The padded chunk, [y, x, image, channel].
-    padded: Vec<T>,
+    pub(super) padded: Vec<T>,
     /// A row of tiles transformed along y.
-    band: Vec<T>,
+    pub(super) band: Vec<T>,
     /// Transformed inputs, [t x t positions, tiles, image, channel].
-    v: Vec<T>,
+    pub(super) v: Vec<T>,
     /// Products, [t x t positions, tiles, image, out channel].
-    prod: Vec<T>,
+    pub(super) prod: Vec<T>,
     /// The chunk's output, [y, x, image, out channel].
-    pixels: Vec<T>,
+    pub(super) pixels: Vec<T>,
 }
 
 impl<T> Default for Scratch<T> {
@@ -59,7 +59,7 @@ impl<T> Default for Scratch<T> {
 
 /// `planes` [n, p] into `dst`, pixel-major: plane q of pixel i goes to `at(i) + q`. A block
 /// of planes at a time, so reads and writes both run along memory.
-fn to_pixels<T: Elem>(planes: &[T], p: usize, dst: &mut [T], at: impl Fn(usize) -> usize) {
+pub fn to_pixels<T: Elem>(planes: &[T], p: usize, dst: &mut [T], at: impl Fn(usize) -> usize) {
     for (b, block) in planes.chunks(PLANE_BLOCK * p).enumerate() {
         let mut rows: [&[T]; PLANE_BLOCK] = [&[]; PLANE_BLOCK];
         let nq = block.len() / p;
@@ -87,6 +87,54 @@ fn to_planes<T: Elem>(pixels: &[T], p: usize, planes: &mut [T]) {
             let src = &pixels[i * n + b * PLANE_BLOCK..][..nq];
             for (row, &v) in rows.iter_mut().zip(src) {
                 row[i] = v;
+            }
+        }
+    }
+}
+
+/// The chunk `imgs` [B, C, H, W] into `padded`, pixel-major and zero-padded for tiles of
+/// `m` outputs (ty_n x tx_n of them) under a k x k kernel. Returns the padded width.
+pub fn pad_chunk<T: Elem>(
+    g: &Geom,
+    (ty_n, tx_n, m): (usize, usize, usize),
+    imgs: &[T],
+    padded: &mut Vec<T>,
+) -> usize {
+    let (hp, wp) = (ty_n * m + g.k - 1, tx_n * m + g.k - 1);
+    let bc = imgs.len() / (g.h * g.w);
+    padded.clear();
+    padded.resize(hp * wp * bc, T::ZERO);
+    let at = |i: usize| ((i / g.w + g.pad) * wp + i % g.w + g.pad) * bc;
+    to_pixels(imgs, g.h * g.w, padded, at);
+    wp
+}
+
+/// Every tile of the pixel-major `src` (rows of `wp` pixels of `width` values; tiles of
+/// `rows`' column count, `m` apart) transformed by the t x n matrix `rows`: out [t x t, tiles,
+/// width] = R d R^T. Along y for a whole row of tiles at once (a row of `src` is contiguous),
+/// then along x tile by tile.
+#[inline(always)]
+pub fn transform_tiles<T: Elem>(
+    rows: &Sparse<T>,
+    src: &[T],
+    (ty_n, tx_n, m, wp): (usize, usize, usize, usize),
+    width: usize,
+    band: &mut Vec<T>,
+    out: &mut Vec<T>,
+) {
+    let (t, tiles, row) = (rows.len(), ty_n * tx_n, wp * width);
+    band.resize(t * row, T::ZERO);
+    out.resize(t * t * tiles * width, T::ZERO);
+    for ty in 0..ty_n {
+        for (kr, b) in band.chunks_exact_mut(row).take(t).enumerate() {
+            combine(b, &rows[kr], src, |i| (ty * m + i) * row);
+        }
+        for tx in 0..tx_n {
+            let tile = ty * tx_n + tx;
+            for (pos, dst) in out.chunks_exact_mut(tiles * width).enumerate() {
+                let (kr, l) = (pos / t, pos % t);
+                let at = |j: usize| kr * row + (tx * m + j) * width;
+                combine(&mut dst[tile * width..][..width], &rows[l], band, at);
             }
         }
     }
@@ -141,29 +189,16 @@ fn forward_any<T: Elem>(
     let nb = imgs.len() / (c * g.h * g.w);
     let (ty_n, tx_n) = tiles(g, m);
     let (tiles, bc, bf) = (ty_n * tx_n, nb * c, nb * f);
-    let (hp, wp) = (ty_n * m + k.r - 1, tx_n * m + k.r - 1);
-    s.padded.clear();
-    s.padded.resize(hp * wp * bc, T::ZERO);
-    let at = |i: usize| ((i / g.w + g.pad) * wp + i % g.w + g.pad) * bc;
-    to_pixels(imgs, g.h * g.w, &mut s.padded, at);
-    // Input transform, V = B^T d B: along y for a whole row of tiles at once (rows of the
-    // padded chunk are contiguous), then along x tile by tile.
-    let row = wp * bc;
-    s.band.resize(t * row.max(m * tx_n * bf), T::ZERO);
-    s.v.resize(t * t * tiles * bc, T::ZERO);
-    for ty in 0..ty_n {
-        for (kr, band) in s.band.chunks_exact_mut(row).take(t).enumerate() {
-            combine(band, &k.bt[kr], &s.padded, |i| (ty * m + i) * row);
-        }
-        for tx in 0..tx_n {
-            let tile = ty * tx_n + tx;
-            for (pos, dst) in s.v.chunks_exact_mut(tiles * bc).enumerate() {
-                let (kr, l) = (pos / t, pos % t);
-                let at = |j: usize| kr * row + (tx * m + j) * bc;
-                combine(&mut dst[tile * bc..(tile + 1) * bc], &k.bt[l], &s.band, at);
-            }
-        }
-    }
+    let wp = pad_chunk(g, (ty_n, tx_n, m), imgs, &mut s.padded);
+    // Input transform, V = B^T d B.
+    transform_tiles(
+        &k.bt,
+        &s.padded,
+        (ty_n, tx_n, m, wp),
+        bc,
+        &mut s.band,
+        &mut s.v,
+    );
     // One product per position: [F, C] x [C, tiles * B], all stored column by column.
     let n = tiles * nb;
     s.prod.resize(t * t * n * f, T::ZERO);
@@ -185,6 +220,7 @@ fn forward_any<T: Elem>(
     let (oh, ow) = (g.out_h(), g.out_w());
     s.pixels.resize(oh * ow * bf, T::ZERO);
     let row = tx_n * bf;
+    s.band.resize(m * t * row, T::ZERO);
     for ty in 0..ty_n {
         for (ul, band) in s.band.chunks_exact_mut(row).take(m * t).enumerate() {
             let (uu, l) = (ul / t, ul % t);
