@@ -11,10 +11,10 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::conv_chunk::{self, chunk_images, Scratch};
+use super::conv_winograd;
 use super::im2col::{contiguous, Elem, Geom};
 use super::uninit::written_whole;
-use super::winograd::{self, Plan};
-use super::{winograd_chunk, winograd_grad};
+use super::winograd;
 
 /// Dense (groups = 1) conv2d of contiguous x [N, C, H, W] by weight [F, C, K, K] on the CPU.
 pub fn conv2d_gemm(
@@ -96,7 +96,7 @@ macro_rules! dispatch {
 
 fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     if let Some(plan) = winograd::plan_for(g) {
-        return forward_winograd(plan, g, x, w);
+        return conv_winograd::forward(plan, g, x, w);
     }
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let threads = rayon::current_num_threads();
@@ -115,33 +115,6 @@ fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     };
     // SAFETY: `conv_chunk::forward` writes its chunk of the output whole (a product without
     // accumulation, or one copied back whole) and reads none of it.
-    unsafe { written_whole(g.n * g.f * p, write) }
-}
-
-/// The forward through Winograd tiles (`winograd.rs`), chunks of images in parallel.
-fn forward_winograd<T: Elem>(plan: &Plan, g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
-    let (chw, p, b) = (
-        g.c * g.h * g.w,
-        g.pixels(),
-        winograd_chunk::chunk_images(g, plan.m),
-    );
-    let threads = rayon::current_num_threads();
-    let par = if g.n.div_ceil(b) < threads {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
-    let coeffs = winograd::Coeffs::new(plan);
-    let u = winograd::transform_weights(&coeffs, g, w);
-    let write = |out: &mut [T]| {
-        out.par_chunks_mut(b * g.f * p)
-            .zip(x.par_chunks(b * chw))
-            .for_each_init(winograd_chunk::Scratch::default, |s, (o, imgs)| {
-                winograd_chunk::forward(&coeffs, g, &u, imgs, o, s, par)
-            })
-    };
-    // SAFETY: `winograd_chunk::forward` writes every output pixel of its chunk (each tile's
-    // pixels inside the map) and reads none.
     unsafe { written_whole(g.n * g.f * p, write) }
 }
 
@@ -205,12 +178,9 @@ struct WeightGrad {
     k: usize,
 }
 
-/// Weights per parallel task when the weight gradient's partials are summed.
-const SUM_SLICE: usize = 4096;
-
 fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
     if let Some(plan) = winograd::plan_for_weight_grad(g) {
-        return weight_grad_winograd(plan, g, x, grad);
+        return conv_winograd::weight_grad(plan, g, x, grad);
     }
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let len = g.f * g.rows();
@@ -223,54 +193,7 @@ fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
             unsafe { written_whole(len, write) }
         })
         .collect();
-    sum_in_order(&partials, len)
-}
-
-/// The weight gradient through Winograd tiles (`winograd_grad.rs`): one transformed partial
-/// per chunk of images, summed in order, transformed back.
-fn weight_grad_winograd<T: Elem>(plan: &Plan, g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
-    let coeffs = winograd::Coeffs::new(plan);
-    let (chw, p, b) = (
-        g.c * g.h * g.w,
-        g.pixels(),
-        winograd_chunk::chunk_images(g, plan.r),
-    );
-    let len = plan.t * plan.t * g.c * g.f;
-    let partials: Vec<Vec<T>> = x
-        .par_chunks(b * chw)
-        .zip(grad.par_chunks(b * g.f * p))
-        .map_init(winograd_chunk::Scratch::default, |s, (imgs, go)| {
-            let write = |part: &mut [T]| winograd_grad::chunk(&coeffs, g, imgs, go, part, s);
-            // SAFETY: one product per position without accumulation writes all of `part`.
-            unsafe { written_whole(len, write) }
-        })
-        .collect();
-    winograd_grad::transform_back(&coeffs, g, &sum_in_order(&partials, len))
-}
-
-/// The partials summed in chunk order for every element (the same on any number of threads),
-/// slices of them in parallel: on the calling thread alone this sum was serial work while
-/// rayon's threads waited.
-fn sum_in_order<T: Elem>(partials: &[Vec<T>], len: usize) -> Vec<T> {
-    let Some((first, rest)) = partials.split_first() else {
-        return vec![T::ZERO; len];
-    };
-    let write = |total: &mut [T]| {
-        total
-            .par_chunks_mut(SUM_SLICE)
-            .zip(first.par_chunks(SUM_SLICE))
-            .enumerate()
-            .for_each(|(i, (t, f))| {
-                t.copy_from_slice(f);
-                for part in rest {
-                    for (t, &v) in t.iter_mut().zip(&part[i * SUM_SLICE..]) {
-                        *t += v;
-                    }
-                }
-            })
-    };
-    // SAFETY: the slices cover the output, and each is copied whole first.
-    unsafe { written_whole(len, write) }
+    conv_winograd::sum_in_order(&partials, len)
 }
 
 impl CustomOp2 for WeightGrad {
@@ -317,7 +240,7 @@ fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
         ..*g
     };
     if let Some(plan) = winograd::plan_for(&back) {
-        return forward_winograd(plan, &back, grad, &reversed(g, w));
+        return conv_winograd::forward(plan, &back, grad, &conv_winograd::reversed(g, w));
     }
     let (chw, p, b) = (g.c * g.h * g.w, g.pixels(), chunk_images(g));
     let mut dx = vec![T::ZERO; g.n * chw];
@@ -327,20 +250,6 @@ fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
             conv_chunk::input_grad(g, w, go, d, s)
         });
     dx
-}
-
-/// w [F, C, K, K] as the filters of the input gradient's conv: [C, F, K, K], taps reversed.
-fn reversed<T: Elem>(g: &Geom, w: &[T]) -> Vec<T> {
-    let kk = g.k * g.k;
-    let mut out = vec![T::ZERO; w.len()];
-    for (pair, taps) in w.chunks_exact(kk).enumerate() {
-        let (f, c) = (pair / g.c, pair % g.c);
-        let dst = &mut out[(c * g.f + f) * kk..][..kk];
-        dst.iter_mut()
-            .zip(taps.iter().rev())
-            .for_each(|(d, &t)| *d = t);
-    }
-    out
 }
 
 impl CustomOp2 for InputGrad {

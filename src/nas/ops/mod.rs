@@ -11,6 +11,7 @@ pub mod bn_op;
 pub mod conv;
 pub mod conv_chunk;
 pub mod conv_op;
+mod conv_winograd;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 mod dw_flat;
