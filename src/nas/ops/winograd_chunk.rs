@@ -92,9 +92,34 @@ fn to_planes<T: Elem>(pixels: &[T], p: usize, planes: &mut [T]) {
     }
 }
 
+/// The chunk `imgs` [B, C, H, W] padded pixel-major into `s.padded` and its tiles of `m`
+/// outputs transformed by B^T into `s.v` (V = B^T d B). Returns the tiles down and across
+/// and the chunk's image count.
+pub fn transform_input<T: Elem>(
+    bt: &Sparse<T>,
+    g: &Geom,
+    m: usize,
+    imgs: &[T],
+    s: &mut Scratch<T>,
+) -> (usize, usize, usize) {
+    let nb = imgs.len() / (g.c * g.h * g.w);
+    let (ty_n, tx_n) = tiles(g, m);
+    let wp = pad_chunk(g, (ty_n, tx_n, m), imgs, &mut s.padded);
+    let width = nb * g.c;
+    transform_tiles(
+        bt,
+        &s.padded,
+        (ty_n, tx_n, m, wp),
+        width,
+        &mut s.band,
+        &mut s.v,
+    );
+    (ty_n, tx_n, nb)
+}
+
 /// The chunk `imgs` [B, C, H, W] into `padded`, pixel-major and zero-padded for tiles of
 /// `m` outputs (ty_n x tx_n of them) under a k x k kernel. Returns the padded width.
-pub fn pad_chunk<T: Elem>(
+fn pad_chunk<T: Elem>(
     g: &Geom,
     (ty_n, tx_n, m): (usize, usize, usize),
     imgs: &[T],
@@ -186,19 +211,8 @@ fn forward_any<T: Elem>(
     par: Parallelism,
 ) {
     let (m, t, c, f) = (k.m, k.t, g.c, g.f);
-    let nb = imgs.len() / (c * g.h * g.w);
-    let (ty_n, tx_n) = tiles(g, m);
-    let (tiles, bc, bf) = (ty_n * tx_n, nb * c, nb * f);
-    let wp = pad_chunk(g, (ty_n, tx_n, m), imgs, &mut s.padded);
-    // Input transform, V = B^T d B.
-    transform_tiles(
-        &k.bt,
-        &s.padded,
-        (ty_n, tx_n, m, wp),
-        bc,
-        &mut s.band,
-        &mut s.v,
-    );
+    let (ty_n, tx_n, nb) = transform_input(&k.bt, g, m, imgs, s);
+    let (tiles, bf) = (ty_n * tx_n, nb * f);
     // One product per position: [F, C] x [C, tiles * B], all stored column by column.
     let n = tiles * nb;
     s.prod.resize(t * t * n * f, T::ZERO);

@@ -11,7 +11,7 @@ use gemm::Parallelism;
 use super::conv_chunk::matmul;
 use super::im2col::{Elem, Geom};
 use super::winograd::{combine, Coeffs};
-use super::winograd_chunk::{pad_chunk, tiles, to_pixels, transform_tiles, Scratch};
+use super::winograd_chunk::{to_pixels, transform_input, transform_tiles, Scratch};
 
 /// The transformed partial dW of one chunk: `imgs` [B, C, H, W] and their output gradients
 /// `grads` [B, F, OH, OW] into `part` [t x t, C, F], written whole. `k` is the plan of
@@ -25,18 +25,8 @@ pub fn chunk<T: Elem>(
     s: &mut Scratch<T>,
 ) {
     let (m, c, f) = (k.r, g.c, g.f);
-    let nb = imgs.len() / (c * g.h * g.w);
-    let (ty_n, tx_n) = tiles(g, m);
-    let (bc, bf) = (nb * c, nb * f);
-    let wp = pad_chunk(g, (ty_n, tx_n, m), imgs, &mut s.padded);
-    transform_tiles(
-        &k.bt,
-        &s.padded,
-        (ty_n, tx_n, m, wp),
-        bc,
-        &mut s.band,
-        &mut s.v,
-    );
+    let (ty_n, tx_n, nb) = transform_input(&k.bt, g, m, imgs, s);
+    let bf = nb * f;
     // The gradient pixel-major, zero past the map, and its blocks transformed: G g G^T.
     let (oh, ow, wg) = (g.out_h(), g.out_w(), tx_n * m);
     s.pixels.clear();
