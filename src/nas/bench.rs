@@ -108,7 +108,7 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         }
         let cand = Candidate::sample(&net.graph, &mut rng);
         // On rayon's workers, as the trainer runs its steps (`workers::on_workers`).
-        on_workers(|| -> Result<()> {
+        on_workers(device, || -> Result<()> {
             let logits = net.forward(&x, &cand, BnMode::Train)?;
             let (loss, _) = loss_and_correct(&logits, &y)?;
             let grads = loss.backward()?;
@@ -140,7 +140,7 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
             device.synchronize()?;
             start = Instant::now();
         }
-        on_workers(|| -> Result<()> {
+        on_workers(device, || -> Result<()> {
             net.begin_calibration(cand);
             for x in &calibration {
                 net.forward(x, cand, BnMode::Calibrate)?;
@@ -162,7 +162,7 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         let mut sorted = cands[1..].to_vec();
         sorted.sort_by_cached_key(|c| scorer.step_choices(c));
         for cand in &sorted {
-            on_workers(|| -> Result<()> {
+            on_workers(device, || -> Result<()> {
                 for logits in scorer.logits(cand)? {
                     logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
                 }

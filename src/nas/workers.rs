@@ -9,6 +9,8 @@
 
 use std::cell::Cell;
 
+use candle_core::Device;
+
 /// The name of the engine's thread, which catches and reports its own panics.
 pub const ENGINE_THREAD: &str = "nas-engine";
 
@@ -32,9 +34,14 @@ impl Drop for Restore {
     }
 }
 
-/// Runs `work` on one of rayon's worker threads while the calling thread waits (directly on
-/// the thread when it is a worker). A panic in `work` reaches the caller as a panic.
-pub fn on_workers<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+/// Runs `work` for tensors on `device` on one of rayon's worker threads while the calling
+/// thread waits (directly on the thread when it is a worker, or when `device` is not the CPU:
+/// CUDA work stays on the thread that opened the device). A panic in `work` reaches the caller
+/// as a panic.
+pub fn on_workers<R: Send>(device: &Device, work: impl FnOnce() -> R + Send) -> R {
+    if !device.is_cpu() {
+        return work();
+    }
     let reported = panic_reported_elsewhere();
     rayon::scope(|_| {
         let _restore = Restore(CALLER_REPORTS_PANICS.with(|f| f.replace(reported)));
@@ -45,6 +52,7 @@ pub fn on_workers<R: Send>(work: impl FnOnce() -> R + Send) -> R {
 #[cfg(test)]
 mod tests {
     use super::{on_workers, panic_reported_elsewhere, ENGINE_THREAD};
+    use candle_core::Device;
 
     /// Work from the engine's thread runs on a worker that knows its panics are reported;
     /// work from another thread does not, and the flag does not outlive the work. A panic in
@@ -56,13 +64,15 @@ mod tests {
             std::thread::Builder::new()
                 .name(name)
                 .spawn(|| {
-                    let inside = on_workers(|| {
+                    let inside = on_workers(&Device::Cpu, || {
                         (
                             rayon::current_thread_index().is_some(),
                             panic_reported_elsewhere(),
                         )
                     });
-                    let caught = std::panic::catch_unwind(|| on_workers(|| panic!("in the work")));
+                    let caught = std::panic::catch_unwind(|| {
+                        on_workers(&Device::Cpu, || panic!("in the work"))
+                    });
                     (inside, caught.is_err())
                 })
                 .unwrap()

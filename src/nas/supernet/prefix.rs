@@ -57,6 +57,11 @@ fn tensor_bytes(t: &Tensor) -> usize {
 }
 
 impl<'a> PrefixScorer<'a> {
+    /// The supernet it scores.
+    pub fn net(&self) -> &'a Supernet {
+        self.net
+    }
+
     /// A scorer that re-calibrates on `calibration` (none: use the stored stats) and
     /// evaluates on `validation`; cached values stay under `budget` bytes.
     pub fn new(

@@ -228,7 +228,7 @@ pub fn run_epoch(
         let candidate = path(&mut rng);
         let step_start = Instant::now();
         let classes = data.classes;
-        let (value, correct, lr) = on_workers(|| {
+        let (value, correct, lr) = on_workers(data.device, || {
             train_step(
                 net,
                 &mut *optimizer,

@@ -88,7 +88,7 @@ pub fn one_by_one(
         .iter()
         .map(|c| {
             control.check()?;
-            Ok(on_workers(|| evaluate_one(net, c, batches))?.1)
+            Ok(on_workers(&net.device, || evaluate_one(net, c, batches))?.1)
         })
         .collect()
 }
@@ -104,10 +104,11 @@ pub fn score_group(
     let mut order: Vec<usize> = (0..group.len()).collect();
     order.sort_by_cached_key(|&i| scorer.step_choices(&group[i]));
     let mut out = vec![0.0; group.len()];
+    let device = &scorer.net().device;
     for i in order {
         control.check()?;
         let score = || loss_and_accuracy(&scorer.logits(&group[i])?, &batches.validation);
-        out[i] = on_workers(score)?.1;
+        out[i] = on_workers(device, score)?.1;
     }
     Ok(out)
 }
