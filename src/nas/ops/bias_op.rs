@@ -7,7 +7,7 @@
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::im2col::{contiguous, dims, Elem};
+use super::im2col::{contiguous, dims, dispatch2, Elem};
 use super::reduce::channel_sum;
 use super::uninit::written_whole;
 
@@ -52,18 +52,7 @@ impl CustomOp2 for BiasAdd {
         if l2.shape().elem_count() != d.1 {
             bail!("{}: the bias must have {} values", self.name(), d.1)
         }
-        let out = match (s1, s2) {
-            (CpuStorage::F32(y), CpuStorage::F32(b)) => {
-                CpuStorage::F32(add(contiguous(y, l1)?, contiguous(b, l2)?, d))
-            }
-            (CpuStorage::F64(y), CpuStorage::F64(b)) => {
-                CpuStorage::F64(add(contiguous(y, l1)?, contiguous(b, l2)?, d))
-            }
-            _ => bail!(
-                "{}: only f32 and f64 are supported, both alike",
-                self.name()
-            ),
-        };
+        let out = dispatch2!(self.name(), s1, l1, s2, l2, |y, b| add(y, b, d));
         Ok((out, l1.shape().clone()))
     }
 

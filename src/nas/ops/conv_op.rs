@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::conv_chunk::{self, chunk_images, Scratch};
 use super::conv_winograd;
-use super::im2col::{contiguous, Elem, Geom};
+use super::im2col::{dispatch2, Elem, Geom};
 use super::uninit::written_whole;
 use super::winograd;
 
@@ -79,21 +79,6 @@ impl ConvOp {
     }
 }
 
-/// Runs `f` on the two storages as f32 or f64 slices.
-macro_rules! dispatch {
-    ($name:expr, $s1:expr, $l1:expr, $s2:expr, $l2:expr, $f:expr) => {
-        match ($s1, $s2) {
-            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
-                CpuStorage::F32($f(contiguous(a, $l1)?, contiguous(b, $l2)?))
-            }
-            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
-                CpuStorage::F64($f(contiguous(a, $l1)?, contiguous(b, $l2)?))
-            }
-            _ => bail!("{}: only f32 and f64 are supported", $name),
-        }
-    };
-}
-
 fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     if let Some(plan) = winograd::plan_for(g) {
         return conv_winograd::forward(plan, g, x, w);
@@ -131,7 +116,7 @@ impl CustomOp2 for ConvOp {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = self.geom(l1, l2)?;
-        let out = dispatch!(self.name(), s1, l1, s2, l2, |x, w| forward(&g, x, w));
+        let out = dispatch2!(self.name(), s1, l1, s2, l2, |x, w| forward(&g, x, w));
         Ok((out, Shape::from((g.n, g.f, g.out_h(), g.out_w()))))
     }
 
@@ -219,7 +204,7 @@ impl CustomOp2 for WeightGrad {
                 l2.shape()
             )
         }
-        let out = dispatch!(self.name(), s1, l1, s2, l2, |x, gr| weight_grad(&g, x, gr));
+        let out = dispatch2!(self.name(), s1, l1, s2, l2, |x, gr| weight_grad(&g, x, gr));
         Ok((out, Shape::from((f, c, k, k))))
     }
 }
@@ -275,7 +260,7 @@ impl CustomOp2 for InputGrad {
                 l1.shape()
             )
         }
-        let out = dispatch!(self.name(), s1, l1, s2, l2, |gr, wt| input_grad(&g, gr, wt));
+        let out = dispatch2!(self.name(), s1, l1, s2, l2, |gr, wt| input_grad(&g, gr, wt));
         Ok((out, Shape::from((n, c, h, w))))
     }
 }

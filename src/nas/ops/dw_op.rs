@@ -7,7 +7,7 @@ use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::dw_flat::Flat;
-use super::im2col::{contiguous, Elem, Geom};
+use super::im2col::{dispatch2, Elem, Geom};
 use super::reduce::{combine, dot_into, LANES};
 
 /// Depthwise conv2d of x [N, C, H, W] by weight [C, 1, K, K] on the CPU.
@@ -226,15 +226,7 @@ impl CustomOp2 for Depthwise {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let (g, shape) = self.geom(l1, l2)?;
-        let out = match (s1, s2) {
-            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
-                CpuStorage::F32(self.run(&g, contiguous(a, l1)?, contiguous(b, l2)?))
-            }
-            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
-                CpuStorage::F64(self.run(&g, contiguous(a, l1)?, contiguous(b, l2)?))
-            }
-            _ => bail!("{}: only f32 and f64 are supported", self.name()),
-        };
+        let out = dispatch2!(self.name(), s1, l1, s2, l2, |a, b| self.run(&g, a, b));
         Ok((out, shape))
     }
 

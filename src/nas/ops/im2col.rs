@@ -12,6 +12,22 @@ pub fn contiguous<'a, T>(data: &'a [T], l: &Layout) -> Result<&'a [T]> {
     }
 }
 
+/// A two-operand custom op's CPU body: `f` on the two storages as contiguous f32 or f64
+/// slices (both alike), its vector back as the same storage type; other types are an error
+/// naming the op.
+macro_rules! dispatch2 {
+    ($name:expr, $s1:expr, $l1:expr, $s2:expr, $l2:expr, $f:expr) => {{
+        use candle_core::CpuStorage::{F32, F64};
+        use $crate::nas::ops::im2col::contiguous;
+        match ($s1, $s2) {
+            (F32(a), F32(b)) => F32($f(contiguous(a, $l1)?, contiguous(b, $l2)?)),
+            (F64(a), F64(b)) => F64($f(contiguous(a, $l1)?, contiguous(b, $l2)?)),
+            _ => candle_core::bail!("{}: only f32 and f64 are supported, both alike", $name),
+        }
+    }};
+}
+pub(crate) use dispatch2;
+
 /// [N, C, H, W] as (N, C, H * W).
 pub fn dims(l: &Layout) -> Result<(usize, usize, usize)> {
     let (n, c, h, w) = l.shape().dims4()?;

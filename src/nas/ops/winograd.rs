@@ -224,7 +224,7 @@ pub fn combine<T: Elem>(dst: &mut [T], row: &[(T, usize)], src: &[T], at: impl F
 /// The filters transformed, U [t x t positions, C, F] (each position an [F, C] matrix stored
 /// column by column, as the gemm takes it): G w G^T per (out, in) channel pair.
 pub fn transform_weights<T: Elem>(k: &Coeffs<T>, g: &Geom, w: &[T]) -> Vec<T> {
-    let (r, t, f, c) = (k.r, k.t, g.f, g.c);
+    let (r, f, c) = (k.r, g.f, g.c);
     // [r, r, C, F]: the taps of all pairs, pair-minor.
     let mut taps = vec![T::ZERO; r * r * c * f];
     for (pair, filt) in w.chunks_exact(r * r).enumerate() {
@@ -233,19 +233,25 @@ pub fn transform_weights<T: Elem>(k: &Coeffs<T>, g: &Geom, w: &[T]) -> Vec<T> {
             taps[ij * c * f + ci * f + fo] = v;
         }
     }
-    let cf = c * f;
-    let mut half = vec![T::ZERO; t * r * cf];
-    for kj in 0..t * r {
-        let (kr, j) = (kj / r, kj % r);
-        let dst = &mut half[kj * cf..(kj + 1) * cf];
-        combine(dst, &k.g[kr], &taps, |i| (i * r + j) * cf);
+    transform_grid(&k.g, r, &taps, c * f)
+}
+
+/// R X R^T for the sparse matrix R [rows, n] and a grid X [n, n] of `width`-long vectors: out
+/// [rows, rows] of vectors, along the grid's first index first. The filters' transform (G w G^T)
+/// and the weight gradient's way back (A^T M A) both, for all channel pairs at once.
+pub fn transform_grid<T: Elem>(rows: &Sparse<T>, n: usize, grid: &[T], width: usize) -> Vec<T> {
+    let m = rows.len();
+    let mut half = vec![T::ZERO; m * n * width];
+    for (kj, dst) in half.chunks_exact_mut(width).enumerate() {
+        let (kr, j) = (kj / n, kj % n);
+        combine(dst, &rows[kr], grid, |i| (i * n + j) * width);
     }
-    let mut u = vec![T::ZERO; t * t * cf];
-    for (pos, dst) in u.chunks_exact_mut(cf).enumerate() {
-        let (kr, l) = (pos / t, pos % t);
-        combine(dst, &k.g[l], &half, |j| (kr * r + j) * cf);
+    let mut out = vec![T::ZERO; m * m * width];
+    for (kl, dst) in out.chunks_exact_mut(width).enumerate() {
+        let (kr, l) = (kl / m, kl % m);
+        combine(dst, &rows[l], &half, |j| (kr * n + j) * width);
     }
-    u
+    out
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use gemm::Parallelism;
 
 use super::conv_chunk::matmul;
 use super::im2col::{Elem, Geom};
-use super::winograd::{combine, Coeffs};
+use super::winograd::{transform_grid, Coeffs};
 use super::winograd_chunk::{to_pixels, transform_input, transform_tiles, Scratch};
 
 /// The transformed partial dW of one chunk: `imgs` [B, C, H, W] and their output gradients
@@ -62,17 +62,8 @@ pub fn chunk<T: Elem>(
 /// dW [F, C, K, K] from the chunks' summed transformed gradient `sum` [t x t, C, F]:
 /// A^T M A per (in, out) channel pair, all pairs at once.
 pub fn transform_back<T: Elem>(k: &Coeffs<T>, g: &Geom, sum: &[T]) -> Vec<T> {
-    let (t, kk, cf) = (k.t, k.m, g.c * g.f);
-    let mut half = vec![T::ZERO; kk * t * cf];
-    for (ul, dst) in half.chunks_exact_mut(cf).enumerate() {
-        let (u, l) = (ul / t, ul % t);
-        combine(dst, &k.at[u], sum, |kr| (kr * t + l) * cf);
-    }
-    let mut taps = vec![T::ZERO; kk * kk * cf];
-    for (uv, dst) in taps.chunks_exact_mut(cf).enumerate() {
-        let (u, v) = (uv / kk, uv % kk);
-        combine(dst, &k.at[v], &half, |l| (u * t + l) * cf);
-    }
+    let (kk, cf) = (k.m, g.c * g.f);
+    let taps = transform_grid(&k.at, k.t, sum, cf);
     // [K, K, C, F] to [F, C, K, K].
     let mut dw = vec![T::ZERO; cf * kk * kk];
     for (uv, plane) in taps.chunks_exact(cf).enumerate() {
