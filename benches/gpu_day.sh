@@ -66,7 +66,7 @@ def last_json(name):
         return None
 runs = {n: last_json(n) for n in ["bench_kernels", "bench_compositions", "bench_torch"]}
 keys = ["train_steps_per_s", "train_images_per_s", "score_candidates_per_s", "score_images_per_s",
-        "score_one_by_one_candidates_per_s", "peak_rss_mb"]
+        "score_batched_candidates_per_s", "score_one_by_one_candidates_per_s", "peak_rss_mb"]
 print(f"{'field':<34} {'ours+kernels':>13} {'ours, candle ops':>17} {'pytorch':>10} {'kern/torch':>10}")
 for k in keys:
     v = [r.get(k) if r else None for r in runs.values()]

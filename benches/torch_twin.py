@@ -136,6 +136,9 @@ def main():
         "train_images_per_s": steps * batch / train_secs,
         "score_candidates_per_s": n_cand / score_secs,
         "score_images_per_s": n_cand * images_per_cand / score_secs,
+        # The twin scores one by one (PyTorch eager has no shared-prefix or batched variant):
+        # every scoring field is that one run, the peer of each of ours.
+        "score_batched_candidates_per_s": n_cand / score_secs,
         "score_one_by_one_candidates_per_s": n_cand / score_secs,
         "score_one_by_one_images_per_s": n_cand * images_per_cand / score_secs,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

@@ -2,75 +2,21 @@
 //! of small chain (also with parallel blocks), NB201 and ResNet spaces (in sorted and shuffled order, with and without
 //! BN re-calibration, with no cache at all), and identical round scores through the worker.
 
-use candle_core::{Device, Tensor};
+mod common;
+
+use candle_core::Tensor;
 use nas_navigator::nas::data::DatasetSpec;
 use nas_navigator::nas::device::DeviceChoice;
-use nas_navigator::nas::ops::BnMode;
 use nas_navigator::nas::search::strategy::StrategyKind;
 use nas_navigator::nas::space::{Candidate, TemplateSpec};
 use nas_navigator::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, PrefixScorer, Supernet};
 use nas_navigator::nas::trainer::engine::Worker;
+use nas_navigator::nas::trainer::score::ScoreMode;
 use nas_navigator::nas::trainer::{Engine, EngineSetup, RoundConfig};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-fn batches(sizes: &[usize], c: usize, hw: usize) -> Vec<Tensor> {
-    sizes
-        .iter()
-        .map(|&n| Tensor::randn(0f32, 1f32, (n, c, hw, hw), &Device::Cpu).unwrap())
-        .collect()
-}
-
-/// A supernet whose running stats are not the initial ones (a few training-mode passes).
-fn net(spec: TemplateSpec, c: usize, hw: usize) -> Supernet {
-    net_of(spec.build((c, hw, hw), 5), c, hw)
-}
-
-fn net_of(graph: nas_navigator::nas::space::SuperGraph, c: usize, hw: usize) -> Supernet {
-    let net = Supernet::new(graph, 3, &Device::Cpu).unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    for x in batches(&[6, 6, 6], c, hw) {
-        let cand = Candidate::sample(&net.graph, &mut rng);
-        net.forward(&x, &cand, BnMode::Train).unwrap();
-    }
-    net
-}
-
-/// The reference: whole calibration passes, then whole evaluation passes, stats restored.
-fn one_by_one(net: &Supernet, cand: &Candidate, calib: &[Tensor], val: &[Tensor]) -> Vec<Tensor> {
-    let bns = net.batch_norms(Some(cand));
-    let saved: Vec<_> = bns.iter().map(|(_, bn)| bn.running()).collect();
-    if !calib.is_empty() {
-        net.begin_calibration(cand);
-        for x in calib {
-            net.forward(x, cand, BnMode::Calibrate).unwrap();
-        }
-        net.finish_calibration(cand).unwrap();
-    }
-    let out = val
-        .iter()
-        .map(|x| net.forward(x, cand, BnMode::Eval).unwrap())
-        .collect();
-    for ((_, bn), (m, v)) in bns.iter().zip(saved) {
-        bn.set_running(m, v).unwrap();
-    }
-    out
-}
-
-fn bits(t: &Tensor) -> Vec<u32> {
-    let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
-    v.into_iter().map(f32::to_bits).collect()
-}
-
-fn all_stats(net: &Supernet) -> Vec<Vec<u32>> {
-    net.batch_norms(None)
-        .iter()
-        .flat_map(|(_, bn)| {
-            let (m, v) = bn.running();
-            [bits(&m), bits(&v)]
-        })
-        .collect()
-}
+use common::scoring::{all_stats, batches, bits, net, net_of, one_by_one};
 
 /// Scores `cands` in the given order with one scorer and checks every candidate's logits
 /// against the one-by-one reference, bit for bit; returns the steps the scorer skipped.
@@ -228,7 +174,11 @@ fn worker(dir: &std::path::Path, prefix_sharing: bool) -> Worker {
         event_capacity: 8,
     };
     let mut w = Worker::open(&setup, Engine::detached_control()).unwrap();
-    w.prefix_sharing = prefix_sharing;
+    w.scoring = if prefix_sharing {
+        ScoreMode::SharedPrefix
+    } else {
+        ScoreMode::OneByOne
+    };
     w
 }
 

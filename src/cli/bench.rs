@@ -49,6 +49,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             r.score_candidates_per_s, r.score_images_per_s
         );
         println!(
+            "          {:.2} candidates/s, {:.0} images/s (batched: the group at once)",
+            r.score_batched_candidates_per_s, r.score_batched_images_per_s
+        );
+        println!(
             "          {:.2} candidates/s, {:.0} images/s (one by one)",
             r.score_one_by_one_candidates_per_s, r.score_one_by_one_images_per_s
         );

@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::nas::error::Result;
 use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer, OptimizerConfig, OptimizerKind};
 use crate::nas::space::{Candidate, TemplateSpec};
-use crate::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, PrefixScorer, Supernet};
+use crate::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, BatchedScorer, PrefixScorer, Supernet};
+use crate::nas::trainer::score_group::batched_budget;
 use crate::nas::trainer::train::loss_and_correct;
 use crate::nas::workers::on_workers;
 
@@ -61,6 +62,10 @@ pub struct BenchResult {
     /// Scoring with shared prefixes (the candidates sorted by their choices, one group).
     pub score_candidates_per_s: f64,
     pub score_images_per_s: f64,
+    /// Scoring the same candidates as one batched group (each block once per step on the
+    /// stacked batches of every prefix that chose it; the GPU's default).
+    pub score_batched_candidates_per_s: f64,
+    pub score_batched_images_per_s: f64,
     /// Scoring the same candidates one by one.
     pub score_one_by_one_candidates_per_s: f64,
     pub score_one_by_one_images_per_s: f64,
@@ -173,6 +178,19 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
     device.synchronize()?;
     let score_secs = start.elapsed().as_secs_f64();
     let score_cpu = cpu_seconds() - cpu_start;
+    let start = Instant::now();
+    {
+        let budget = batched_budget(device);
+        let scorer = BatchedScorer::new(&net, &calibration, &validation, budget);
+        on_workers(device, || -> Result<()> {
+            for logits in scorer.logits(&cands[1..])?.iter().flatten() {
+                logits.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+            }
+            Ok(())
+        })?;
+    }
+    device.synchronize()?;
+    let batched_secs = start.elapsed().as_secs_f64();
     let images_per_candidate = cfg.recalib_batches * cfg.batch_size + eval_batches * eval.dim(0)?;
     Ok(BenchResult {
         config: cfg.config.clone(),
@@ -183,6 +201,9 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         train_images_per_s: (cfg.train_steps * cfg.batch_size) as f64 / train_secs,
         score_candidates_per_s: cfg.score_candidates as f64 / score_secs,
         score_images_per_s: (cfg.score_candidates * images_per_candidate) as f64 / score_secs,
+        score_batched_candidates_per_s: cfg.score_candidates as f64 / batched_secs,
+        score_batched_images_per_s: (cfg.score_candidates * images_per_candidate) as f64
+            / batched_secs,
         score_one_by_one_candidates_per_s: cfg.score_candidates as f64 / alone_secs,
         score_one_by_one_images_per_s: (cfg.score_candidates * images_per_candidate) as f64
             / alone_secs,

@@ -12,6 +12,7 @@ use nas_navigator::nas::trainer::EngineSetup;
 
 #[cfg(feature = "app")]
 pub mod app;
+pub mod scoring;
 
 /// An engine on the built-in digits with a 3-stage chain of width 4 (seconds per round in
 /// the debug build), on the CPU, with `seed` and an event channel of `event_capacity`.

@@ -55,8 +55,9 @@ fn bn_run(path: Path, dev: &Device, dtype: DType, batch_stats: bool, relu: bool)
     };
     let y = match path {
         Path::Kernel => {
-            let st = stats(cuda::bn::channel_stats);
-            cuda::bn::bn_act(x.as_tensor(), &gb, &st, BN_EPS, batch_stats, relu).unwrap()
+            let st = stats(|t| cuda::bn::channel_stats(t, 1));
+            let flags = (BN_EPS, batch_stats, relu);
+            cuda::bn::bn_act(x.as_tensor(), &gb, &st, flags, 1).unwrap()
         }
         Path::CpuOp => {
             let st = stats(bn_op::channel_stats);
@@ -101,6 +102,29 @@ fn bn_kernels_repeat_bit_for_bit() {
     let b = bn_run(Path::Kernel, &dev, DType::F32, true, true);
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(rel_err(x, y), 0.0);
+    }
+}
+
+/// Batch norm over runs of images (the batched scorer's stacked batches): the kernels'
+/// per-run statistics and per-run affine step against the CPU op's.
+#[test]
+#[ignore = "needs a CUDA GPU: run with --features cuda -- --ignored on a GPU machine"]
+fn bn_kernels_over_runs_match_the_cpu_op() {
+    let dev = gpu();
+    for (dtype, tol) in [(DType::F32, 1e-5), (DType::F64, 1e-12)] {
+        let x = distinct(&[12, 5, 9, 7], 5, dtype, &dev);
+        let gb = (distinct(&[2, 5], 6, dtype, &dev) * 0.2).unwrap();
+        let cpu = |t: &Tensor| t.to_device(&Device::Cpu).unwrap();
+        let st = cuda::bn::channel_stats(&x, 3).unwrap();
+        let st_cpu = bn_op::channel_stats_in(&cpu(&x), 3).unwrap();
+        assert_eq!(st.dims(), [2, 15]);
+        assert!(rel_err(&st, &st_cpu) < tol, "{dtype:?} stats");
+        for relu in [true, false] {
+            let flags = (BN_EPS, false, relu);
+            let y = cuda::bn::bn_act(&x, &gb, &st, flags, 3).unwrap();
+            let want = bn_op::bn_act_in(&cpu(&x), &cpu(&gb), &st_cpu, flags, 3).unwrap();
+            assert!(rel_err(&y, &want) < tol, "{dtype:?} relu {relu}");
+        }
     }
 }
 

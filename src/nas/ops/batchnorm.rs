@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 
-use super::bn_op::{bn_act, channel_stats};
+use super::bn_op::{bn_act_in, channel_stats_in};
 
 /// How batch norm behaves in one forward pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,9 @@ struct Stats {
     var: Tensor,
     /// Cumulative sums of batch mean / unbiased var and the batch count, while calibrating.
     calib: Option<(Tensor, Tensor, usize)>,
+    /// Runs of images a calibrate-mode batch holds, each with its own statistics (1 but
+    /// while the batched scorer calibrates several candidates at once).
+    segments: usize,
 }
 
 /// Batch norm with affine weights (trainable vars) and running statistics (buffers).
@@ -40,11 +43,11 @@ pub struct BatchNorm {
     stats: Mutex<Stats>,
 }
 
-/// Per-channel mean over N, H, W of an NCHW tensor as [1, C, 1, 1]: reduces the contiguous
-/// H, W block first, then N (much faster on CPU than one reduction over (0, 2, 3)).
-pub fn channel_mean(x: &Tensor) -> Result<Tensor> {
-    let (n, _, h, w) = x.dims4()?;
-    x.sum_keepdim(3)?.sum_keepdim(2)?.sum_keepdim(0)? / (n * h * w) as f64
+/// Per-run, per-channel mean of runs [K, B, C, H, W] as [K, 1, C, 1, 1]: reduces the contiguous
+/// W, H block first, then the images (much faster on CPU than one reduction over them all).
+fn run_channel_mean(runs: &Tensor) -> Result<Tensor> {
+    let (_, b, _, h, w) = runs.dims5()?;
+    runs.sum_keepdim(4)?.sum_keepdim(3)?.sum_keepdim(1)? / (b * h * w) as f64
 }
 
 impl BatchNorm {
@@ -58,6 +61,7 @@ impl BatchNorm {
                 mean: Tensor::zeros(channels, DType::F32, device)?,
                 var: Tensor::ones(channels, DType::F32, device)?,
                 calib: None,
+                segments: 1,
             }),
         })
     }
@@ -86,7 +90,28 @@ impl BatchNorm {
 
     /// Starts re-calibration: clears the accumulators (running stats stay until `finish`).
     pub fn begin_calibration(&self) {
-        self.lock().calib = None;
+        self.begin_calibration_in(1);
+    }
+
+    /// Starts re-calibrating `segments` stacked batches at once (the batched scorer): each
+    /// calibrate-mode batch of K * B images is K runs of B, each with its own statistics;
+    /// after `finish_calibration` the running stats hold K sets ([K * C], run-major), which
+    /// evaluation applies run by run until `set_running` puts back one set.
+    pub fn begin_calibration_in(&self, segments: usize) {
+        let mut s = self.lock();
+        s.calib = None;
+        s.segments = segments.max(1);
+    }
+
+    /// How many runs of images a batch in `mode` is normalised as: the calibration's runs,
+    /// the sets of running stats held in evaluation, one in training.
+    fn segments_in(&self, mode: BnMode) -> usize {
+        let s = self.lock();
+        match mode {
+            BnMode::Train => 1,
+            BnMode::Calibrate => s.segments,
+            BnMode::Eval => (s.mean.elem_count() / self.channels.max(1)).max(1),
+        }
     }
 
     /// Ends re-calibration: running stats become the cumulative average of the batches seen.
@@ -111,21 +136,24 @@ impl BatchNorm {
             let y = self.forward_ops(x, mode)?;
             return if relu { y.relu() } else { Ok(y) };
         }
+        let segments = self.segments_in(mode);
         let stats = match mode {
             BnMode::Eval => {
                 let s = self.lock();
                 Tensor::stack(&[&s.mean, &s.var], 0)?.to_dtype(x.dtype())?
             }
             BnMode::Train | BnMode::Calibrate => {
-                let stats = channel_stats(x)?;
+                let stats = channel_stats_in(x, segments)?;
                 let (n, _, h, w) = x.dims4()?;
                 let batch = stats.to_dtype(DType::F32)?;
-                self.record(&batch.get(0)?, &batch.get(1)?, mode, (n * h * w) as f64)?;
+                let count = (n / segments * h * w) as f64;
+                self.record(&batch.get(0)?, &batch.get(1)?, mode, count)?;
                 stats
             }
         };
         let gamma_beta = Tensor::stack(&[self.weight.as_tensor(), self.bias.as_tensor()], 0)?;
-        bn_act(x, &gamma_beta, &stats, BN_EPS, mode != BnMode::Eval, relu)
+        let flags = (BN_EPS, mode != BnMode::Eval, relu);
+        bn_act_in(x, &gamma_beta, &stats, flags, segments)
     }
 
     /// Folds one batch's mean and biased variance into the running stats.
@@ -145,29 +173,38 @@ impl BatchNorm {
         Ok(())
     }
 
-    /// Batch norm from candle ops (any device; the reference for the fused CPU op).
+    /// Batch norm from candle ops (any device; the reference for the fused CPU op). Runs of
+    /// images (see `begin_calibration_in`) are a leading axis: x as [K, B, C, H, W].
     pub fn forward_ops(&self, x: &Tensor, mode: BnMode) -> Result<Tensor> {
         let c = self.channels;
         let (n, _, h, w) = x.dims4()?;
+        let k = self.segments_in(mode);
+        if n % k != 0 {
+            candle_core::bail!("batch norm: {n} images do not split into {k} runs")
+        }
+        let runs = x.reshape((k, n / k, c, h, w))?;
         let (mean, var) = match mode {
             BnMode::Eval => {
                 let s = self.lock();
-                (s.mean.reshape((1, c, 1, 1))?, s.var.reshape((1, c, 1, 1))?)
+                let at = (k, 1, c, 1, 1);
+                (s.mean.reshape(at)?, s.var.reshape(at)?)
             }
             BnMode::Train | BnMode::Calibrate => {
-                let mean = channel_mean(x)?;
-                let centred = x.broadcast_sub(&mean)?;
-                let var = channel_mean(&centred.sqr()?)?;
-                self.record(&mean, &var, mode, (n * h * w) as f64)?;
+                let mean = run_channel_mean(&runs)?;
+                let centred = runs.broadcast_sub(&mean)?;
+                let var = run_channel_mean(&centred.sqr()?)?;
+                self.record(&mean, &var, mode, (n / k * h * w) as f64)?;
                 (mean, var)
             }
         };
         let inv = (var + BN_EPS)?.sqrt()?.recip()?;
-        let scale = self.weight.reshape((1, c, 1, 1))?.broadcast_mul(&inv)?;
+        let scale = self.weight.reshape((1, 1, c, 1, 1))?.broadcast_mul(&inv)?;
         let shift = self
             .bias
-            .reshape((1, c, 1, 1))?
+            .reshape((1, 1, c, 1, 1))?
             .broadcast_sub(&mean.broadcast_mul(&scale)?)?;
-        x.broadcast_mul(&scale)?.broadcast_add(&shift)
+        runs.broadcast_mul(&scale)?
+            .broadcast_add(&shift)?
+            .reshape((n, c, h, w))
     }
 }

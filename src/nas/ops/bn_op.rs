@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::bn_grad::BnGrad;
 use super::im2col::{contiguous, dims, Elem};
-pub use super::reduce::channel_stats;
+pub use super::reduce::{channel_stats, channel_stats_in};
 use super::uninit::written_whole;
 
 /// act((x - mean) / sqrt(var + eps) * gamma + beta), act = ReLU or identity.
@@ -22,14 +22,29 @@ pub fn bn_act(
     batch_stats: bool,
     relu: bool,
 ) -> Result<Tensor> {
+    bn_act_in(x, gamma_beta, stats, (eps, batch_stats, relu), 1)
+}
+
+/// `bn_act` over `segments` equal runs of images of x [K * B, C, H, W], each normalised with
+/// its own stats: `stats` is [2, K * C] (segment-major, as `channel_stats_in` gives them);
+/// `flags` is (eps, batch_stats, relu). Several segments have no gradient (scoring only).
+pub fn bn_act_in(
+    x: &Tensor,
+    gamma_beta: &Tensor,
+    stats: &Tensor,
+    (eps, batch_stats, relu): (f64, bool, bool),
+    segments: usize,
+) -> Result<Tensor> {
     #[cfg(feature = "cuda")]
     if super::cuda::active(x.device()) {
-        return super::cuda::bn::bn_act(x, gamma_beta, stats, eps, batch_stats, relu);
+        let flags = (eps, batch_stats, relu);
+        return super::cuda::bn::bn_act(x, gamma_beta, stats, flags, segments);
     }
     let op = BnAct {
         eps,
         batch_stats,
         relu,
+        segments,
     };
     let gb = gamma_beta.contiguous()?;
     x.contiguous()?
@@ -51,10 +66,13 @@ pub(super) struct BnAct {
     pub(super) eps: f64,
     pub(super) batch_stats: bool,
     pub(super) relu: bool,
+    /// Runs of images normalised with their own stats (1: the whole batch).
+    pub(super) segments: usize,
 }
 
 /// y = act(x * scale[c] + shift[c]), images in parallel, into an uninitialised output (no
-/// zero fill: every element is written once).
+/// zero fill: every element is written once). With K segments, scale and shift hold K * C
+/// values and image i takes those of its segment, i / (N / K).
 fn affine<T: Elem>(
     x: &[T],
     d: (usize, usize, usize),
@@ -62,16 +80,19 @@ fn affine<T: Elem>(
     shift: &[f64],
     relu: bool,
 ) -> Vec<T> {
-    let (_, c, hw) = d;
+    let (n, c, hw) = d;
+    let per_segment = (n * c / scale.len().max(1)).max(1);
     let write = |y: &mut [T]| {
         if c * hw == 0 {
             return;
         }
         y.par_chunks_mut(c * hw)
             .zip(x.par_chunks(c * hw))
-            .for_each(|(yi, xi)| {
+            .enumerate()
+            .for_each(|(i, (yi, xi))| {
+                let seg = i / per_segment * c;
                 for ch in 0..c {
-                    let (a, b) = (T::from_f64(scale[ch]), T::from_f64(shift[ch]));
+                    let (a, b) = (T::from_f64(scale[seg + ch]), T::from_f64(shift[seg + ch]));
                     let range = ch * hw..(ch + 1) * hw;
                     for (o, &v) in yi[range.clone()].iter_mut().zip(&xi[range]) {
                         let z = v * a + b;
@@ -100,8 +121,21 @@ impl CustomOp3 for BnAct {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let d = dims(l1)?;
-        if l2.shape().dims() != [2, d.1] || l3.shape().dims() != [2, d.1] {
-            bail!("{}: parameters must be [2, {}]", self.name(), d.1)
+        let k = self.segments;
+        if l2.shape().dims() != [2, d.1] || l3.shape().dims() != [2, k * d.1] {
+            bail!(
+                "{}: parameters must be [2, {}], stats [2, {k} x {}]",
+                self.name(),
+                d.1,
+                d.1
+            )
+        }
+        if k == 0 || d.0 % k != 0 {
+            bail!(
+                "{}: {} images do not split into {k} segments",
+                self.name(),
+                d.0
+            )
         }
         macro_rules! run {
             ($x:expr, $gb:expr, $st:expr, $v:ident) => {{
@@ -110,12 +144,12 @@ impl CustomOp3 for BnAct {
                     contiguous($gb, l2)?,
                     contiguous($st, l3)?,
                 );
-                let c = d.1;
-                let scale: Vec<f64> = (0..c)
-                    .map(|i| gb[i].to_f64() / (st[c + i].to_f64() + self.eps).sqrt())
+                let (c, kc) = (d.1, k * d.1);
+                let scale: Vec<f64> = (0..kc)
+                    .map(|i| gb[i % c].to_f64() / (st[kc + i].to_f64() + self.eps).sqrt())
                     .collect();
-                let shift: Vec<f64> = (0..c)
-                    .map(|i| gb[c + i].to_f64() - st[i].to_f64() * scale[i])
+                let shift: Vec<f64> = (0..kc)
+                    .map(|i| gb[c + i % c].to_f64() - st[i].to_f64() * scale[i])
                     .collect();
                 CpuStorage::$v(affine(x, d, &scale, &shift, self.relu))
             }};
@@ -136,6 +170,9 @@ impl CustomOp3 for BnAct {
         y: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        if self.segments != 1 {
+            bail!("batch norm over {} segments has no gradient", self.segments)
+        }
         let (gamma, _) = rows(gb)?;
         let (mean, var) = rows(stats)?;
         let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + self.eps).sqrt()).collect();

@@ -91,11 +91,18 @@ pub fn dot_into<T: Elem>(a: &[T], b: &[T], lanes: &mut [T; LANES]) {
 
 /// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
 pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
+    channel_stats_in(x, 1)
+}
+
+/// Per-channel mean and biased variance of each of `segments` equal runs of images of x
+/// [K * B, C, H, W], as [2, K * C] (row 0 the means, row 1 the variances, segment-major):
+/// the statistics of K batches stacked into one tensor, each the same as that batch's own.
+pub fn channel_stats_in(x: &Tensor, segments: usize) -> Result<Tensor> {
     #[cfg(feature = "cuda")]
     if super::cuda::active(x.device()) {
-        return super::cuda::bn::channel_stats(x);
+        return super::cuda::bn::channel_stats(x, segments);
     }
-    x.contiguous()?.apply_op1_no_bwd(&Stats)
+    x.contiguous()?.apply_op1_no_bwd(&Stats { segments })
 }
 
 /// Sum of `f(v)` over channel `ch` of x [N, C, HW]: plane by plane in order, each plane in
@@ -109,13 +116,18 @@ pub fn channel_sum<T: Elem>(
     planes(x, d, ch).map(|p| sum(p, f)).sum()
 }
 
-fn stats_of<T: Elem>(x: &[T], d: (usize, usize, usize)) -> Vec<T> {
-    let count = (d.0 * d.2) as f64;
-    let per: Vec<(f64, f64)> = (0..d.1)
+/// Per-channel mean and biased variance of each segment of x [K * B, C, HW] (d: (K * B, C,
+/// HW)), as [2, K * C]; each segment's channels are summed in the same order as on its own.
+fn stats_of<T: Elem>(x: &[T], d: (usize, usize, usize), segments: usize) -> Vec<T> {
+    let seg = (d.0 / segments.max(1), d.1, d.2);
+    let len = seg.0 * seg.1 * seg.2;
+    let count = (seg.0 * seg.2) as f64;
+    let per: Vec<(f64, f64)> = (0..segments * d.1)
         .into_par_iter()
-        .map(|ch| {
-            let mean = channel_sum(x, d, ch, T::to_f64) / count;
-            let sq = channel_sum(x, d, ch, |v| (v.to_f64() - mean).powi(2));
+        .map(|i| {
+            let (x, ch) = (&x[i / d.1 * len..(i / d.1 + 1) * len], i % d.1);
+            let mean = channel_sum(x, seg, ch, T::to_f64) / count;
+            let sq = channel_sum(x, seg, ch, |v| (v.to_f64() - mean).powi(2));
             (mean, sq / count)
         })
         .collect();
@@ -123,7 +135,11 @@ fn stats_of<T: Elem>(x: &[T], d: (usize, usize, usize)) -> Vec<T> {
     means.into_iter().chain(vars).map(T::from_f64).collect()
 }
 
-struct Stats;
+/// Per-channel mean and biased variance of each of `segments` runs of images of x [N, C, H,
+/// W], as [2, segments * C]; no gradient.
+struct Stats {
+    segments: usize,
+}
 
 impl CustomOp1 for Stats {
     fn name(&self) -> &'static str {
@@ -132,12 +148,20 @@ impl CustomOp1 for Stats {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let d = dims(l)?;
+        let k = self.segments;
+        if k == 0 || d.0 % k != 0 {
+            bail!(
+                "{}: {} images do not split into {k} segments",
+                self.name(),
+                d.0
+            )
+        }
         let out = match s {
-            CpuStorage::F32(x) => CpuStorage::F32(stats_of(contiguous(x, l)?, d)),
-            CpuStorage::F64(x) => CpuStorage::F64(stats_of(contiguous(x, l)?, d)),
+            CpuStorage::F32(x) => CpuStorage::F32(stats_of(contiguous(x, l)?, d, k)),
+            CpuStorage::F64(x) => CpuStorage::F64(stats_of(contiguous(x, l)?, d, k)),
             _ => bail!("{}: only f32 and f64 are supported", self.name()),
         };
-        Ok((out, Shape::from((2, d.1))))
+        Ok((out, Shape::from((2, k * d.1))))
     }
 }
 
@@ -185,7 +209,7 @@ mod tests {
             .collect();
         let on = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
-            pool.map(|p| p.install(|| stats_of(&x, d)))
+            pool.map(|p| p.install(|| stats_of(&x, d, 1)))
         };
         let first = on(1).unwrap();
         assert_eq!(on(2).unwrap(), first);

@@ -1,6 +1,8 @@
 //! The supernet: weights for every block of every edge of a super-graph, shared by all
 //! candidates; forward for any candidate; save, load and carry-over after template edits.
 
+pub mod batched;
+mod batched_step;
 pub mod latency;
 pub mod module;
 pub mod prefix;
@@ -15,6 +17,7 @@ use crate::nas::error::{NasError, Result};
 use crate::nas::ops::{BatchNorm, BnMode};
 use crate::nas::space::choice::blocks_of;
 use crate::nas::space::{Candidate, Shape, SuperGraph};
+pub use batched::BatchedScorer;
 pub use module::BlockModule;
 pub use prefix::PrefixScorer;
 

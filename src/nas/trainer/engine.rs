@@ -14,6 +14,7 @@ use super::checkpoint::{save_checkpoint, write_checkpoint};
 use super::control::Control;
 use super::protocol::{Command, Event};
 use super::recover::{load_optimizer, panic_text};
+use super::score::ScoreMode;
 use crate::nas::data::{self, Augment, Dataset, DatasetSpec, Normalisation, Split};
 use crate::nas::device::DeviceChoice;
 use crate::nas::error::{NasError, Result};
@@ -107,9 +108,8 @@ pub struct Worker {
     pub control: Control,
     pub seed: u64,
     pub device: Device,
-    /// Whether candidates are scored in groups sharing prefix computation (the default)
-    /// rather than one by one; the scores are the same either way.
-    pub prefix_sharing: bool,
+    /// How groups of candidates are scored (see [`ScoreMode`]); the default suits the device.
+    pub scoring: ScoreMode,
 }
 
 pub struct Engine;
@@ -192,8 +192,8 @@ impl Worker {
             session: p.session,
             control,
             seed: p.split.seed,
+            scoring: ScoreMode::for_device(&p.device),
             device: p.device,
-            prefix_sharing: true,
         };
         w.control.emit(Event::Ready {
             template: w.supernet.graph.name.clone(),

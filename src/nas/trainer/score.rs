@@ -1,8 +1,9 @@
 //! Scoring candidates with the shared weights: re-calibrate the candidate's batch norms on
 //! cached training batches, evaluate on a fixed validation subset, restore the stats. Rounds
 //! score groups of candidates in the order of their choices so that consecutive candidates
-//! share the computation of their common prefix (see [`super::score_group`]); the scores
-//! equal those of scoring one by one (`Worker::prefix_sharing = false`).
+//! share the computation of their common prefix, or on a GPU all at once, step by step (see
+//! [`super::score_group`]); the scores equal those of scoring one by one
+//! (`Worker::scoring = ScoreMode::OneByOne`), bit for bit with shared prefixes on the CPU.
 
 use candle_core::Tensor;
 
@@ -20,7 +21,9 @@ use crate::nas::signals::Signals;
 use crate::nas::space::Candidate;
 use rand::RngCore;
 
-pub use super::score_group::{evaluate_one, one_by_one, score_group, SCORE_GROUP};
+pub use super::score_group::{
+    evaluate_one, one_by_one, score_group, GroupScorer, ScoreMode, SCORE_GROUP,
+};
 
 /// Batches reused for every candidate of a scoring pass.
 pub struct ScoreBatches {
@@ -175,7 +178,7 @@ impl Worker {
         let mut search = self.round_search(cfg, round, &history)?;
         let shapes = graph.infer_shapes()?;
         let mut flush = ScoreFlush::new();
-        let mut scorer = self.prefix_sharing.then(|| batches.scorer(&self.supernet));
+        let mut scorer = GroupScorer::new(self.scoring, &self.supernet, &batches);
         let zero_cost =
             self.zero_cost(stream(cfg.seed, &format!("signals/round{round}")).next_u64())?;
         while out.len() < total {
@@ -187,10 +190,7 @@ impl Worker {
             if group.is_empty() {
                 break;
             }
-            let accuracies = match scorer.as_mut() {
-                Some(s) => score_group(s, &mut self.control, &group, &batches)?,
-                None => one_by_one(&self.supernet, &mut self.control, &group, &batches)?,
-            };
+            let accuracies = scorer.score(&mut self.control, &group, &batches)?;
             for (candidate, accuracy) in group.into_iter().zip(accuracies) {
                 let index = out.len();
                 search.tell(candidate.clone(), accuracy);
@@ -254,12 +254,11 @@ impl Worker {
             .iter()
             .map(|c| signals_of(&zero_cost, c, &shapes))
             .collect::<Result<Vec<_>>>()?;
-        let accuracies = if self.prefix_sharing {
-            let mut scorer = batches.scorer(&self.supernet);
-            score_group(&mut scorer, &mut self.control, &candidates, &batches)?
-        } else {
-            one_by_one(&self.supernet, &mut self.control, &candidates, &batches)?
-        };
+        let accuracies = GroupScorer::new(self.scoring, &self.supernet, &batches).score(
+            &mut self.control,
+            &candidates,
+            &batches,
+        )?;
         Ok(list
             .iter()
             .zip(accuracies)

@@ -1,17 +1,18 @@
 //! Scoring a group of candidates over cached batches: one by one (whole re-calibration and
-//! evaluation passes per candidate), or sorted by their choices so that consecutive
-//! candidates share the computation of their common prefix ([`PrefixScorer`]). Both give
-//! bit-identical scores on the CPU (tests/score_prefix.rs).
+//! evaluation passes per candidate), sorted by their choices so that consecutive
+//! candidates share the computation of their common prefix ([`PrefixScorer`]; the same bits
+//! as one by one on the CPU, tests/score_prefix.rs), or all at once, step by step
+//! ([`BatchedScorer`]; equal up to the order of float sums, tests/score_batched.rs).
 
-use candle_core::Tensor;
+use candle_core::{DType, Device, Tensor, D};
 
 use super::control::Control;
 use super::score::ScoreBatches;
 use super::train::loss_and_correct;
-use crate::nas::error::Result;
+use crate::nas::error::{NasError, Result};
 use crate::nas::ops::BnMode;
 use crate::nas::space::Candidate;
-use crate::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, PrefixScorer, Supernet};
+use crate::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, BatchedScorer, PrefixScorer, Supernet};
 use crate::nas::workers::on_workers;
 
 /// Candidates asked of the search and scored as one group (sorted so prefixes are shared).
@@ -28,6 +29,120 @@ impl ScoreBatches {
             DEFAULT_CACHE_BYTES,
         )
     }
+}
+
+/// Bytes of stacked node values the batched scorer holds at once on a GPU (on the CPU it is
+/// the shared-prefix cache's bound).
+pub const BATCHED_GPU_BYTES: usize = 4 << 30;
+
+/// The batched scorer's memory bound on `device`.
+pub fn batched_budget(device: &Device) -> usize {
+    if device.is_cuda() {
+        BATCHED_GPU_BYTES
+    } else {
+        DEFAULT_CACHE_BYTES
+    }
+}
+
+/// How a group of candidates is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreMode {
+    /// Each candidate on its own: whole re-calibration and evaluation passes.
+    OneByOne,
+    /// Sorted by their choices, each reusing the steps it shares with the one before.
+    SharedPrefix,
+    /// The whole group at once, step by step: each block runs once on the stacked batches
+    /// of every prefix that chose it (few large calls, for GPUs).
+    Batched,
+}
+
+impl ScoreMode {
+    /// Batched on a GPU, where calls are dear; shared prefixes on the CPU.
+    pub fn for_device(device: &Device) -> Self {
+        if device.is_cuda() {
+            Self::Batched
+        } else {
+            Self::SharedPrefix
+        }
+    }
+}
+
+/// A scorer for groups of candidates in one [`ScoreMode`], over fixed batches.
+pub enum GroupScorer<'a> {
+    OneByOne(&'a Supernet),
+    SharedPrefix(PrefixScorer<'a>),
+    Batched(BatchedScorer<'a>),
+}
+
+impl<'a> GroupScorer<'a> {
+    pub fn new(mode: ScoreMode, net: &'a Supernet, batches: &ScoreBatches) -> Self {
+        match mode {
+            ScoreMode::OneByOne => Self::OneByOne(net),
+            ScoreMode::SharedPrefix => Self::SharedPrefix(batches.scorer(net)),
+            ScoreMode::Batched => {
+                let inputs = |b: &[(Tensor, Tensor)]| b.iter().map(|(x, _)| x.clone()).collect();
+                let (calibration, validation): (Vec<_>, Vec<_>) =
+                    (inputs(&batches.calibration), inputs(&batches.validation));
+                let budget = batched_budget(&net.device);
+                Self::Batched(BatchedScorer::new(net, &calibration, &validation, budget))
+            }
+        }
+    }
+
+    /// Accuracies (%) of `group`, in its order.
+    pub fn score(
+        &mut self,
+        control: &mut Control,
+        group: &[Candidate],
+        batches: &ScoreBatches,
+    ) -> Result<Vec<f32>> {
+        match self {
+            Self::OneByOne(net) => one_by_one(net, control, group, batches),
+            Self::SharedPrefix(scorer) => score_group(scorer, control, group, batches),
+            Self::Batched(scorer) => {
+                control.check()?;
+                let device = &scorer.net().device;
+                on_workers(device, || {
+                    accuracies(&scorer.logits(group)?, &batches.validation)
+                })
+            }
+        }
+    }
+}
+
+/// Accuracies (%) of many candidates from their logits of each validation batch, counted
+/// for all of them at once (one read from the device per batch, not one per candidate);
+/// the same counts as `loss_and_accuracy`'s.
+fn accuracies(logits: &[Vec<Tensor>], validation: &[(Tensor, Tensor)]) -> Result<Vec<f32>> {
+    let mut correct = vec![0usize; logits.len()];
+    let mut seen = 0;
+    for (b, (_, y)) in validation.iter().enumerate() {
+        if logits.is_empty() {
+            break;
+        }
+        let n = y.dim(0)?;
+        let all = logits
+            .iter()
+            .map(|l| l.get(b).cloned())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| NasError::Config("a candidate lacks logits for a batch".into()))?;
+        let hits = Tensor::cat(&all, 0)?
+            .argmax(D::Minus1)?
+            .eq(&y.repeat(logits.len())?)?
+            .to_dtype(DType::U32)?
+            .reshape((logits.len(), n))?
+            .sum(1)?
+            .to_vec1::<u32>()?;
+        correct
+            .iter_mut()
+            .zip(hits)
+            .for_each(|(c, h)| *c += h as usize);
+        seen += n;
+    }
+    Ok(correct
+        .into_iter()
+        .map(|c| 100.0 * c as f32 / seen.max(1) as f32)
+        .collect())
 }
 
 /// Mean validation loss and accuracy (%) from the logits of each validation batch.

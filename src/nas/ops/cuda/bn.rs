@@ -14,40 +14,54 @@ use super::{
 };
 use crate::nas::ops::im2col::dims;
 
-/// Per-channel mean and biased variance of x [N, C, H, W], as [2, C]; no gradient.
-pub fn channel_stats(x: &Tensor) -> Result<Tensor> {
-    x.contiguous()?.apply_op1_no_bwd(&CudaStats)
+/// Per-channel mean and biased variance of each of `segments` equal runs of images of x
+/// [N, C, H, W], as [2, segments * C]; no gradient (as `reduce::channel_stats_in`).
+pub fn channel_stats(x: &Tensor, segments: usize) -> Result<Tensor> {
+    x.contiguous()?.apply_op1_no_bwd(&CudaStats { segments })
 }
 
-/// act((x - mean) / sqrt(var + eps) * gamma + beta), act = ReLU or identity, as `bn_op::bn_act`.
-/// `gamma_beta` is [2, C] (differentiable), `stats` [2, C] mean and biased variance.
-/// With `batch_stats` the stats are taken to be x's own, and the gradient flows through them.
+/// act((x - mean) / sqrt(var + eps) * gamma + beta), act = ReLU or identity, as
+/// `bn_op::bn_act_in`. `gamma_beta` is [2, C] (differentiable), `stats` [2, segments * C] mean
+/// and biased variance per run of images; `flags` is (eps, batch_stats, relu). With
+/// `batch_stats` the stats are taken to be x's own, and the gradient flows through them (one
+/// segment only).
 pub fn bn_act(
     x: &Tensor,
     gamma_beta: &Tensor,
     stats: &Tensor,
-    eps: f64,
-    batch_stats: bool,
-    relu: bool,
+    (eps, batch_stats, relu): (f64, bool, bool),
+    segments: usize,
 ) -> Result<Tensor> {
     let op = CudaBnAct {
         eps,
         batch_stats,
         relu,
+        segments,
     };
     let gb = gamma_beta.contiguous()?;
     x.contiguous()?
         .apply_op3(&gb, &stats.detach().contiguous()?, op)
 }
 
-struct CudaStats;
+struct CudaStats {
+    segments: usize,
+}
+
+/// Checks that `n` images split into `segments` equal runs.
+fn check_segments(op: &str, n: usize, segments: usize) -> Result<i32> {
+    if segments == 0 || n % segments != 0 {
+        bail!("{op}: {n} images do not split into {segments} segments")
+    }
+    int(op, segments)
+}
 
 impl CudaStats {
     fn run<T: Kern>(&self, s: &CudaStorage, l: &Layout) -> Result<CudaStorage> {
         let (n, c, hw) = dims(l)?;
+        let segments = check_segments("bn stats", n, self.segments)?;
         let dev = device(s);
         let x = view::<T>(s, l)?;
-        let mut out = zeros::<T>(dev, 2 * c)?;
+        let mut out = zeros::<T>(dev, 2 * c * self.segments)?;
         let (n, ci, hw) = (
             int("bn stats", n)?,
             int("bn stats", c)?,
@@ -55,8 +69,13 @@ impl CudaStats {
         );
         let f = kernel::<T>(dev, "nas_bn_stats")?;
         let mut b = f.builder();
-        b.arg(&x).arg(&mut out).arg(&n).arg(&ci).arg(&hw);
-        go(b, per_item(c)?)?;
+        b.arg(&x)
+            .arg(&mut out)
+            .arg(&n)
+            .arg(&ci)
+            .arg(&hw)
+            .arg(&segments);
+        go(b, per_item(c * self.segments)?)?;
         Ok(wrap(out, dev))
     }
 }
@@ -76,7 +95,7 @@ impl CustomOp1 for CudaStats {
             DType::F32 => self.run::<f32>(s, l)?,
             _ => self.run::<f64>(s, l)?,
         };
-        Ok((out, Shape::from((2, c))))
+        Ok((out, Shape::from((2, c * self.segments))))
     }
 }
 
@@ -85,6 +104,7 @@ struct CudaBnAct {
     eps: f64,
     batch_stats: bool,
     relu: bool,
+    segments: usize,
 }
 
 impl CudaBnAct {
@@ -97,12 +117,19 @@ impl CudaBnAct {
         let (n, c, hw) = dims(l1)?;
         let dev = device(s1);
         let (x, gb, st) = (view::<T>(s1, l1)?, view::<T>(s2, l2)?, view::<T>(s3, l3)?);
+        let segments = check_segments("bn", n, self.segments)?;
         let mut y = zeros::<T>(dev, n * c * hw)?;
-        let (ci, hwi, relu) = (int("bn", c)?, int("bn", hw)?, i32::from(self.relu));
+        let (ni, ci, hwi) = (int("bn", n)?, int("bn", c)?, int("bn", hw)?);
+        let relu = i32::from(self.relu);
         let f = kernel::<T>(dev, "nas_bn_act_fwd")?;
         let mut b = f.builder();
         b.arg(&x).arg(&gb).arg(&st).arg(&mut y);
-        b.arg(&ci).arg(&hwi).arg(&self.eps).arg(&relu);
+        b.arg(&ni)
+            .arg(&ci)
+            .arg(&hwi)
+            .arg(&self.eps)
+            .arg(&relu)
+            .arg(&segments);
         go(b, per_plane(n * c, hw)?)?;
         Ok(wrap(y, dev))
     }
@@ -134,9 +161,12 @@ impl CustomOp3 for CudaBnAct {
         s3: &CudaStorage,
         l3: &Layout,
     ) -> Result<(CudaStorage, Shape)> {
-        let c = dims(l1)?.1;
-        if l2.shape().dims() != [2, c] || l3.shape().dims() != [2, c] {
-            bail!("{}: parameters must be [2, {c}]", self.name())
+        let (c, k) = (dims(l1)?.1, self.segments);
+        if l2.shape().dims() != [2, c] || l3.shape().dims() != [2, k * c] {
+            bail!(
+                "{}: parameters must be [2, {c}], stats [2, {k} x {c}]",
+                self.name()
+            )
         }
         let dtype = kind(self.name(), &[s1.dtype(), s2.dtype(), s3.dtype()])?;
         let args = ((s1, l1), (s2, l2), (s3, l3));
@@ -155,6 +185,9 @@ impl CustomOp3 for CudaBnAct {
         _y: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        if self.segments != 1 {
+            bail!("batch norm over {} segments has no gradient", self.segments)
+        }
         let grad = grad.contiguous()?;
         // aux rows: gamma, beta, mean, var (then dgamma, dbeta for the input gradient).
         let aux = Tensor::cat(&[&gb.detach(), &stats.detach()], 0)?.contiguous()?;

@@ -7,12 +7,14 @@
 #include "conv_sgd.cuh"
 
 #define NAS_KERNELS(T, S)                                                                          \
-  extern "C" __global__ void nas_bn_stats_##S(const T* x, T* out, int n, int c, int hw) {         \
-    bn_stats(x, out, n, c, hw);                                                                    \
+  extern "C" __global__ void nas_bn_stats_##S(const T* x, T* out, int n, int c, int hw,          \
+                                              int segments) {                                      \
+    bn_stats(x, out, n, c, hw, segments);                                                          \
   }                                                                                                \
-  extern "C" __global__ void nas_bn_act_fwd_##S(const T* x, const T* gb, const T* st, T* y, int c, \
-                                                int hw, double eps, int relu) {                    \
-    bn_act_fwd(x, gb, st, y, c, hw, eps, relu);                                                    \
+  extern "C" __global__ void nas_bn_act_fwd_##S(const T* x, const T* gb, const T* st, T* y, int n, \
+                                                int c, int hw, double eps, int relu,               \
+                                                int segments) {                                    \
+    bn_act_fwd(x, gb, st, y, n, c, hw, eps, relu, segments);                                       \
   }                                                                                                \
   extern "C" __global__ void nas_bn_grad_params_##S(const T* x, const T* g, const T* aux, T* out,  \
                                                     int n, int c, int hw, double eps, int relu) {  \

@@ -17,10 +17,16 @@ __device__ __forceinline__ T at(const T* x, int c, int hw, int ch, long long i) 
 
 // The CPU op's per-channel scale and shift, in double: gamma / sqrt(var + eps), beta - mean scale.
 template <typename T>
+__device__ __forceinline__ void scale_shift_of(const T* gb, T mean, T var, int c, int ch,
+                                               double eps, double* scale, double* shift) {
+  *scale = (double)gb[ch] / sqrt((double)var + eps);
+  *shift = (double)gb[c + ch] - (double)mean * *scale;
+}
+
+template <typename T>
 __device__ __forceinline__ void scale_shift(const T* gb, const T* st, int c, int ch, double eps,
                                             double* scale, double* shift) {
-  *scale = (double)gb[ch] / sqrt((double)st[c + ch] + eps);
-  *shift = (double)gb[c + ch] - (double)st[ch] * *scale;
+  scale_shift_of(gb, st[ch], st[c + ch], c, ch, eps, scale, shift);
 }
 
 // x * scale + shift before the ReLU, with scale and shift rounded to T as on the CPU.
@@ -29,12 +35,15 @@ __device__ __forceinline__ T affine(T v, double scale, double shift) {
   return v * (T)scale + (T)shift;
 }
 
-// One block per channel: mean and biased variance over N, H, W (two passes, in double).
+// One block per (segment, channel): mean and biased variance over the segment's images and H, W
+// (two passes, in double); n images in `segments` equal runs, out [2, segments * C].
 template <typename T>
-__device__ void bn_stats(const T* x, T* out, int n, int c, int hw) {
+__device__ void bn_stats(const T* x, T* out, int n, int c, int hw, int segments) {
   __shared__ double sh[WARP];
   __shared__ double mean_sh;
-  const int ch = blockIdx.x;
+  const int ch = blockIdx.x % c, seg = blockIdx.x / c;
+  n /= segments;
+  x += (long long)seg * n * c * hw;
   const long long m = (long long)n * hw;
   double s = 0.0;
   for (long long i = threadIdx.x; i < m; i += blockDim.x) s += (double)at(x, c, hw, ch, i);
@@ -49,19 +58,22 @@ __device__ void bn_stats(const T* x, T* out, int n, int c, int hw) {
   }
   q = block_sum(q, sh);
   if (threadIdx.x == 0) {
-    out[ch] = (T)mean;
-    out[c + ch] = (T)(q / (double)m);
+    out[seg * c + ch] = (T)mean;
+    out[segments * c + seg * c + ch] = (T)(q / (double)m);
   }
 }
 
-// Grid (N * C planes, chunks of H * W): y = act(x * scale[c] + shift[c]).
+// Grid (N * C planes, chunks of H * W): y = act(x * scale[c] + shift[c]); the images come in
+// `segments` equal runs, each with its own stats (st [2, segments * C]).
 template <typename T>
-__device__ void bn_act_fwd(const T* x, const T* gb, const T* st, T* y, int c, int hw, double eps,
-                           int relu) {
+__device__ void bn_act_fwd(const T* x, const T* gb, const T* st, T* y, int n, int c, int hw,
+                           double eps, int relu, int segments) {
   const long long plane = blockIdx.x;
   const int ch = (int)(plane % c);
+  const int seg = (int)(plane / c / (n / segments));
+  const int at = seg * c + ch;
   double scale, shift;
-  scale_shift(gb, st, c, ch, eps, &scale, &shift);
+  scale_shift_of(gb, st[at], st[segments * c + at], c, ch, eps, &scale, &shift);
   for (long long j = (long long)blockIdx.y * blockDim.x + threadIdx.x; j < hw;
        j += (long long)gridDim.y * blockDim.x) {
     const long long k = plane * hw + j;

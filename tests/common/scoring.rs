@@ -1,0 +1,71 @@
+//! Helpers of the scoring tests (score_prefix.rs, score_batched.rs): random batches, small
+//! supernets with trained running stats, the one-by-one reference and bit views.
+
+use candle_core::{Device, Tensor};
+use nas_navigator::nas::ops::BnMode;
+use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
+use nas_navigator::nas::supernet::Supernet;
+use rand::SeedableRng;
+
+pub fn batches(sizes: &[usize], c: usize, hw: usize) -> Vec<Tensor> {
+    sizes
+        .iter()
+        .map(|&n| Tensor::randn(0f32, 1f32, (n, c, hw, hw), &Device::Cpu).unwrap())
+        .collect()
+}
+
+/// A supernet whose running stats are not the initial ones (a few training-mode passes).
+pub fn net(spec: TemplateSpec, c: usize, hw: usize) -> Supernet {
+    net_of(spec.build((c, hw, hw), 5), c, hw)
+}
+
+pub fn net_of(graph: SuperGraph, c: usize, hw: usize) -> Supernet {
+    let net = Supernet::new(graph, 3, &Device::Cpu).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    for x in batches(&[6, 6, 6], c, hw) {
+        let cand = Candidate::sample(&net.graph, &mut rng);
+        net.forward(&x, &cand, BnMode::Train).unwrap();
+    }
+    net
+}
+
+/// The reference: whole calibration passes, then whole evaluation passes, stats restored.
+pub fn one_by_one(
+    net: &Supernet,
+    cand: &Candidate,
+    calib: &[Tensor],
+    val: &[Tensor],
+) -> Vec<Tensor> {
+    let bns = net.batch_norms(Some(cand));
+    let saved: Vec<_> = bns.iter().map(|(_, bn)| bn.running()).collect();
+    if !calib.is_empty() {
+        net.begin_calibration(cand);
+        for x in calib {
+            net.forward(x, cand, BnMode::Calibrate).unwrap();
+        }
+        net.finish_calibration(cand).unwrap();
+    }
+    let out = val
+        .iter()
+        .map(|x| net.forward(x, cand, BnMode::Eval).unwrap())
+        .collect();
+    for ((_, bn), (m, v)) in bns.iter().zip(saved) {
+        bn.set_running(m, v).unwrap();
+    }
+    out
+}
+
+pub fn bits(t: &Tensor) -> Vec<u32> {
+    let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
+    v.into_iter().map(f32::to_bits).collect()
+}
+
+pub fn all_stats(net: &Supernet) -> Vec<Vec<u32>> {
+    net.batch_norms(None)
+        .iter()
+        .flat_map(|(_, bn)| {
+            let (m, v) = bn.running();
+            [bits(&m), bits(&v)]
+        })
+        .collect()
+}
