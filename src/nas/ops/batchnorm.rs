@@ -179,7 +179,7 @@ impl BatchNorm {
         let c = self.channels;
         let (n, _, h, w) = x.dims4()?;
         let k = self.segments_in(mode);
-        if n % k != 0 {
+        if !n.is_multiple_of(k) {
             candle_core::bail!("batch norm: {n} images do not split into {k} runs")
         }
         let runs = x.reshape((k, n / k, c, h, w))?;

@@ -130,7 +130,7 @@ impl CustomOp3 for BnAct {
                 d.1
             )
         }
-        if k == 0 || d.0 % k != 0 {
+        if k == 0 || !d.0.is_multiple_of(k) {
             bail!(
                 "{}: {} images do not split into {k} segments",
                 self.name(),

@@ -149,7 +149,7 @@ impl CustomOp1 for Stats {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let d = dims(l)?;
         let k = self.segments;
-        if k == 0 || d.0 % k != 0 {
+        if k == 0 || !d.0.is_multiple_of(k) {
             bail!(
                 "{}: {} images do not split into {k} segments",
                 self.name(),

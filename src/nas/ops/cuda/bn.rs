@@ -49,7 +49,7 @@ struct CudaStats {
 
 /// Checks that `n` images split into `segments` equal runs.
 fn check_segments(op: &str, n: usize, segments: usize) -> Result<i32> {
-    if segments == 0 || n % segments != 0 {
+    if segments == 0 || !n.is_multiple_of(segments) {
         bail!("{op}: {n} images do not split into {segments} segments")
     }
     int(op, segments)
