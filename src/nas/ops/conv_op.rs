@@ -4,7 +4,8 @@
 //! (weight gradient: gemm of the output gradient with the recomputed columns, one partial per
 //! chunk summed in order; input gradient: gemm then col2im; both through Winograd tiles where
 //! the forward takes them, `winograd_grad.rs` for the weights).
-//! Only CPU tensors come here; `conv2d_same` sends other devices to candle's conv2d.
+//! Only CPU tensors come here; `conv2d_same` sends CUDA tensors to cuDNN (`cuda/cudnn_conv.rs`)
+//! or, without our CUDA ops, to candle's conv2d.
 
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
