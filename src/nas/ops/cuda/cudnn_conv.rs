@@ -216,3 +216,50 @@ impl CustomOp2 for CudnnConv {
         Ok((gx, gw))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(part: Part, stride: usize, dilation: usize) -> CudnnConv {
+        let pad = dilation; // "same" for 3x3
+        CudnnConv {
+            pad,
+            stride,
+            dilation,
+            part,
+        }
+    }
+
+    fn layout(dims: Dims) -> Layout {
+        Layout::contiguous(Shape::from(dims))
+    }
+
+    #[test]
+    fn geometry_of_each_part_and_shape_errors() {
+        let (x, w) = ((2, 3, 11, 9), (5, 3, 3, 3));
+        let fwd = op(Part::Forward, 2, 1);
+        let (g, y) = fwd.geom(&layout(x), &layout(w)).unwrap();
+        assert_eq!((g.n, g.c, g.h, g.w, g.f, g.k), (2, 3, 11, 9, 5, 3));
+        assert_eq!(y.dims(), &[2, 5, 6, 5]);
+        let dx = op(Part::InputGrad { h: 11, w: 9 }, 2, 1);
+        let (g2, xs) = dx.geom(&layout((2, 5, 6, 5)), &layout(w)).unwrap();
+        assert_eq!((g2, xs.dims()), (g, &[2, 3, 11, 9][..]));
+        let dw = op(Part::WeightGrad { k: 3 }, 2, 1);
+        let (g3, ws) = dw.geom(&layout(x), &layout((2, 5, 6, 5))).unwrap();
+        assert_eq!((g3, ws.dims()), (g, &[5, 3, 3, 3][..]));
+        // Channels, gradient shapes and kernels that do not fit.
+        assert!(fwd.geom(&layout(x), &layout((5, 4, 3, 3))).is_err());
+        assert!(fwd.geom(&layout(x), &layout((5, 3, 3, 2))).is_err());
+        assert!(dx.geom(&layout((2, 5, 6, 6)), &layout(w)).is_err());
+        assert!(dw.geom(&layout(x), &layout((2, 5, 6, 4))).is_err());
+        let big = op(Part::Forward, 1, 1);
+        assert!(big
+            .geom(&layout((1, 3, 2, 2)), &layout((5, 3, 7, 7)))
+            .is_err());
+        // Dilation 2 keeps "same" sizes at stride 1.
+        let dil = op(Part::Forward, 1, 2);
+        let (_, y) = dil.geom(&layout(x), &layout(w)).unwrap();
+        assert_eq!(y.dims(), &[2, 5, 11, 9]);
+    }
+}
