@@ -102,10 +102,10 @@ type Choice<A> = Cell<Option<(A, usize)>>;
 /// The descriptors of one conv shape, NCHW and contiguous: x [N, C, H, W], filters
 /// [F, C, K, K], y [N, F, OH, OW], with each direction's algorithm once chosen.
 pub(crate) struct Plan<T> {
-    pub(crate) x: TensorDescriptor<T>,
-    pub(crate) w: FilterDescriptor<T>,
-    pub(crate) y: TensorDescriptor<T>,
-    pub(crate) conv: ConvDescriptor<T>,
+    x: TensorDescriptor<T>,
+    w: FilterDescriptor<T>,
+    y: TensorDescriptor<T>,
+    conv: ConvDescriptor<T>,
     fwd: Choice<FwdAlgo>,
     data: Choice<DataAlgo>,
     filter: Choice<FilterAlgo>,
