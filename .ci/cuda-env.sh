@@ -2,15 +2,16 @@
 # Source this (from the project root) to build the `cuda` feature on a machine with no GPU and no
 # system CUDA, as CI does:  source .ci/cuda-env.sh && cargo check --no-default-features --features cuda
 # It installs NVIDIA's CUDA 13.0.2 compiler, headers and link-time libraries from PyPI wheels into
-# a cache venv (about 1.2 GB, once), makes a CUDA_HOME that cudarc can link against (with a
-# generated libcuda stub: the driver library only exists on a GPU machine), and exports what
+# a cache venv (about 1.2 GB, once), makes a CUDA_HOME that cudarc can link against (with
+# generated libcuda and libcudnn stubs: the driver library only exists on a GPU machine, and
+# cuDNN is only needed there), and exports what
 # candle's, cudarc's and our build scripts read (NVCC, CUDARC_CUDA_VERSION, CUDA_COMPUTE_CAP).
 # It also builds a stand-in libcurand.so.10 (NAS_CUDA_FALLBACK) for GPU machines that lack one.
 # Knobs: NAS_CUDA_CACHE (default $HOME/.cache/nas-cuda), CUDA_TK_VERSION (default 13.0.2: keep it
 # <= the GPU driver's CUDA version, whose JIT rejects PTX from a newer toolkit),
 # CUDA_COMPUTE_CAP (default 90 = H100).
 _nas_ci_cuda_env() {
-  local here cache tk venv t r l n v cudarc sudo=""
+  local here cache tk venv t r l n v m p e cudarc="" sudo=""
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
   cache="${NAS_CUDA_CACHE:-$HOME/.cache/nas-cuda}"
   tk="${CUDA_TK_VERSION:-13.0.2}"
@@ -37,7 +38,7 @@ _nas_ci_cuda_env() {
   t="$(echo "$venv"/lib/python3*/site-packages/nvidia/cu13)"
   [ -x "$t/bin/nvcc" ] || { echo "[cuda] nvcc not found under $t" >&2; return 1; }
 
-  # CUDA_HOME: symlinks into the wheel tree plus a stub for the driver library.
+  # CUDA_HOME: symlinks into the wheel tree plus link-time stubs (below).
   r="$cache/cuda-home-$tk"
   if [ ! -f "$r/lib/stubs/libcuda.so" ]; then
     rm -rf "$r" && mkdir -p "$r/lib/stubs" || return 1
@@ -45,18 +46,28 @@ _nas_ci_cuda_env() {
     for l in cublas:13 cublasLt:13 curand:10 nvrtc:13 cudart:13; do
       n="${l%%:*}"; v="${l##*:}"; ln -s "$t/lib/lib$n.so.$v" "$r/lib/lib$n.so"
     done
-    # The stub exports cudarc's own list of driver symbols, read from the cudarc source that
-    # cargo fetched for this project.
-    cargo fetch -q >/dev/null 2>&1 || true
-    cudarc="$(cargo metadata --format-version 1 --features cuda 2>/dev/null | python3 -c '
+  fi
+  # Stubs to link against, exporting cudarc's own lists of symbols (read from the cudarc source
+  # that cargo fetched for this project), each function returning an error code: the driver
+  # library only exists on a GPU machine (100 = CUDA_ERROR_NO_DEVICE), and cuDNN, which our
+  # dense conv uses, would be about 1 GB of wheels (1001 = CUDNN_STATUS_NOT_INITIALIZED in
+  # cuDNN 9). The binaries load the real libcuda.so.1 and libcudnn.so.9 on the GPU machine
+  # (benches/gpu_libs.sh finds cuDNN there). lib:cudarc module:soname version:symbol prefix:code
+  for l in cuda:driver:1:cu:100 cudnn:cudnn:9:cudnn:1001; do
+    IFS=: read -r n m v p e <<< "$l"
+    [ -f "$r/lib/stubs/lib$n.so" ] && continue
+    if [ -z "${cudarc:-}" ]; then
+      cargo fetch -q >/dev/null 2>&1 || true
+      cudarc="$(cargo metadata --format-version 1 --features cuda 2>/dev/null | python3 -c '
 import json, os, sys
 m = json.load(sys.stdin)
 print(next(os.path.dirname(p["manifest_path"]) for p in m["packages"] if p["name"] == "cudarc"))' 2>/dev/null)"
-    [ -d "$cudarc" ] || { echo "[cuda] cudarc source not found: source this from the project root" >&2; return 1; }
-    grep -o "pub unsafe fn cu[A-Za-z0-9_]*" "$cudarc/src/driver/sys/mod.rs" | awk '{print $4}' | sort -u \
-      | awk '{print "int " $1 "(void) { return 100; /* CUDA_ERROR_NO_DEVICE */ }"}' > "$r/lib/stubs/cuda_stub.c"
-    gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$r/lib/stubs/libcuda.so" "$r/lib/stubs/cuda_stub.c" || return 1
-  fi
+      [ -d "$cudarc" ] || { echo "[cuda] cudarc source not found: source this from the project root" >&2; return 1; }
+    fi
+    grep -o "pub unsafe fn $p[A-Za-z0-9_]*" "$cudarc/src/$m/sys/mod.rs" | awk '{print $4}' | sort -u \
+      | awk -v e="$e" '{print "int " $1 "(void) { return " e "; }"}' > "$r/lib/stubs/${n}_stub.c"
+    gcc -shared -fPIC -Wl,-soname,"lib$n.so.$v" -o "$r/lib/stubs/lib$n.so" "$r/lib/stubs/${n}_stub.c" || return 1
+  done
 
   # A stand-in libcurand.so.10 for GPU machines without the real one: candle's CudaDevice opens
   # a cuRAND generator at start-up even if no random numbers are drawn on the GPU.

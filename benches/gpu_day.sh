@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The GPU day, in one prepared call on the lent GPU machine (no Rust there): carry `.gpu`, built
 # here by benches/gpu_build.sh, and run `bash benches/gpu_day.sh` from the repo root. It runs
-#   1. the cuda_ops tests (our CUDA kernels against candle-op compositions and the CPU ops),
-#   2. `nas-navigator bench --device cuda --json` with our kernels, then with NAS_CUDA_KERNELS=0
-#      (candle's op compositions: the A/B for the kernels), and the PyTorch twin
-#      (benches/torch_twin.py) side by side, with the ratios,
+#   1. the cuda_ops tests (our CUDA kernels and our cuDNN dense conv against candle-op
+#      compositions and the CPU ops),
+#   2. `nas-navigator bench --device cuda --json` with our kernels and cuDNN convs, then with
+#      NAS_CUDA_KERNELS=0 (candle's op compositions and conv2d: the A/B for both), and the
+#      PyTorch twin (benches/torch_twin.py) side by side, with the ratios,
 # each under its own timeout, logs and a summary in $OUT (the device tool's folder; else
 # /tmp/gpu-day). Not run: the scene example (`examples/scene_fake_data.rs`) needs Bevy and a
 # display, and the GPU binary is headless. Budget: about 5 min of the 15 min device time.
@@ -32,7 +33,8 @@ note "commit $(cat "$G/COMMIT" 2>/dev/null | tr '\n' ' ')on $(hostname), $(date 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee -a "$summary"
 # shellcheck source=benches/gpu_libs.sh
 source benches/gpu_libs.sh "$PWD/$G/fallback" 2> >(tee -a "$summary" >&2)
-ldd "$G/nas-navigator" | grep -E 'not found|cuda|cublas|curand' | tee -a "$summary"
+# The binaries need libcudnn.so.9 (our dense conv; gpu_libs.sh looks in PyTorch's venv).
+ldd "$G/nas-navigator" | grep -E 'not found|cuda|cublas|curand|cudnn' | tee -a "$summary"
 
 # step NAME TIMEOUT_S CMD...: runs CMD with its output in $out/NAME.log, notes rc and seconds.
 step() {
@@ -50,7 +52,7 @@ step() {
 step cuda_ops 150 "$G/cuda_ops" --ignored --test-threads=1
 grep -E '^test |test result' "$out/cuda_ops.log" | tee -a "$summary"
 
-# 2. Benchmarks: ours with the kernels, ours without them, and PyTorch.
+# 2. Benchmarks: ours with the kernels and cuDNN, ours without them, and PyTorch.
 step bench_kernels 120 env NAS_CUDA_KERNELS=1 "$G/nas-navigator" bench --device cuda --json
 step bench_compositions 120 env NAS_CUDA_KERNELS=0 "$G/nas-navigator" bench --device cuda --json
 step bench_torch 150 python3 benches/torch_twin.py --device cuda --json

@@ -2,7 +2,7 @@
 # Source this ON THE GPU MACHINE (benches/gpu_day.sh does) before running the CUDA build: a copy of
 # ../shared/cuda/gpu-libs.sh, kept in the repo because ../shared does not travel to that machine.
 # It finds the CUDA libraries a candle binary needs (libcublas.so.13, libcublasLt.so.13,
-# libcurand.so.10, and libcudnn.so.9 for a cudnn build) in the machine's Python venv or system
+# libcurand.so.10, and libcudnn.so.9 for our dense conv) in the machine's Python venv or system
 # folders, prints what it found or misses, and sets LD_LIBRARY_PATH. If libcurand.so.10 is
 # missing, the stand-in that benches/gpu_build.sh puts in .gpu/fallback is used when passed as $1.
 _nas_gpu_libs() {

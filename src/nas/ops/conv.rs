@@ -1,9 +1,10 @@
 //! Convolutions with "same" padding. On the CPU, dense convs run our own op (im2col + gemm or
 //! Winograd tiles, `conv_op.rs`; candle's CPU conv2d reaches about a quarter of its own gemm,
 //! and its input gradient is a naive transposed conv) and depthwise convs direct loops
-//! (`dw_op.rs`). On CUDA, depthwise convs run our kernels (`cuda/dw.rs`, `cuda` feature);
-//! other devices and dense convs use candle's conv2d (and shifted-window sums for depthwise);
-//! the alternatives stay selectable for `examples/conv_micro.rs`.
+//! (`dw_op.rs`). On CUDA (`cuda` feature), depthwise convs run our kernels (`cuda/dw.rs`) and
+//! dense convs cuDNN (`cuda/cudnn_conv.rs`), unless `NAS_CUDA_KERNELS=0`; other devices use
+//! candle's conv2d (and shifted-window sums for depthwise); the alternatives stay selectable
+//! for `examples/conv_micro.rs`.
 
 use candle_core::{Result, Tensor};
 
@@ -14,8 +15,9 @@ use super::pool::subsample;
 /// Which implementation `conv2d_same` uses; `Candle` is kept to compare against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvImpl {
-    /// Our CPU ops (the default): im2col + gemm for dense convs (`conv_op.rs`), direct loops
-    /// for depthwise (`dw_op.rs`); candle's conv2d and shifted windows off the CPU.
+    /// Our ops (the default): on the CPU im2col + gemm for dense convs (`conv_op.rs`) and
+    /// direct loops for depthwise (`dw_op.rs`); on CUDA cuDNN and our depthwise kernels;
+    /// candle's conv2d and shifted windows elsewhere.
     Gemm,
     /// im2col from candle ops + one candle matmul for dense convs, shifted windows for
     /// depthwise.
@@ -56,6 +58,10 @@ pub fn conv2d_with(
         ConvImpl::Candle => x.conv2d(weight, pad, stride, dilation, groups),
         ConvImpl::Gemm if groups == 1 && x.device().is_cpu() => {
             conv2d_gemm(x, weight, pad, stride, dilation)
+        }
+        #[cfg(feature = "cuda")]
+        ConvImpl::Gemm if groups == 1 && super::cuda::active(x.device()) => {
+            super::cuda::cudnn_conv::conv2d(x, weight, pad, stride, dilation)
         }
         ConvImpl::Gemm if groups == 1 => x.conv2d(weight, pad, stride, dilation, groups),
         #[cfg(feature = "cuda")]

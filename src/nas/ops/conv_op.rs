@@ -4,7 +4,9 @@
 //! (weight gradient: gemm of the output gradient with the recomputed columns, one partial per
 //! chunk summed in order; input gradient: gemm then col2im; both through Winograd tiles where
 //! the forward takes them, `winograd_grad.rs` for the weights).
-//! Only CPU tensors come here; `conv2d_same` sends other devices to candle's conv2d.
+//! Only CPU tensors come here; `conv2d_same` sends CUDA tensors to cuDNN (`cuda/cudnn_conv.rs`,
+//! which shares `DenseConv`: the three parts, their geometry and the backward) or, without our
+//! CUDA ops, to candle's conv2d.
 
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
@@ -24,34 +26,75 @@ pub fn conv2d_gemm(
     stride: usize,
     dilation: usize,
 ) -> Result<Tensor> {
-    let (_, c, _, _) = x.dims4()?;
-    let (_, cw, kh, kw) = weight.dims4()?;
-    if c != cw || kh != kw || stride == 0 || dilation == 0 {
-        bail!(
-            "conv2d_gemm: input {:?} and weight {:?} do not fit",
-            x.dims(),
-            weight.dims()
-        )
-    }
-    let op = ConvOp {
-        pad,
-        stride,
-        dilation,
-    };
+    let op = DenseConv::forward(x, weight, pad, stride, dilation)?;
     x.contiguous()?.apply_op2(&weight.contiguous()?, op)
 }
 
-#[derive(Debug, Clone, Copy)]
-struct ConvOp {
-    pad: usize,
-    stride: usize,
-    dilation: usize,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// (x, weight) to y.
+    Forward,
+    /// (x, grad) to the weight gradient [F, C, K, K], for kernel size `k`.
+    WeightGrad { k: usize },
+    /// (grad, weight) to the input gradient [N, C, h, w].
+    InputGrad { h: usize, w: usize },
 }
 
-impl ConvOp {
-    fn at(&self, (n, c, h, w): (usize, usize, usize, usize), f: usize, k: usize) -> Geom {
+/// One part of the dense conv (the CPU op; the cuDNN op wraps it for its geometry).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DenseConv {
+    pub(crate) pad: usize,
+    pub(crate) stride: usize,
+    pub(crate) dilation: usize,
+    pub(crate) part: Part,
+}
+
+type Dims = (usize, usize, usize, usize);
+
+impl DenseConv {
+    /// The forward part for x [N, C, H, W] and weight [F, C, K, K], or why they do not fit.
+    pub(crate) fn forward(
+        x: &Tensor,
+        weight: &Tensor,
+        pad: usize,
+        stride: usize,
+        dilation: usize,
+    ) -> Result<Self> {
+        let (_, c, _, _) = x.dims4()?;
+        let (_, cw, kh, kw) = weight.dims4()?;
+        if c != cw || kh != kw || kh == 0 || stride == 0 || dilation == 0 {
+            bail!(
+                "conv2d: input {:?} and weight {:?} do not fit",
+                x.dims(),
+                weight.dims()
+            )
+        }
+        Ok(Self {
+            pad,
+            stride,
+            dilation,
+            part: Part::Forward,
+        })
+    }
+
+    /// The geometry and output shape of this part, from its two operands' shapes, or why
+    /// they do not fit.
+    pub(crate) fn geom(&self, l1: &Layout, l2: &Layout) -> Result<(Geom, Shape)> {
+        let (a, b) = (l1.shape().dims4()?, l2.shape().dims4()?);
+        let (n, c, h, w, f, k) = match self.part {
+            Part::Forward => (a.0, a.1, a.2, a.3, b.0, b.2),
+            Part::WeightGrad { k } => (a.0, a.1, a.2, a.3, b.1, k),
+            Part::InputGrad { h, w } => (a.0, b.1, h, w, a.1, b.2),
+        };
+        let span = self.dilation * k.saturating_sub(1) + 1;
+        if k == 0 || h + 2 * self.pad < span || w + 2 * self.pad < span {
+            bail!(
+                "conv2d: kernel {k} (dilation {}) exceeds the padded input",
+                self.dilation
+            )
+        }
         let (stride, dilation, pad) = (self.stride, self.dilation, self.pad);
-        Geom {
+        let g = Geom {
             n,
             c,
             h,
@@ -61,21 +104,87 @@ impl ConvOp {
             stride,
             dilation,
             pad,
+        };
+        let (x, wt, y): (Dims, Dims, Dims) =
+            ((n, c, h, w), (f, c, k, k), (n, f, g.out_h(), g.out_w()));
+        let (first, second, out) = match self.part {
+            Part::Forward => (x, wt, y),
+            Part::WeightGrad { .. } => (x, y, wt),
+            Part::InputGrad { .. } => (y, wt, x),
+        };
+        if (a, b) != (first, second) {
+            bail!(
+                "conv2d {:?}: operands {a:?} and {b:?} do not fit",
+                self.part
+            )
+        }
+        Ok((g, Shape::from(out)))
+    }
+
+    /// The backward of a dense conv `self` (x, w -> y): the weight and input gradients as two
+    /// further ops, each made by `op` from this op's geometry (the CPU op itself, or its cuDNN
+    /// wrapper). The raw data fed to the first conv needs no gradient: that product is skipped.
+    pub(crate) fn grads<O: CustomOp2>(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        grad: &Tensor,
+        op: impl Fn(DenseConv) -> O,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.contiguous()?;
+        let (_, _, h, wd) = x.dims4()?;
+        let with = |part| op(DenseConv { part, ..*self });
+        let gw = if w.track_op() {
+            Some(x.apply_op2_no_bwd(&grad, &with(Part::WeightGrad { k: w.dim(2)? }))?)
+        } else {
+            None
+        };
+        let gx = if x.track_op() {
+            Some(grad.apply_op2_no_bwd(w, &with(Part::InputGrad { h, w: wd }))?)
+        } else {
+            None
+        };
+        Ok((gx, gw))
+    }
+
+    fn run<T: Elem>(&self, g: &Geom, a: &[T], b: &[T]) -> Vec<T> {
+        match self.part {
+            Part::Forward => forward(g, a, b),
+            Part::WeightGrad { .. } => weight_grad(g, a, b),
+            Part::InputGrad { .. } => input_grad(g, a, b),
+        }
+    }
+}
+
+impl CustomOp2 for DenseConv {
+    fn name(&self) -> &'static str {
+        match self.part {
+            Part::Forward => "nas-conv2d",
+            Part::WeightGrad { .. } => "nas-conv2d-weight-grad",
+            Part::InputGrad { .. } => "nas-conv2d-input-grad",
         }
     }
 
-    fn geom(&self, x: &Layout, w: &Layout) -> Result<Geom> {
-        let (n, c, h, wd) = x.shape().dims4()?;
-        let (f, _, k, _) = w.shape().dims4()?;
-        if h + 2 * self.pad < self.dilation * (k - 1) + 1
-            || wd + 2 * self.pad < self.dilation * (k - 1) + 1
-        {
-            bail!(
-                "conv2d_gemm: kernel {k} (dilation {}) exceeds the padded input",
-                self.dilation
-            )
-        }
-        Ok(self.at((n, c, h, wd), f, k))
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (g, shape) = self.geom(l1, l2)?;
+        let out = dispatch2!(self.name(), s1, l1, s2, l2, |a, b| self.run(&g, a, b));
+        Ok((out, shape))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        self.grads(x, w, grad, |d| d)
     }
 }
 
@@ -103,66 +212,7 @@ fn forward<T: Elem>(g: &Geom, x: &[T], w: &[T]) -> Vec<T> {
     unsafe { written_whole(g.n * g.f * p, write) }
 }
 
-impl CustomOp2 for ConvOp {
-    fn name(&self) -> &'static str {
-        "nas-conv2d"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let g = self.geom(l1, l2)?;
-        let out = dispatch2!(self.name(), s1, l1, s2, l2, |x, w| forward(&g, x, w));
-        Ok((out, Shape::from((g.n, g.f, g.out_h(), g.out_w()))))
-    }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let grad = grad.contiguous()?;
-        let (_, _, h, wd) = x.dims4()?;
-        let gw = if w.track_op() {
-            Some(x.apply_op2_no_bwd(
-                &grad,
-                &WeightGrad {
-                    conv: *self,
-                    k: w.dim(2)?,
-                },
-            )?)
-        } else {
-            None
-        };
-        // The raw data fed to the first conv needs no gradient: skip the most costly product.
-        let gx = if x.track_op() {
-            Some(grad.apply_op2_no_bwd(
-                w,
-                &InputGrad {
-                    conv: *self,
-                    h,
-                    w: wd,
-                },
-            )?)
-        } else {
-            None
-        };
-        Ok((gx, gw))
-    }
-}
-
 /// Weight gradient: x [N, C, H, W] and grad [N, F, OH, OW] to [F, C, K, K].
-struct WeightGrad {
-    conv: ConvOp,
-    k: usize,
-}
-
 fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
     if let Some(plan) = winograd::plan_for_weight_grad(g) {
         return conv_winograd::weight_grad(plan, g, x, grad);
@@ -181,41 +231,7 @@ fn weight_grad<T: Elem>(g: &Geom, x: &[T], grad: &[T]) -> Vec<T> {
     conv_winograd::sum_in_order(&partials, len)
 }
 
-impl CustomOp2 for WeightGrad {
-    fn name(&self) -> &'static str {
-        "nas-conv2d-weight-grad"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (n, c, h, w) = l1.shape().dims4()?;
-        let f = l2.shape().dims4()?.1;
-        let k = self.k;
-        let g = self.conv.at((n, c, h, w), f, k);
-        if l2.shape().dims4()? != (n, f, g.out_h(), g.out_w()) {
-            bail!(
-                "{}: gradient shape {:?} does not fit",
-                self.name(),
-                l2.shape()
-            )
-        }
-        let out = dispatch2!(self.name(), s1, l1, s2, l2, |x, gr| weight_grad(&g, x, gr));
-        Ok((out, Shape::from((f, c, k, k))))
-    }
-}
-
 /// Input gradient: grad [N, F, OH, OW] and weight [F, C, K, K] to [N, C, H, W].
-struct InputGrad {
-    conv: ConvOp,
-    h: usize,
-    w: usize,
-}
-
 fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
     // At stride 1 with same padding, the input gradient is the same conv of the output
     // gradient by the reversed filters with in and out channels swapped: Winograd serves it.
@@ -237,30 +253,46 @@ fn input_grad<T: Elem>(g: &Geom, grad: &[T], w: &[T]) -> Vec<T> {
     dx
 }
 
-impl CustomOp2 for InputGrad {
-    fn name(&self) -> &'static str {
-        "nas-conv2d-input-grad"
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A part at "same" padding for 3x3 kernels.
+    fn conv(part: Part, stride: usize, dilation: usize) -> DenseConv {
+        DenseConv {
+            pad: dilation,
+            stride,
+            dilation,
+            part,
+        }
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (n, f, oh, ow) = l1.shape().dims4()?;
-        let (fw, c, k, _) = l2.shape().dims4()?;
-        let (h, w) = (self.h, self.w);
-        let g = self.conv.at((n, c, h, w), f, k);
-        if fw != f || (oh, ow) != (g.out_h(), g.out_w()) {
-            bail!(
-                "{}: gradient shape {:?} does not fit",
-                self.name(),
-                l1.shape()
-            )
-        }
-        let out = dispatch2!(self.name(), s1, l1, s2, l2, |gr, wt| input_grad(&g, gr, wt));
-        Ok((out, Shape::from((n, c, h, w))))
+    fn at(dims: Dims) -> Layout {
+        Layout::contiguous(Shape::from(dims))
+    }
+
+    #[test]
+    fn geometry_of_each_part_and_shape_errors() {
+        let (x, w, y) = ((2, 3, 11, 9), (5, 3, 3, 3), (2, 5, 6, 5));
+        let fwd = conv(Part::Forward, 2, 1);
+        let (g, out) = fwd.geom(&at(x), &at(w)).unwrap();
+        assert_eq!((g.n, g.c, g.h, g.w, g.f, g.k), (2, 3, 11, 9, 5, 3));
+        assert_eq!(out.dims4().unwrap(), y);
+        let dx = conv(Part::InputGrad { h: 11, w: 9 }, 2, 1);
+        let (gx, out) = dx.geom(&at(y), &at(w)).unwrap();
+        assert_eq!((gx, out.dims4().unwrap()), (g, x));
+        let dw = conv(Part::WeightGrad { k: 3 }, 2, 1);
+        let (gw, out) = dw.geom(&at(x), &at(y)).unwrap();
+        assert_eq!((gw, out.dims4().unwrap()), (g, w));
+        // Channels, kernels and gradient shapes that do not fit.
+        assert!(fwd.geom(&at(x), &at((5, 4, 3, 3))).is_err());
+        assert!(fwd.geom(&at(x), &at((5, 3, 3, 2))).is_err());
+        assert!(dx.geom(&at((2, 5, 6, 6)), &at(w)).is_err());
+        assert!(dw.geom(&at(x), &at((2, 5, 6, 4))).is_err());
+        let big = conv(Part::Forward, 1, 1);
+        assert!(big.geom(&at((1, 3, 2, 2)), &at((5, 3, 7, 7))).is_err());
+        // Dilation 2 keeps "same" sizes at stride 1.
+        let (_, out) = conv(Part::Forward, 1, 2).geom(&at(x), &at(w)).unwrap();
+        assert_eq!(out.dims4().unwrap(), (2, 5, 11, 9));
     }
 }

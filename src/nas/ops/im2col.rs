@@ -86,7 +86,7 @@ impl Elem for f64 {
 
 /// The shape of one convolution: input [N, C, H, W], weight [F, C, K, K], output
 /// [N, F, OH, OW], with symmetric zero padding `pad`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Geom {
     pub n: usize,
     pub c: usize,
