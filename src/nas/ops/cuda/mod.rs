@@ -1,11 +1,12 @@
 //! Our ops' CUDA kernels (`kernels.cu`, compiled to PTX by build.rs and embedded here), wired in
 //! as candle CustomOps with `cuda_fwd`: fused batch norm + ReLU (`bn.rs`), max/avg pooling
-//! (`pool.rs`) and depthwise conv (`dw.rs`), forward and backward, and the SGD step (`sgd.rs`),
-//! f32 and f64. Only built with
+//! (`pool.rs`), depthwise conv (`dw.rs`) and softmax cross-entropy (`cross_entropy.rs`), forward
+//! and backward, and the SGD step (`sgd.rs`), f32 and f64. Only built with
 //! the `cuda` feature; the ops pick this path on a CUDA device unless `NAS_CUDA_KERNELS=0` asks
 //! for candle's op compositions.
 
 pub mod bn;
+pub mod cross_entropy;
 pub mod dw;
 pub mod pool;
 pub mod sgd;
