@@ -122,10 +122,11 @@ impl Worker {
         if let Some(session) = self.session.as_ref() {
             if let Some(last) = session.file.rounds.last().filter(|r| !r.finished) {
                 let done = session.round_rows(last.round).count();
-                // The round resumes with its own (resolved) settings; only the test hook is
-                // the caller's.
+                // The round resumes with its own (resolved) settings; only the test hooks
+                // are the caller's.
                 let cfg = RoundConfig {
                     fault: requested.fault,
+                    read_every_steps: requested.read_every_steps,
                     ..last.config.clone()
                 };
                 return Ok((last.round, cfg, last.epochs_done, done));
@@ -208,8 +209,15 @@ struct RoundHooks<'a> {
 }
 
 impl EpochHooks for RoundHooks<'_> {
-    fn before_step(&mut self, optimizer: &Optimizer) -> Result<()> {
-        self.control.check()?;
+    fn before_step(&mut self) -> Result<()> {
+        self.control.check()
+    }
+
+    fn save_pending(&self) -> bool {
+        self.control.checkpoint_requested
+    }
+
+    fn save(&mut self, optimizer: &Optimizer) -> Result<()> {
         save_if_requested(
             self.session.as_deref_mut(),
             self.supernet,
