@@ -88,18 +88,24 @@ fn forward<T: Elem>(logits: &[T], labels: &[u32], classes: usize) -> Result<T> {
     Ok(T::from_f64(sum / rows as f64))
 }
 
-/// The logits' gradient: (softmax - onehot) * grad / rows.
+/// The logits' gradient: (softmax - onehot) * grad / rows (one exp per logit: each row's
+/// exponentials are kept for its softmax).
 fn backward<T: Elem>(logits: &[T], labels: &[u32], classes: usize, grad: f64) -> Result<Vec<T>> {
     check_rows(logits, labels, classes)?;
     let scale = grad / labels.len() as f64;
     let mut out = Vec::with_capacity(logits.len());
+    let mut exps = vec![0.0f64; classes];
     for (i, row) in logits.chunks_exact(classes).enumerate() {
         let label = class_of(labels, i, classes)?;
-        let (max, log_sum) = log_norm(row);
-        for (j, v) in row.iter().enumerate() {
-            let p = (v.to_f64() - max - log_sum).exp();
+        let max = row.iter().fold(f64::NEG_INFINITY, |m, v| m.max(v.to_f64()));
+        let mut sum = 0.0f64;
+        for (e, v) in exps.iter_mut().zip(row) {
+            *e = (v.to_f64() - max).exp();
+            sum += *e;
+        }
+        for (j, e) in exps.iter().enumerate() {
             let onehot = if j == label { 1.0 } else { 0.0 };
-            out.push(T::from_f64((p - onehot) * scale));
+            out.push(T::from_f64((e / sum - onehot) * scale));
         }
     }
     Ok(out)
