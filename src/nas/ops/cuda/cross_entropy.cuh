@@ -1,20 +1,20 @@
 // Fused softmax cross-entropy (included by kernels.cu), the arithmetic of the CPU op
-// (src/nas/ops/cross_entropy.rs): per row, max and ln sum exp(x - max) in double; the loss is
-// the mean over rows of max + ln sum - x[label]; a label outside 0..c makes its row (and so
-// the loss) NaN, as nothing may wait for the device to report it.
+// (src/nas/ops/cross_entropy.rs): per row, max and sum exp(x - max) in double; the loss is the
+// mean over rows of max + ln sum - x[label], the softmax exp(x - max) / sum; a label outside
+// 0..c makes its row (and so the loss) NaN, as nothing may wait for the device to report it.
 #pragma once
 
 #include "common.cuh"
 
-// (max, ln sum exp(x - max)) of one row of c logits.
+// (max, sum exp(x - max)) of one row of c logits.
 template <typename T>
-__device__ void ce_log_norm(const T* row, int c, double* max_out, double* log_sum_out) {
+__device__ void ce_norm(const T* row, int c, double* max_out, double* sum_out) {
   double m = -INFINITY;
   for (int j = 0; j < c; ++j) m = fmax(m, (double)row[j]);
   double s = 0.0;
   for (int j = 0; j < c; ++j) s += exp((double)row[j] - m);
   *max_out = m;
-  *log_sum_out = log(s);
+  *sum_out = s;
 }
 
 // One block: thread t sums the losses of rows t, t + blockDim.x, ... in order, then a fixed
@@ -30,9 +30,9 @@ __device__ void ce_fwd(const T* x, const unsigned int* labels, T* out, int rows,
       part += NAN;
       continue;
     }
-    double m, ls;
-    ce_log_norm(row, c, &m, &ls);
-    part += m + ls - (double)row[label];
+    double m, s;
+    ce_norm(row, c, &m, &s);
+    part += m + log(s) - (double)row[label];
   }
   part = block_sum(part, sh);
   if (threadIdx.x == 0) out[0] = (T)(part / (double)rows);
@@ -53,10 +53,10 @@ __device__ void ce_bwd(const T* x, const unsigned int* labels, const T* g, T* dx
       for (int j = 0; j < c; ++j) out[j] = (T)NAN;
       continue;
     }
-    double m, ls;
-    ce_log_norm(row, c, &m, &ls);
+    double m, s;
+    ce_norm(row, c, &m, &s);
     for (int j = 0; j < c; ++j) {
-      const double p = exp((double)row[j] - m - ls);
+      const double p = exp((double)row[j] - m) / s;
       out[j] = (T)((p - (j == (int)label ? 1.0 : 0.0)) * scale);
     }
   }
