@@ -1,5 +1,5 @@
 //! Chooses the compute device once, at the edge, from a user's word (`cpu`, `cuda` or `auto`), and
-//! tunes the process's allocator for CPU tensor work.
+//! tunes the process's allocator for CPU tensor work (and, on CUDA, the device's memory pool).
 
 use candle_core::Device;
 
@@ -39,7 +39,48 @@ impl DeviceChoice {
 
 #[cfg(feature = "cuda")]
 fn open_cuda() -> Result<Device> {
-    Device::new_cuda(0).map_err(|e| NasError::Device(format!("cannot open CUDA device 0: {e}")))
+    let device = Device::new_cuda(0)
+        .map_err(|e| NasError::Device(format!("cannot open CUDA device 0: {e}")))?;
+    if let Device::Cuda(cuda) = &device {
+        keep_freed_gpu_memory(cuda)?;
+    }
+    Ok(device)
+}
+
+/// Lets the device's memory pool keep what candle frees. candle 0.11.1 allocates through
+/// cudarc's stream, which uses the stream-ordered allocator (`cuMemAllocAsync`, freed with
+/// `cuMemFreeAsync`) wherever the device has memory pools; by default such a pool hands
+/// every freed byte back to the driver at each synchronisation, so the next step maps it
+/// again. A release threshold of u64::MAX keeps it (it is still reused by later
+/// allocations, and the driver reclaims it when the process ends). Nothing to do on a
+/// device without memory pools, where cudarc allocates with `cuMemAlloc`.
+#[cfg(feature = "cuda")]
+fn keep_freed_gpu_memory(cuda: &candle_core::CudaDevice) -> Result<()> {
+    use cudarc::driver::{result, sys};
+    let stream = cuda.cuda_stream();
+    let context = stream.context();
+    if !context.has_async_alloc() {
+        return Ok(());
+    }
+    let failed = |e: cudarc::driver::DriverError| {
+        NasError::Device(format!(
+            "cannot set the CUDA memory pool's release threshold: {e}"
+        ))
+    };
+    context.bind_to_thread().map_err(failed)?;
+    let mut threshold_bytes: u64 = u64::MAX;
+    // SAFETY: the device comes from the live context candle opened; the pool is the one
+    // cuMemAllocAsync draws from on that device (its current pool), and the release
+    // threshold attribute takes a u64 (cuuint64_t), which `threshold_bytes` is.
+    unsafe {
+        let pool = result::device::get_mem_pool(context.cu_device()).map_err(failed)?;
+        result::mem_pool::set_attribute(
+            pool,
+            sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+            (&mut threshold_bytes as *mut u64).cast(),
+        )
+        .map_err(failed)
+    }
 }
 
 #[cfg(not(feature = "cuda"))]

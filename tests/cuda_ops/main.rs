@@ -1,13 +1,14 @@
-//! Our CUDA kernels (`ops::cuda`: batch norm + ReLU, pooling, depthwise conv, SGD step) and our
-//! cuDNN dense conv (`cudnn_conv`) against the candle-op composition on the same GPU and against
-//! our CPU ops: outputs and gradients, f32 and f64, and run-to-run repeatability. GPU only:
-//! `cargo test --features cuda --test cuda_ops -- --ignored` on a GPU machine (or the binary
-//! that benches/gpu_build.sh carries, run by benches/gpu_day.sh; it needs libcudnn.so.9 there).
-//! Every test is ignored without a GPU, none skips itself green.
+//! Our CUDA kernels (`ops::cuda`: batch norm + ReLU, pooling, depthwise conv, SGD step,
+//! cross-entropy) and our cuDNN dense conv (`cudnn_conv`) against the candle-op composition on
+//! the same GPU and against our CPU ops: outputs and gradients, f32 and f64, and run-to-run
+//! repeatability. GPU only: `cargo test --features cuda --test cuda_ops -- --ignored` on a GPU
+//! machine (or the binary that benches/gpu_build.sh carries, run by benches/gpu_day.sh; it
+//! needs libcudnn.so.9 there). Every test is ignored without a GPU, none skips itself green.
 #![cfg(feature = "cuda")]
 
 mod bn_pool;
 mod conv_sgd;
+mod cross_entropy;
 mod cudnn_conv;
 
 use candle_core::{DType, Device, Tensor};

@@ -187,6 +187,7 @@ pub fn run(
             fault: None,
             place: String::new(),
             advice: "try a lower --lr",
+            read_every_steps: None,
         };
         let mut hooks = FinalHooks {
             control: &mut *control,
@@ -284,7 +285,7 @@ struct FinalHooks<'a> {
 }
 
 impl EpochHooks for FinalHooks<'_> {
-    fn before_step(&mut self, _optimizer: &Optimizer) -> Result<()> {
+    fn before_step(&mut self) -> Result<()> {
         self.control.check()
     }
 

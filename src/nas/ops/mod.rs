@@ -1,8 +1,8 @@
 //! Our own ops over candle (conv, pooling, batch norm, optimisers, init), kept behind
 //! functions we test. On the CPU, conv, depthwise conv, batch norm + ReLU, pooling and the
-//! per-channel bias are custom ops of our own (`*_op.rs`); on CUDA, batch norm + ReLU and
-//! pooling are our kernels (`cuda/`, `cuda` feature); other devices get compositions of
-//! candle ops.
+//! per-channel bias are custom ops of our own (`*_op.rs`), and softmax cross-entropy a fused
+//! op (`cross_entropy.rs`); on CUDA, batch norm + ReLU, pooling and cross-entropy are our
+//! kernels (`cuda/`, `cuda` feature); other devices get compositions of candle ops.
 
 pub mod batchnorm;
 pub mod bias_op;
@@ -12,6 +12,7 @@ pub mod conv;
 pub mod conv_chunk;
 pub mod conv_op;
 mod conv_winograd;
+pub mod cross_entropy;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 mod dw_flat;

@@ -55,6 +55,10 @@ pub struct RoundConfig {
     /// Test hook: a fault to inject while training (see [`Fault`]); never saved.
     #[serde(skip)]
     pub fault: Option<Fault>,
+    /// Test hook: training steps between two host reads of their loss and correct count
+    /// (None: the device's own, see `step_reads`); never saved.
+    #[serde(skip)]
+    pub read_every_steps: Option<usize>,
 }
 
 /// How a training step picks its path through the supernet.
@@ -128,6 +132,7 @@ impl Default for RoundConfig {
             minutes: None,
             asked_minutes: None,
             fault: None,
+            read_every_steps: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! One epoch of training, the single copy shared by the supernet's rounds, the trust probes
-//! and the final network: shuffle, batch, forward the path, stop on divergence, backward,
-//! one optimiser step; what happens between steps (commands, saves, progress) is the
-//! caller's, through [`EpochHooks`].
+//! and the final network: shuffle, batch, forward the path, stop on divergence (found when
+//! the steps' losses are read: every step on the CPU, in batches on CUDA, see `step_reads`),
+//! backward, one optimiser step; what happens between steps (commands, saves, progress) is
+//! the caller's, through [`EpochHooks`].
 
 use std::time::Instant;
 
@@ -13,9 +14,10 @@ use super::config::RoundConfig;
 use super::control::Control;
 use super::engine::Worker;
 use super::fault::Fault;
-use super::train::{diverged, loss_and_correct};
+use super::step_reads::{read_every_steps, StepReads, TrainedStep};
+use super::train::loss_and_correct_on_device;
 use crate::nas::data::{make_batch, Augment, ImageSet, Normalisation};
-use crate::nas::error::{NasError, Result};
+use crate::nas::error::Result;
 use crate::nas::ops::optim::{clip_scale, StepOptions};
 use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
 use crate::nas::session::Session;
@@ -98,6 +100,9 @@ pub struct EpochPlan {
     pub place: String,
     /// What a divergence message advises.
     pub advice: &'static str,
+    /// Steps between two host reads of the steps' loss and correct count (None: the
+    /// device's own, see `step_reads`).
+    pub read_every_steps: Option<usize>,
 }
 
 impl EpochPlan {
@@ -117,6 +122,7 @@ impl EpochPlan {
             fault: cfg.fault,
             place: format!("round {round}, "),
             advice: "the last good checkpoint is kept",
+            read_every_steps: cfg.read_every_steps,
         }
     }
 }
@@ -157,17 +163,27 @@ impl EpochTotals {
 
 /// What the caller does around each step.
 pub trait EpochHooks {
-    /// Before each step: commands, pauses, pending saves; an error ends the epoch.
-    /// `optimizer` is the one being trained (its state, for a save).
-    fn before_step(&mut self, optimizer: &Optimizer) -> Result<()>;
-    /// After each step.
+    /// Before each step: commands, pauses, saves of other weights; an error ends the epoch.
+    fn before_step(&mut self) -> Result<()>;
+    /// Whether a Save of the weights being trained is pending (asked after `before_step`):
+    /// the epoch then reads its unread steps, so that a diverged one ends it instead of
+    /// being saved, and calls `save`.
+    fn save_pending(&self) -> bool {
+        false
+    }
+    /// Writes the pending Save; `optimizer` is the one being trained (its state).
+    fn save(&mut self, _optimizer: &Optimizer) -> Result<()> {
+        Ok(())
+    }
+    /// After each step, once its values are read: every step on the CPU, in bursts on CUDA
+    /// (see `step_reads`), always in step order.
     fn after_step(&mut self, report: &StepReport);
 }
 
-/// Step `step` of the epoch on the batch (x, y) of `classes` classes along `candidate`:
-/// forward, loss (the fault plan applied to its value; a divergence stops before the weights
-/// change), backward and the optimizer at the plan's learning rate. Returns the loss, the
-/// count of correct predictions and the learning rate.
+/// Step `step` of the epoch on the batch (x, y) along `candidate`: forward, loss (recorded
+/// in `reads`, which reads and checks the unread steps when due: a divergence found then
+/// stops before this step's backward), backward and the optimizer at the plan's learning
+/// rate, which it returns.
 fn train_step(
     net: &Supernet,
     optimizer: &mut Optimizer,
@@ -175,21 +191,12 @@ fn train_step(
     candidate: &Candidate,
     plan: &EpochPlan,
     step: usize,
-    classes: usize,
-) -> Result<(f32, usize, f64)> {
+    reads: &mut StepReads,
+) -> Result<f64> {
     let logits = net.forward(x, candidate, BnMode::Train)?;
-    let (loss, correct) = loss_and_correct(&logits, y)?;
+    let (loss, correct) = loss_and_correct_on_device(&logits, y)?;
+    reads.record(step, &loss, &correct)?;
     let global = plan.epoch * plan.steps + step;
-    let value = Fault::apply(plan.fault, global, loss.to_scalar::<f32>()?);
-    if diverged(value, classes) {
-        return Err(NasError::Diverged(format!(
-            "loss is {value} at {}epoch {}, step {}; {}",
-            plan.place,
-            plan.epoch + 1,
-            step + 1,
-            plan.advice
-        )));
-    }
     let grads = loss.backward()?;
     let lr = cosine_lr(plan.base_lr, global, plan.total_steps, plan.warmup_steps);
     let params = net.params(Some(candidate));
@@ -201,11 +208,12 @@ fn train_step(
         },
     };
     optimizer.step_with(&params, &grads, lr, &options)?;
-    Ok((value, correct, lr))
+    Ok(lr)
 }
 
 /// Trains `net` for one epoch of `plan`: at each step `path` names the blocks to train
-/// (drawn from the epoch's stream after the batch's augmentation).
+/// (drawn from the epoch's stream after the batch's augmentation). Steps are reported, and
+/// summed, once their values are read (`step_reads`); the epoch ends with all of them read.
 pub fn run_epoch(
     net: &Supernet,
     optimizer: &mut Optimizer,
@@ -214,21 +222,50 @@ pub fn run_epoch(
     path: &mut dyn FnMut(&mut ChaCha8Rng) -> Candidate,
     hooks: &mut dyn EpochHooks,
 ) -> Result<EpochTotals> {
+    let start = Instant::now();
+    let every = plan
+        .read_every_steps
+        .unwrap_or_else(|| read_every_steps(data.device));
+    let mut reads = StepReads::new(every, plan, data.classes);
+    let trained = train_steps(net, optimizer, data, plan, path, hooks, &mut reads)
+        .and_then(|()| reads.read_all());
+    // Whatever ended the epoch, the steps read so far are reported and summed; an early
+    // exit reads the rest first, and a divergence among them is the error.
+    let outcome = trained.map_err(|e| reads.exit_error(e));
+    reads.report(hooks);
+    outcome?;
+    let mut totals = reads.totals();
+    totals.duration_secs = start.elapsed().as_secs_f64();
+    Ok(totals)
+}
+
+/// The steps of `run_epoch`, each reported once read.
+fn train_steps(
+    net: &Supernet,
+    optimizer: &mut Optimizer,
+    data: &TrainImages,
+    plan: &EpochPlan,
+    path: &mut dyn FnMut(&mut ChaCha8Rng) -> Candidate,
+    hooks: &mut dyn EpochHooks,
+    reads: &mut StepReads,
+) -> Result<()> {
     let mut rng = stream(plan.seed, &plan.stream);
     let mut order = data.train.to_vec();
     order.shuffle(&mut rng);
-    let start = Instant::now();
-    let mut totals = EpochTotals::default();
     let bs = plan.batch_size;
     for step in 0..plan.steps {
-        hooks.before_step(optimizer)?;
+        hooks.before_step()?;
+        if hooks.save_pending() {
+            reads.read_all()?;
+            reads.report(hooks);
+            hooks.save(optimizer)?;
+        }
         let idx = &order[(step * bs).min(order.len())..((step + 1) * bs).min(order.len())];
         let aug = data.augment.map(|a| (a, &mut rng));
         let (x, y) = make_batch(data.images, idx, data.norm, aug, data.device)?;
         let candidate = path(&mut rng);
         let step_start = Instant::now();
-        let classes = data.classes;
-        let (value, correct, lr) = on_workers(data.device, || {
+        let lr = on_workers(data.device, || {
             train_step(
                 net,
                 &mut *optimizer,
@@ -236,23 +273,17 @@ pub fn run_epoch(
                 &candidate,
                 plan,
                 step,
-                classes,
+                &mut *reads,
             )
         })?;
-        totals.loss_sum += value as f64 * idx.len() as f64;
-        totals.correct += correct;
-        totals.seen += idx.len();
-        totals.last_lr = lr;
-        hooks.after_step(&StepReport {
+        reads.finish(TrainedStep {
             step,
-            loss: value,
-            correct,
             images: idx.len(),
             lr,
             secs: step_start.elapsed().as_secs_f64().max(1e-9),
             choices: candidate.choices,
         });
+        reads.report(hooks);
     }
-    totals.duration_secs = start.elapsed().as_secs_f64();
-    Ok(totals)
+    Ok(())
 }

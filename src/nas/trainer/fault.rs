@@ -47,14 +47,19 @@ impl Fault {
         }
     }
 
-    /// Applies the fault at round step `step` to that step's loss value.
-    pub fn apply(fault: Option<Self>, step: usize, loss: f32) -> f32 {
-        match fault {
-            Some(Self::PanicAtStep(s)) if s == step => {
-                panic!("injected fault: panic at step {step}")
-            }
-            Some(Self::NanAtStep(s)) if s == step => f32::NAN,
-            _ => loss,
+    /// Panics if the fault is a panic at round step `step`.
+    pub fn panic_if_due(fault: Option<Self>, step: usize) {
+        if fault == Some(Self::PanicAtStep(step)) {
+            panic!("injected fault: panic at step {step}")
+        }
+    }
+
+    /// The loss as read at round step `step`: NaN if the fault is a NaN there.
+    pub fn loss_seen(fault: Option<Self>, step: usize, loss: f32) -> f32 {
+        if fault == Some(Self::NanAtStep(step)) {
+            f32::NAN
+        } else {
+            loss
         }
     }
 }

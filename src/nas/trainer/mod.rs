@@ -15,6 +15,7 @@ pub mod score;
 pub mod score_group;
 pub mod signals;
 pub mod standalone;
+pub mod step_reads;
 pub mod train;
 
 pub use config::{RoundConfig, Sampling};

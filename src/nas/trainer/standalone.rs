@@ -99,7 +99,8 @@ struct ProbeHooks<'a> {
 }
 
 impl EpochHooks for ProbeHooks<'_> {
-    fn before_step(&mut self, _probe_optimizer: &Optimizer) -> Result<()> {
+    // A Save here writes the session's weights, never the probe's: nothing to read first.
+    fn before_step(&mut self) -> Result<()> {
         self.control.check()?;
         save_if_requested(
             self.session.as_deref_mut(),

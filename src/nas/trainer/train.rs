@@ -13,21 +13,28 @@ use super::engine::Worker;
 use super::epoch::{run_epoch, EpochHooks, EpochPlan, StepReport};
 use super::protocol::{EpochSummary, Event, RoundSummary, StepProgress};
 use crate::nas::error::Result;
+use crate::nas::ops::cross_entropy::cross_entropy;
 use crate::nas::ops::Optimizer;
 use crate::nas::session::{RoundRecord, Session};
 use crate::nas::space::doc::TemplateDoc;
 use crate::nas::supernet::Supernet;
 
-/// Cross-entropy loss and the number of correct predictions.
-pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, usize)> {
-    let loss = candle_nn::loss::cross_entropy(logits, labels)?;
+/// Mean cross-entropy loss (the fused op) and the number of correct predictions, both left
+/// on the logits' device (the count as a u32 scalar), so nothing waits for the device.
+pub fn loss_and_correct_on_device(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, Tensor)> {
+    let loss = cross_entropy(logits, labels)?;
     let correct = logits
         .argmax(D::Minus1)?
         .eq(labels)?
         .to_dtype(DType::U32)?
-        .sum_all()?
-        .to_scalar::<u32>()? as usize;
+        .sum_all()?;
     Ok((loss, correct))
+}
+
+/// Cross-entropy loss and the number of correct predictions (read from the device).
+pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, usize)> {
+    let (loss, correct) = loss_and_correct_on_device(logits, labels)?;
+    Ok((loss, correct.to_scalar::<u32>()? as usize))
 }
 
 /// A loss this many times the chance level (ln of the class count) has exploded.
@@ -115,10 +122,11 @@ impl Worker {
         if let Some(session) = self.session.as_ref() {
             if let Some(last) = session.file.rounds.last().filter(|r| !r.finished) {
                 let done = session.round_rows(last.round).count();
-                // The round resumes with its own (resolved) settings; only the test hook is
-                // the caller's.
+                // The round resumes with its own (resolved) settings; only the test hooks
+                // are the caller's.
                 let cfg = RoundConfig {
                     fault: requested.fault,
+                    read_every_steps: requested.read_every_steps,
                     ..last.config.clone()
                 };
                 return Ok((last.round, cfg, last.epochs_done, done));
@@ -201,8 +209,15 @@ struct RoundHooks<'a> {
 }
 
 impl EpochHooks for RoundHooks<'_> {
-    fn before_step(&mut self, optimizer: &Optimizer) -> Result<()> {
-        self.control.check()?;
+    fn before_step(&mut self) -> Result<()> {
+        self.control.check()
+    }
+
+    fn save_pending(&self) -> bool {
+        self.control.checkpoint_requested
+    }
+
+    fn save(&mut self, optimizer: &Optimizer) -> Result<()> {
         save_if_requested(
             self.session.as_deref_mut(),
             self.supernet,

@@ -1,10 +1,12 @@
 //! Entry points of our CUDA kernels, compiled to PTX by build.rs (`cuda` feature) and launched
-//! from the CustomOps in src/nas/ops/cuda/*.rs: each template of norm_pool.cuh and conv_sgd.cuh
-//! as an extern "C" kernel per element type, named nas_<op>_f32 / nas_<op>_f64. The argument
-//! lists here are the contract with the Rust side (same order, same types).
+//! from the CustomOps in src/nas/ops/cuda/*.rs: each template of norm_pool.cuh, conv_sgd.cuh
+//! and cross_entropy.cuh as an extern "C" kernel per element type, named nas_<op>_f32 /
+//! nas_<op>_f64. The argument lists here are the contract with the Rust side (same order, same
+//! types).
 #include "common.cuh"
 #include "norm_pool.cuh"
 #include "conv_sgd.cuh"
+#include "cross_entropy.cuh"
 
 #define NAS_KERNELS(T, S)                                                                          \
   extern "C" __global__ void nas_bn_stats_##S(const T* x, T* out, int n, int c, int hw,          \
@@ -58,6 +60,14 @@
                                                double lr, double momentum, double wd,              \
                                                int nesterov) {                                     \
     sgd_param(p, g, buf, n, lr, momentum, wd, nesterov);                                           \
+  }                                                                                                \
+  extern "C" __global__ void nas_ce_fwd_##S(const T* x, const unsigned int* labels, T* out,       \
+                                            int rows, int c) {                                     \
+    ce_fwd(x, labels, out, rows, c);                                                               \
+  }                                                                                                \
+  extern "C" __global__ void nas_ce_bwd_##S(const T* x, const unsigned int* labels, const T* g,   \
+                                            T* dx, int rows, int c) {                              \
+    ce_bwd(x, labels, g, dx, rows, c);                                                             \
   }
 
 NAS_KERNELS(float, f32)

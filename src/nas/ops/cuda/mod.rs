@@ -1,13 +1,14 @@
 //! Our ops' CUDA kernels (`kernels.cu`, compiled to PTX by build.rs and embedded here), wired in
 //! as candle CustomOps with `cuda_fwd`: fused batch norm + ReLU (`bn.rs`), max/avg pooling
-//! (`pool.rs`) and depthwise conv (`dw.rs`), forward and backward, and the SGD step (`sgd.rs`),
-//! f32 and f64; and the dense conv through cuDNN (`cudnn_conv.rs`: forward, input and weight
-//! gradients via cudarc's cuDNN API, its handles, descriptors and algorithms cached per thread,
-//! device and shape in `cudnn_plan.rs`). Only built with the `cuda` feature; the ops pick this
-//! path on a CUDA device unless `NAS_CUDA_KERNELS=0` asks for candle's op compositions (and
-//! candle's conv2d).
+//! (`pool.rs`), depthwise conv (`dw.rs`) and softmax cross-entropy (`cross_entropy.rs`), forward
+//! and backward, and the SGD step (`sgd.rs`), f32 and f64; and the dense conv through cuDNN
+//! (`cudnn_conv.rs`: forward, input and weight gradients via cudarc's cuDNN API, its handles,
+//! descriptors and algorithms cached per thread, device and shape in `cudnn_plan.rs`). Only
+//! built with the `cuda` feature; the ops pick this path on a CUDA device unless
+//! `NAS_CUDA_KERNELS=0` asks for candle's op compositions (and candle's conv2d).
 
 pub mod bn;
+pub mod cross_entropy;
 pub mod cudnn_conv;
 mod cudnn_plan;
 pub mod dw;
