@@ -18,6 +18,7 @@ import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"{'field':<34} {'nas-navigator':>14} {'pytorch':>14} {'ratio':>7}")
 for k in ["train_steps_per_s", "train_images_per_s", "score_candidates_per_s", "score_images_per_s", "score_batched_candidates_per_s", "score_one_by_one_candidates_per_s", "peak_rss_mb"]:
-    print(f"{k:<34} {a[k]:>14.2f} {b[k]:>14.2f} {a[k] / b[k]:>7.2f}")
+    if k in a and k in b:
+        print(f"{k:<34} {a[k]:>14.2f} {b[k]:>14.2f} {a[k] / b[k]:>7.2f}")
 print(f"config {a['config']}, device {a['device']}, threads {a['threads']} / {b['threads']}, {b['framework']}")
 PY
