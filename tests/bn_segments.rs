@@ -2,9 +2,13 @@
 //! calibration and evaluation of K stacked batches equal those of K batch norms each given
 //! its own batch, bit for bit on the CPU; the candle-op path agrees; bad splits are errors.
 
+mod common;
+
 use candle_core::{Device, Tensor, Var};
 use nas_navigator::nas::ops::bn_op::{channel_stats, channel_stats_in};
 use nas_navigator::nas::ops::{BatchNorm, BnMode};
+
+use common::scoring::rel_err;
 
 fn bits(t: &Tensor) -> Vec<u32> {
     let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
@@ -27,19 +31,6 @@ fn runs(seed: f32) -> Tensor {
         })
         .collect();
     Tensor::cat(&parts, 0).unwrap()
-}
-
-fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
-    let d: f32 = (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar()
-        .unwrap();
-    let s: f32 = b.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
-    d / s.max(1e-30)
 }
 
 #[test]

@@ -10,27 +10,11 @@ use candle_core::Tensor;
 use nas_navigator::nas::search::strategy::StrategyKind;
 use nas_navigator::nas::space::{Candidate, TemplateSpec};
 use nas_navigator::nas::supernet::{BatchedScorer, Supernet};
-use nas_navigator::nas::trainer::engine::Worker;
 use nas_navigator::nas::trainer::score::ScoreMode;
-use nas_navigator::nas::trainer::{Engine, RoundConfig};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use common::scoring::{all_stats, batches, bits, net, net_of, one_by_one};
-
-/// Largest |a - b| over the largest |b|.
-fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
-    let d: f32 = (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar()
-        .unwrap();
-    let s: f32 = b.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
-    d / s.max(1e-30)
-}
+use common::scoring::{all_stats, batches, bits, net, net_of, one_by_one, rel_err, round, worker};
 
 /// Scores `cands` as one group and checks every candidate's logits against the one-by-one
 /// reference; returns the largest relative error.
@@ -169,29 +153,9 @@ fn resnet_units_with_zero_blocks_score_the_same_batched() {
     check(&net, &cands, &calib, &val, BIG);
 }
 
-fn worker(dir: &std::path::Path, scoring: ScoreMode) -> Worker {
-    let setup = common::digits_engine(Some(dir), 5, 8);
-    let mut w = Worker::open(&setup, Engine::detached_control()).unwrap();
-    w.scoring = scoring;
-    w
-}
-
 #[test]
 fn a_round_scores_the_same_batched_as_with_shared_prefixes() {
-    let cfg = RoundConfig {
-        epochs: 1,
-        batch_size: 32,
-        max_steps_per_epoch: 4,
-        warmup_steps: 1,
-        candidates: 90,
-        recalib_batches: 2,
-        score_images: 120,
-        eval_batch_size: 50,
-        epoch_eval_candidates: 1,
-        seed: 5,
-        strategy: StrategyKind::Random,
-        ..RoundConfig::default()
-    };
+    let cfg = round(90, StrategyKind::Random);
     let mut rows = Vec::new();
     for mode in [ScoreMode::SharedPrefix, ScoreMode::Batched] {
         let dir = tempfile::tempdir().unwrap();

@@ -5,18 +5,14 @@
 mod common;
 
 use candle_core::Tensor;
-use nas_navigator::nas::data::DatasetSpec;
-use nas_navigator::nas::device::DeviceChoice;
 use nas_navigator::nas::search::strategy::StrategyKind;
 use nas_navigator::nas::space::{Candidate, TemplateSpec};
 use nas_navigator::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, PrefixScorer, Supernet};
-use nas_navigator::nas::trainer::engine::Worker;
 use nas_navigator::nas::trainer::score::ScoreMode;
-use nas_navigator::nas::trainer::{Engine, EngineSetup, RoundConfig};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use common::scoring::{all_stats, batches, bits, net, net_of, one_by_one};
+use common::scoring::{all_stats, batches, bits, net, net_of, one_by_one, round, worker};
 
 /// Scores `cands` in the given order with one scorer and checks every candidate's logits
 /// against the one-by-one reference, bit for bit; returns the steps the scorer skipped.
@@ -160,45 +156,6 @@ fn resnet_units_with_zero_blocks_score_the_same_with_shared_prefixes() {
     }
 }
 
-fn worker(dir: &std::path::Path, prefix_sharing: bool) -> Worker {
-    let setup = EngineSetup {
-        dataset: DatasetSpec::Digits,
-        template: TemplateSpec::Chain {
-            stages: 3,
-            width: 4,
-        },
-        device: DeviceChoice::Cpu,
-        session_dir: Some(dir.to_path_buf()),
-        seed: 5,
-        val_fraction: 0.1,
-        event_capacity: 8,
-    };
-    let mut w = Worker::open(&setup, Engine::detached_control()).unwrap();
-    w.scoring = if prefix_sharing {
-        ScoreMode::SharedPrefix
-    } else {
-        ScoreMode::OneByOne
-    };
-    w
-}
-
-fn round(candidates: usize, strategy: StrategyKind) -> RoundConfig {
-    RoundConfig {
-        epochs: 1,
-        batch_size: 32,
-        max_steps_per_epoch: 4,
-        warmup_steps: 1,
-        candidates,
-        recalib_batches: 2,
-        score_images: 120,
-        eval_batch_size: 50,
-        epoch_eval_candidates: 1,
-        seed: 5,
-        strategy,
-        ..RoundConfig::default()
-    }
-}
-
 /// Runs the same rounds with and without prefix sharing; the recorded rows (candidate, order,
 /// accuracy bits) must be the same.
 #[test]
@@ -217,7 +174,12 @@ fn rounds_record_the_same_scores_with_and_without_shared_prefixes() {
     let mut rows = Vec::new();
     for sharing in [true, false] {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = worker(dir.path(), sharing);
+        let mode = if sharing {
+            ScoreMode::SharedPrefix
+        } else {
+            ScoreMode::OneByOne
+        };
+        let mut w = worker(dir.path(), mode);
         for cfg in &rounds {
             w.run_round(cfg.clone()).unwrap();
         }

@@ -1,10 +1,14 @@
 //! Helpers of the scoring tests (score_prefix.rs, score_batched.rs): random batches, small
-//! supernets with trained running stats, the one-by-one reference and bit views.
+//! supernets with trained running stats, the one-by-one reference, bit views and errors.
 
 use candle_core::{Device, Tensor};
 use nas_navigator::nas::ops::BnMode;
+use nas_navigator::nas::search::strategy::StrategyKind;
 use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
 use nas_navigator::nas::supernet::Supernet;
+use nas_navigator::nas::trainer::engine::Worker;
+use nas_navigator::nas::trainer::score::ScoreMode;
+use nas_navigator::nas::trainer::{Engine, RoundConfig};
 use rand::SeedableRng;
 
 pub fn batches(sizes: &[usize], c: usize, hw: usize) -> Vec<Tensor> {
@@ -68,4 +72,44 @@ pub fn all_stats(net: &Supernet) -> Vec<Vec<u32>> {
             [bits(&m), bits(&v)]
         })
         .collect()
+}
+
+/// Largest |a - b| over the largest |b| (f32 tensors).
+pub fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
+    let d: f32 = (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar()
+        .unwrap();
+    let s: f32 = b.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
+    d / s.max(1e-30)
+}
+
+/// A worker on the digits engine (`super::digits_engine`, seed 5) scoring in `mode`.
+pub fn worker(dir: &std::path::Path, mode: ScoreMode) -> Worker {
+    let setup = super::digits_engine(Some(dir), 5, 8);
+    let mut w = Worker::open(&setup, Engine::detached_control()).unwrap();
+    w.scoring = mode;
+    w
+}
+
+/// A short round (4 steps) scoring `candidates` with `strategy` on 120 validation images.
+pub fn round(candidates: usize, strategy: StrategyKind) -> RoundConfig {
+    RoundConfig {
+        epochs: 1,
+        batch_size: 32,
+        max_steps_per_epoch: 4,
+        warmup_steps: 1,
+        candidates,
+        recalib_batches: 2,
+        score_images: 120,
+        eval_batch_size: 50,
+        epoch_eval_candidates: 1,
+        seed: 5,
+        strategy,
+        ..RoundConfig::default()
+    }
 }

@@ -12,9 +12,8 @@ use candle_core::Tensor;
 use petgraph::stable_graph::NodeIndex;
 
 use super::batched_step::{advance, live_after, Level};
-use super::{Supernet, Values};
+use super::{SavedStats, Supernet, Values};
 use crate::nas::error::Result;
-use crate::nas::ops::BatchNorm;
 use crate::nas::space::{Candidate, Shape};
 
 /// A scorer that runs whole groups at once; see the module documentation. The supernet's
@@ -26,7 +25,7 @@ pub struct BatchedScorer<'a> {
     /// Bound on the bytes of the stacked node values of one pass; a group is cut into runs
     /// of candidates under it.
     budget: usize,
-    saved: Vec<(&'a BatchNorm, Tensor, Tensor)>,
+    _saved: SavedStats<'a>,
 }
 
 impl<'a> BatchedScorer<'a> {
@@ -38,20 +37,12 @@ impl<'a> BatchedScorer<'a> {
         validation: &[Tensor],
         budget: usize,
     ) -> Self {
-        let saved = net
-            .batch_norms(None)
-            .into_iter()
-            .map(|(_, bn)| {
-                let (m, v) = bn.running();
-                (bn, m, v)
-            })
-            .collect();
         Self {
             net,
             calibration: calibration.to_vec(),
             validation: validation.to_vec(),
             budget,
-            saved,
+            _saved: SavedStats::of(net),
         }
     }
 
@@ -181,14 +172,5 @@ impl<'a> BatchedScorer<'a> {
                 Ok((range.clone(), logits))
             })
             .collect()
-    }
-}
-
-impl Drop for BatchedScorer<'_> {
-    fn drop(&mut self) {
-        for (bn, m, v) in self.saved.drain(..) {
-            // Cannot fail: the stats were taken from this same batch norm.
-            let _ = bn.set_running(m, v);
-        }
     }
 }

@@ -34,6 +34,29 @@ struct Step {
     edge: EdgeIndex,
 }
 
+/// Every batch norm's running stats as they were when taken, put back when dropped: the
+/// scorers change them while they work.
+struct SavedStats<'a>(Vec<(&'a BatchNorm, Tensor, Tensor)>);
+
+impl<'a> SavedStats<'a> {
+    fn of(net: &'a Supernet) -> Self {
+        let saved = net.batch_norms(None).into_iter().map(|(_, bn)| {
+            let (m, v) = bn.running();
+            (bn, m, v)
+        });
+        Self(saved.collect())
+    }
+}
+
+impl Drop for SavedStats<'_> {
+    fn drop(&mut self) {
+        for (bn, m, v) in self.0.drain(..) {
+            // Cannot fail: the stats were taken from this same batch norm.
+            let _ = bn.set_running(m, v);
+        }
+    }
+}
+
 /// What happened to the weights when a supernet was rebuilt for an edited template.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CarryOver {

@@ -17,9 +17,9 @@
 
 use candle_core::Tensor;
 
-use super::{Step, Supernet, Values};
+use super::{SavedStats, Step, Supernet, Values};
 use crate::nas::error::Result;
-use crate::nas::ops::{BatchNorm, BnMode};
+use crate::nas::ops::BnMode;
 use crate::nas::space::Candidate;
 
 /// Default bound on the memory held by cached node values (bytes).
@@ -49,7 +49,7 @@ pub struct PrefixScorer<'a> {
     budget: usize,
     recalibrate: bool,
     reused: usize,
-    saved: Vec<(&'a BatchNorm, Tensor, Tensor)>,
+    _saved: SavedStats<'a>,
 }
 
 fn tensor_bytes(t: &Tensor) -> usize {
@@ -85,14 +85,6 @@ impl<'a> PrefixScorer<'a> {
             }
             first_seen[step.decision] = true;
         }
-        let saved = net
-            .batch_norms(None)
-            .into_iter()
-            .map(|(_, bn)| {
-                let (m, v) = bn.running();
-                (bn, m, v)
-            })
-            .collect();
         Self {
             net,
             path: Vec::new(),
@@ -105,7 +97,7 @@ impl<'a> PrefixScorer<'a> {
             budget,
             recalibrate: !calibration.is_empty(),
             reused: 0,
-            saved,
+            _saved: SavedStats::of(net),
         }
     }
 
@@ -206,14 +198,5 @@ impl<'a> PrefixScorer<'a> {
             bytes += values.get(&step.to).map_or(0, tensor_bytes);
         }
         Ok(bytes)
-    }
-}
-
-impl Drop for PrefixScorer<'_> {
-    fn drop(&mut self) {
-        for (bn, m, v) in self.saved.drain(..) {
-            // Cannot fail: the stats were taken from this same batch norm.
-            let _ = bn.set_running(m, v);
-        }
     }
 }
