@@ -14,7 +14,9 @@ use nas_navigator::nas::trainer::score::ScoreMode;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use common::scoring::{all_stats, batches, bits, net, net_of, one_by_one, rel_err, round, worker};
+use common::scoring::{
+    all_stats, batches, bits, net, one_by_one, parallel_chain_net, rel_err, round, worker,
+};
 
 /// Scores `cands` as one group and checks every candidate's logits against the one-by-one
 /// reference; returns the largest relative error.
@@ -87,19 +89,7 @@ fn a_whole_chain_space_scores_the_same_batched() {
 
 #[test]
 fn a_chain_with_parallel_blocks_scores_the_same_batched() {
-    let mut g = TemplateSpec::Chain {
-        stages: 2,
-        width: 4,
-    }
-    .build((1, 8, 8), 5);
-    for d in ["conv1", "conv2"] {
-        g.apply(&nas_navigator::nas::space::edit::Edit::SetParallel {
-            decision: d.into(),
-            max: 3,
-        })
-        .unwrap();
-    }
-    let net = net_of(g, 1, 8);
+    let net = parallel_chain_net();
     let all = Candidate::enumerate(&net.graph, 1000).unwrap();
     assert_eq!(all.len(), 7 * 7 * 2 * 2);
     let (calib, val) = (batches(&[8, 8], 1, 8), batches(&[8, 5], 1, 8));

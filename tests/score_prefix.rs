@@ -12,7 +12,9 @@ use nas_navigator::nas::trainer::score::ScoreMode;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use common::scoring::{all_stats, batches, bits, net, net_of, one_by_one, round, worker};
+use common::scoring::{
+    all_stats, batches, bits, net, one_by_one, parallel_chain_net, round, worker,
+};
 
 /// Scores `cands` in the given order with one scorer and checks every candidate's logits
 /// against the one-by-one reference, bit for bit; returns the steps the scorer skipped.
@@ -81,19 +83,7 @@ fn a_whole_chain_space_scores_the_same_with_shared_prefixes() {
 
 #[test]
 fn a_chain_with_parallel_blocks_scores_the_same_with_shared_prefixes() {
-    let mut g = TemplateSpec::Chain {
-        stages: 2,
-        width: 4,
-    }
-    .build((1, 8, 8), 5);
-    for d in ["conv1", "conv2"] {
-        g.apply(&nas_navigator::nas::space::edit::Edit::SetParallel {
-            decision: d.into(),
-            max: 3,
-        })
-        .unwrap();
-    }
-    let net = net_of(g, 1, 8);
+    let net = parallel_chain_net();
     // Per conv decision 3 blocks, 3 pairs and the triple; 2 pools each.
     let all = Candidate::enumerate(&net.graph, 1000).unwrap();
     assert_eq!(all.len(), 7 * 7 * 2 * 2);

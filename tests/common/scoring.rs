@@ -113,3 +113,21 @@ pub fn round(candidates: usize, strategy: StrategyKind) -> RoundConfig {
         ..RoundConfig::default()
     }
 }
+
+/// A 2-stage chain (width 4, 1x8x8 inputs) whose two conv decisions take up to 3 blocks in
+/// parallel (3 blocks, 3 pairs and the triple each), with trained running stats.
+pub fn parallel_chain_net() -> Supernet {
+    let mut g = TemplateSpec::Chain {
+        stages: 2,
+        width: 4,
+    }
+    .build((1, 8, 8), 5);
+    for d in ["conv1", "conv2"] {
+        g.apply(&nas_navigator::nas::space::edit::Edit::SetParallel {
+            decision: d.into(),
+            max: 3,
+        })
+        .unwrap();
+    }
+    net_of(g, 1, 8)
+}
