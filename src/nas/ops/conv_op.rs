@@ -14,7 +14,8 @@ use rayon::prelude::*;
 
 use super::conv_chunk::{self, chunk_images, Scratch};
 use super::conv_winograd;
-use super::im2col::{dispatch2, Elem, Geom};
+pub(crate) use super::im2col::Part;
+use super::im2col::{conv_grads, dispatch2, Elem, Geom};
 use super::uninit::written_whole;
 use super::winograd;
 
@@ -28,16 +29,6 @@ pub fn conv2d_gemm(
 ) -> Result<Tensor> {
     let op = DenseConv::forward(x, weight, pad, stride, dilation)?;
     x.contiguous()?.apply_op2(&weight.contiguous()?, op)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Part {
-    /// (x, weight) to y.
-    Forward,
-    /// (x, grad) to the weight gradient [F, C, K, K], for kernel size `k`.
-    WeightGrad { k: usize },
-    /// (grad, weight) to the input gradient [N, C, h, w].
-    InputGrad { h: usize, w: usize },
 }
 
 /// One part of the dense conv (the CPU op; the cuDNN op wraps it for its geometry).
@@ -121,9 +112,8 @@ impl DenseConv {
         Ok((g, Shape::from(out)))
     }
 
-    /// The backward of a dense conv `self` (x, w -> y): the weight and input gradients as two
-    /// further ops, each made by `op` from this op's geometry (the CPU op itself, or its cuDNN
-    /// wrapper). The raw data fed to the first conv needs no gradient: that product is skipped.
+    /// The backward of a dense conv `self` (x, w -> y): see [`conv_grads`]; `op` makes the
+    /// CPU op itself or its cuDNN wrapper from this op's geometry.
     pub(crate) fn grads<O: CustomOp2>(
         &self,
         x: &Tensor,
@@ -131,20 +121,7 @@ impl DenseConv {
         grad: &Tensor,
         op: impl Fn(DenseConv) -> O,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let grad = grad.contiguous()?;
-        let (_, _, h, wd) = x.dims4()?;
-        let with = |part| op(DenseConv { part, ..*self });
-        let gw = if w.track_op() {
-            Some(x.apply_op2_no_bwd(&grad, &with(Part::WeightGrad { k: w.dim(2)? }))?)
-        } else {
-            None
-        };
-        let gx = if x.track_op() {
-            Some(grad.apply_op2_no_bwd(w, &with(Part::InputGrad { h, w: wd }))?)
-        } else {
-            None
-        };
-        Ok((gx, gw))
+        conv_grads(x, w, grad, |part| op(DenseConv { part, ..*self }))
     }
 
     fn run<T: Elem>(&self, g: &Geom, a: &[T], b: &[T]) -> Vec<T> {

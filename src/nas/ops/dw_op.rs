@@ -7,7 +7,8 @@ use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::dw_flat::Flat;
-use super::im2col::{dispatch2, Elem, Geom};
+pub(crate) use super::im2col::Part;
+use super::im2col::{conv_grads, dispatch2, Elem, Geom};
 use super::reduce::{combine, dot_into, LANES};
 
 /// Depthwise conv2d of x [N, C, H, W] by weight [C, 1, K, K] on the CPU.
@@ -20,16 +21,6 @@ pub fn depthwise_conv2d(
 ) -> Result<Tensor> {
     let op = Depthwise::forward(x, weight, pad, stride, dilation)?;
     x.contiguous()?.apply_op2(&weight.contiguous()?, op)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Part {
-    /// (x, weight) to y.
-    Forward,
-    /// (x, grad) to the weight gradient [C, 1, K, K], for kernel size `k`.
-    WeightGrad { k: usize },
-    /// (grad, weight) to the input gradient [N, C, h, w].
-    InputGrad { h: usize, w: usize },
 }
 
 /// One part of the depthwise conv (the CPU op; the CUDA op wraps it for its geometry).
@@ -242,9 +233,8 @@ impl CustomOp2 for Depthwise {
 }
 
 impl Depthwise {
-    /// The backward of a depthwise conv `self` (x, w -> y): the weight and input gradients as
-    /// two further ops, each made by `op` from this op's geometry (the CPU op itself, or its
-    /// CUDA wrapper).
+    /// The backward of a depthwise conv `self` (x, w -> y): see [`conv_grads`]; `op` makes
+    /// the CPU op itself or its CUDA wrapper from this op's geometry.
     pub(crate) fn grads<O: CustomOp2>(
         &self,
         x: &Tensor,
@@ -252,19 +242,6 @@ impl Depthwise {
         grad: &Tensor,
         op: impl Fn(Depthwise) -> O,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let grad = grad.contiguous()?;
-        let (_, _, h, wd) = x.dims4()?;
-        let with = |part| op(Depthwise { part, ..*self });
-        let gw = if w.track_op() {
-            Some(x.apply_op2_no_bwd(&grad, &with(Part::WeightGrad { k: w.dim(2)? }))?)
-        } else {
-            None
-        };
-        let gx = if x.track_op() {
-            Some(grad.apply_op2_no_bwd(w, &with(Part::InputGrad { h, w: wd }))?)
-        } else {
-            None
-        };
-        Ok((gx, gw))
+        conv_grads(x, w, grad, |part| op(Depthwise { part, ..*self }))
     }
 }

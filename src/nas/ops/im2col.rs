@@ -2,7 +2,7 @@
 //! its columns of a wider matrix, the conv geometry, and the NCHW slice helpers the custom
 //! ops share. The products over these columns are in `conv_chunk.rs`.
 
-use candle_core::{bail, Layout, Result};
+use candle_core::{bail, CustomOp2, Layout, Result, Tensor};
 
 /// The slice a contiguous layout covers; custom ops make their operands contiguous first.
 pub fn contiguous<'a, T>(data: &'a [T], l: &Layout) -> Result<&'a [T]> {
@@ -82,6 +82,41 @@ impl Elem for f64 {
     fn from_f64(v: f64) -> Self {
         v
     }
+}
+
+/// Which product of a conv (dense or depthwise) an op computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// (x, weight) to y.
+    Forward,
+    /// (x, grad) to the weight gradient (the weight's shape), for kernel size `k`.
+    WeightGrad { k: usize },
+    /// (grad, weight) to the input gradient [N, C, h, w].
+    InputGrad { h: usize, w: usize },
+}
+
+/// The backward of a conv (x, w -> y): the weight and input gradients as two further ops,
+/// each made by `with` from the part it computes. An operand that needs no gradient (the
+/// raw data fed to the first conv) skips its product.
+pub(crate) fn conv_grads<O: CustomOp2>(
+    x: &Tensor,
+    w: &Tensor,
+    grad: &Tensor,
+    with: impl Fn(Part) -> O,
+) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    let grad = grad.contiguous()?;
+    let (_, _, h, wd) = x.dims4()?;
+    let gw = if w.track_op() {
+        Some(x.apply_op2_no_bwd(&grad, &with(Part::WeightGrad { k: w.dim(2)? }))?)
+    } else {
+        None
+    };
+    let gx = if x.track_op() {
+        Some(grad.apply_op2_no_bwd(w, &with(Part::InputGrad { h, w: wd }))?)
+    } else {
+        None
+    };
+    Ok((gx, gw))
 }
 
 /// The shape of one convolution: input [N, C, H, W], weight [F, C, K, K], output
