@@ -9,11 +9,11 @@ use candle_core::{DType, Device, Tensor};
 use serde::Serialize;
 
 use crate::nas::error::Result;
+use crate::nas::ops::cross_entropy::cross_entropy;
 use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer, OptimizerConfig, OptimizerKind};
 use crate::nas::space::{Candidate, TemplateSpec};
 use crate::nas::supernet::{prefix::DEFAULT_CACHE_BYTES, BatchedScorer, PrefixScorer, Supernet};
 use crate::nas::trainer::score_group::batched_budget;
-use crate::nas::trainer::train::loss_and_correct;
 use crate::nas::workers::on_workers;
 
 /// The benchmark's fixed workload.
@@ -115,7 +115,7 @@ pub fn run(cfg: &BenchConfig, device: &Device) -> Result<BenchResult> {
         // On rayon's workers, as the trainer runs its steps (`workers::on_workers`).
         on_workers(device, || -> Result<()> {
             let logits = net.forward(&x, &cand, BnMode::Train)?;
-            let (loss, _) = loss_and_correct(&logits, &y)?;
+            let loss = cross_entropy(&logits, &y)?;
             let grads = loss.backward()?;
             let lr = cosine_lr(0.05, step, total, 0);
             opt.step(&net.params(Some(&cand)), &grads, lr)?;

@@ -6,10 +6,10 @@ use candle_core::D;
 use super::report::{ClassResult, TestResult};
 use crate::nas::data::{make_batch, ImageSet, Normalisation};
 use crate::nas::error::{NasError, Result};
+use crate::nas::ops::cross_entropy::cross_entropy;
 use crate::nas::ops::BnMode;
 use crate::nas::space::Candidate;
 use crate::nas::supernet::Supernet;
-use crate::nas::trainer::train::loss_and_correct;
 
 /// Images per evaluation batch.
 const EVAL_BATCH: usize = 500;
@@ -39,7 +39,7 @@ pub(crate) fn evaluate(
     for chunk in idx.chunks(EVAL_BATCH) {
         let (x, y) = make_batch(set, chunk, norm, None, &net.device)?;
         let logits = net.forward(&x, only, BnMode::Eval)?;
-        let (loss, _) = loss_and_correct(&logits, &y)?;
+        let loss = cross_entropy(&logits, &y)?;
         ev.loss += loss.to_scalar::<f32>()? as f64 * chunk.len() as f64;
         let predicted = logits.argmax(D::Minus1)?.to_vec1::<u32>()?;
         for (&i, &p) in chunk.iter().zip(&predicted) {

@@ -10,9 +10,9 @@ use rand::seq::SliceRandom;
 
 use super::config::RoundConfig;
 use super::engine::Worker;
-use super::train::loss_and_correct;
 use crate::nas::data::make_batch;
 use crate::nas::error::Result;
+use crate::nas::ops::cross_entropy::cross_entropy;
 use crate::nas::ops::{init::stream, BnMode};
 
 /// Steps timed to measure the speed (the first two are not counted: warm-up).
@@ -35,7 +35,7 @@ impl Worker {
             let values = self
                 .supernet
                 .forward_nodes(&x, &c, BnMode::Calibrate, true)?;
-            let (loss, _) = loss_and_correct(&self.supernet.output_of(values)?, &y)?;
+            let loss = cross_entropy(&self.supernet.output_of(values)?, &y)?;
             drop(loss.backward()?);
             if i >= 2 {
                 timed += start.elapsed().as_secs_f64();

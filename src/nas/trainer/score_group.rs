@@ -4,11 +4,11 @@
 //! as one by one on the CPU, tests/score_prefix.rs), or all at once, step by step
 //! ([`BatchedScorer`]; equal up to the order of float sums, tests/score_batched.rs).
 
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{Device, Tensor};
 
 use super::control::Control;
 use super::score::ScoreBatches;
-use super::train::loss_and_correct;
+use super::train::{hits, loss_and_correct};
 use crate::nas::error::{NasError, Result};
 use crate::nas::ops::BnMode;
 use crate::nas::space::Candidate;
@@ -126,10 +126,7 @@ fn accuracies(logits: &[Vec<Tensor>], validation: &[(Tensor, Tensor)]) -> Result
             .map(|l| l.get(b).cloned())
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| NasError::Config("a candidate lacks logits for a batch".into()))?;
-        let hits = Tensor::cat(&all, 0)?
-            .argmax(D::Minus1)?
-            .eq(&y.repeat(logits.len())?)?
-            .to_dtype(DType::U32)?
+        let hits = hits(&Tensor::cat(&all, 0)?, &y.repeat(logits.len())?)?
             .reshape((logits.len(), n))?
             .sum(1)?
             .to_vec1::<u32>()?;
@@ -222,8 +219,8 @@ pub fn score_group(
     let device = &scorer.net().device;
     for i in order {
         control.check()?;
-        let score = || loss_and_accuracy(&scorer.logits(&group[i])?, &batches.validation);
-        out[i] = on_workers(device, score)?.1;
+        let score = || accuracies(&[scorer.logits(&group[i])?], &batches.validation);
+        out[i] = on_workers(device, score)?[0];
     }
     Ok(out)
 }

@@ -23,12 +23,12 @@ use crate::nas::supernet::Supernet;
 /// on the logits' device (the count as a u32 scalar), so nothing waits for the device.
 pub fn loss_and_correct_on_device(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, Tensor)> {
     let loss = cross_entropy(logits, labels)?;
-    let correct = logits
-        .argmax(D::Minus1)?
-        .eq(labels)?
-        .to_dtype(DType::U32)?
-        .sum_all()?;
-    Ok((loss, correct))
+    Ok((loss, hits(logits, labels)?.sum_all()?))
+}
+
+/// Per row of `logits` [N, classes], 1 (u32) where its largest logit is the row's label.
+pub fn hits(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    Ok(logits.argmax(D::Minus1)?.eq(labels)?.to_dtype(DType::U32)?)
 }
 
 /// Cross-entropy loss and the number of correct predictions (read from the device).
