@@ -172,13 +172,13 @@ pub(super) fn advance(
     }
     let parents: Vec<usize> = kids.iter().map(|c| c.parent).collect();
     let live = live_after(net, k);
+    let choice_sizes: Vec<usize> = by_choice.values().map(Vec::len).collect();
     let next = |values: Vec<Values>, outs: Vec<Vec<Option<Tensor>>>, rows: &[usize]| {
         values
             .into_iter()
             .zip(outs)
             .zip(rows)
             .map(|((v, o), &r)| {
-                let choice_sizes: Vec<usize> = by_choice.values().map(Vec::len).collect();
                 let ctx = Assemble {
                     net,
                     step,
