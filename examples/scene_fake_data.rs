@@ -2,7 +2,8 @@
 //! to time its frames while the camera tours; the last line printed is then one JSON object.
 //!
 //! `cargo run --example scene_fake_data -- [--points N] [--dims 2|3] [--stream K]
-//! [--scored F] [--bench-frames F] [--warmup W] [--point-size F] [--screenshot PNG]`
+//! [--scored F] [--bench-frames F] [--warmup W] [--point-size F] [--screenshot PNG]
+//! [--offscreen]`
 
 use bevy::app::AppExit;
 use clap::Parser;
@@ -37,6 +38,10 @@ struct Args {
     /// With --bench-frames: save a PNG of the window after the timed frames.
     #[arg(long)]
     screenshot: Option<std::path::PathBuf>,
+    /// With --bench-frames: draw into an image of the window's size, with no window system
+    /// and no display (the GPU machine's way; each frame waits for the GPU to finish it).
+    #[arg(long, requires = "bench_frames")]
+    offscreen: bool,
 }
 
 fn main() -> AppExit {
@@ -64,5 +69,6 @@ fn main() -> AppExit {
         }),
         screenshot: args.screenshot,
         point_size: args.point_size,
+        offscreen: args.offscreen,
     })
 }

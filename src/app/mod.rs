@@ -94,21 +94,45 @@ pub fn main_window() -> Window {
 
 /// The app with `window` and every view, but no engine link yet (the caller inserts one).
 pub fn base_app(window: Window) -> App {
+    base_app_on(window, Surface::Window)
+}
+
+/// Where the app draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// An OS window (needs a display).
+    Window,
+    /// An image of the window's size, with no window system (`shell::offscreen`).
+    Offscreen,
+}
+
+/// [`base_app`], drawing on `surface`.
+pub fn base_app_on(window: Window, surface: Surface) -> App {
     // A software rasteriser (Mesa's llvmpipe) allocates tens of megabytes of vertex and bin
     // memory every frame; with glibc's defaults it went back to the kernel after each frame
     // and was page-faulted in again on the next (about 15 ms a frame at 100,000 points).
     crate::nas::device::tune_allocator();
-    let mut app = App::new();
-    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+    let size = window.resolution.physical_size();
+    let plugins = DefaultPlugins.set(WindowPlugin {
         primary_window: Some(window),
         ..default()
-    }))
-    .add_plugins(bevy_egui::EguiPlugin::default())
-    .insert_resource(bevy_egui::EguiGlobalSettings {
-        auto_create_primary_context: false,
-        ..default()
-    })
-    .add_plugins(ViewPlugins);
+    });
+    let mut app = App::new();
+    match surface {
+        Surface::Window => {
+            app.add_plugins(plugins);
+        }
+        Surface::Offscreen => {
+            app.add_plugins(plugins.disable::<bevy::winit::WinitPlugin>())
+                .add_plugins(shell::offscreen::OffscreenPlugin { size });
+        }
+    }
+    app.add_plugins(bevy_egui::EguiPlugin::default())
+        .insert_resource(bevy_egui::EguiGlobalSettings {
+            auto_create_primary_context: false,
+            ..default()
+        })
+        .add_plugins(ViewPlugins);
     app
 }
 

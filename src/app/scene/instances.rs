@@ -173,4 +173,5 @@ pub(super) fn rebuild_points(
     }
     scatter.dirty = false;
     scatter.last_build = Some(Instant::now());
+    scatter.builds += 1;
 }

@@ -147,12 +147,17 @@ pub fn scene_overlay(
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.selectable_value(&mut *dims, SceneDims::Flat, "2D");
-                    ui.selectable_value(&mut *dims, SceneDims::Space, "3D");
+                    // Edited as copies and written back only on a change: a write marks the
+                    // resource changed, and a changed `SceneDims` rebuilds every point.
+                    let (mut new_dims, mut new_tool) = (*dims, *tool);
+                    ui.selectable_value(&mut new_dims, SceneDims::Flat, "2D");
+                    ui.selectable_value(&mut new_dims, SceneDims::Space, "3D");
                     ui.separator();
-                    ui.selectable_value(&mut *tool, SceneTool::Navigate, "Navigate");
-                    ui.selectable_value(&mut *tool, SceneTool::Box, "Box");
-                    ui.selectable_value(&mut *tool, SceneTool::Lasso, "Lasso");
+                    ui.selectable_value(&mut new_tool, SceneTool::Navigate, "Navigate");
+                    ui.selectable_value(&mut new_tool, SceneTool::Box, "Box");
+                    ui.selectable_value(&mut new_tool, SceneTool::Lasso, "Lasso");
+                    dims.set_if_neq(new_dims);
+                    tool.set_if_neq(new_tool);
                     if ui.button("Fit").clicked() {
                         *orbit = Orbit { tour_speed: orbit.tour_speed, ..default() };
                     }

@@ -50,6 +50,9 @@ pub struct Scatter {
     refit_pending: bool,
     pub(super) dirty: bool,
     pub(super) last_build: Option<Instant>,
+    /// How many times the points were rebuilt (each rebuild walks every candidate: the frame
+    /// benchmark reports how many fell in its timed frames).
+    pub builds: u64,
 }
 
 /// Points wait until this many exist before the first fit, so the layout has structure.

@@ -5,6 +5,7 @@
 //! the camera tours, frame times are recorded after a warm-up and the run prints them (the
 //! last line as JSON) and exits.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -15,14 +16,15 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::frame_bench::add_frame_bench;
-pub use super::frame_bench::BenchFrames;
+pub use super::frame_bench::{BenchFrames, FrameReport};
 use crate::app::link::EngineLink;
 use crate::app::scene::points::PointSize;
 use crate::app::scene::scatter::{ScatterPosition, SceneDims};
 use crate::app::state::candidates::{
     Accuracy, CandidateIndex, CandidateNode, CandidateUpdated, Cost, ScoredInRound, TemplateGraph,
 };
-use crate::nas::space::TemplateSpec;
+use crate::app::Surface;
+use crate::nas::space::{Candidate, SuperGraph, TemplateSpec};
 use crate::nas::trainer::{Command, Event};
 
 /// What the fake scene shows and whether it is timed.
@@ -39,6 +41,8 @@ pub struct FakeScene {
     pub screenshot: Option<PathBuf>,
     /// The point-size factor (the scene's slider; 1 = the automatic size).
     pub point_size: f32,
+    /// Draw into an image with no window system (`shell::offscreen`) instead of a window.
+    pub offscreen: bool,
 }
 
 /// Seed of the fake data (the same picture every run).
@@ -90,6 +94,32 @@ pub fn fake_points(n: usize, scored_fraction: f32, seed: u64) -> Vec<FakePoint> 
         .collect()
 }
 
+/// `n` distinct candidates of `template`, sampled uniformly (as the engine samples them): their
+/// strings and choices. The fake points are candidates the template allows, as real ones are.
+/// If the space has fewer than `n` candidates, the later ones repeat earlier ones.
+pub fn fake_candidates(template: &SuperGraph, n: usize, seed: u64) -> Vec<(String, Vec<usize>)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut seen = HashSet::with_capacity(n);
+    let mut keys = Vec::with_capacity(n);
+    let tries_per_key = 20;
+    for _ in 0..n.saturating_mul(tries_per_key) {
+        if keys.len() == n {
+            break;
+        }
+        let candidate = Candidate::sample(template, &mut rng);
+        let key = candidate.to_string(template);
+        if seen.insert(key.clone()) {
+            keys.push((key, candidate.choices));
+        }
+    }
+    let distinct = keys.len();
+    for i in distinct..n {
+        let again = keys[i % distinct.max(1)].clone();
+        keys.push(again);
+    }
+    keys
+}
+
 /// The engine's ends of the link, held so the app sees a quiet engine, not a gone one.
 #[derive(Resource)]
 struct HeldEngineSide {
@@ -101,6 +131,7 @@ struct HeldEngineSide {
 #[derive(Resource)]
 struct FakeFeed {
     points: Vec<FakePoint>,
+    candidates: Vec<(String, Vec<usize>)>,
     next: usize,
     per_frame: usize,
     started: Option<Instant>,
@@ -109,12 +140,23 @@ struct FakeFeed {
 
 /// Opens the app window on fake data (no engine); in benchmark mode it exits by itself.
 pub fn run_fake_scene(cfg: FakeScene) -> AppExit {
+    fake_scene_app(cfg).run()
+}
+
+/// The app on fake data, ready to run (in benchmark mode its world holds a `FrameReport`
+/// after the run).
+pub fn fake_scene_app(cfg: FakeScene) -> App {
     let mut window = crate::app::main_window();
     window.title = format!("NAS-Navigator: fake scene ({} points)", cfg.points);
     if cfg.bench.is_some() {
         window.present_mode = PresentMode::AutoNoVsync;
     }
-    let mut app = crate::app::base_app(window);
+    let surface = if cfg.offscreen {
+        Surface::Offscreen
+    } else {
+        Surface::Window
+    };
+    let mut app = crate::app::base_app_on(window, surface);
     let (event_tx, event_rx) = crossbeam_channel::bounded(64);
     let (command_tx, command_rx) = crossbeam_channel::bounded(64);
     // A template makes the scene follow candidate updates (its points are all fake).
@@ -128,11 +170,12 @@ pub fn run_fake_scene(cfg: FakeScene) -> AppExit {
             _events: event_tx,
             commands: command_rx,
         })
-        .insert_resource(TemplateGraph(template))
+        .insert_resource(TemplateGraph(template.clone()))
         .insert_resource(cfg.dims)
         .insert_resource(PointSize(cfg.point_size))
         .insert_resource(FakeFeed {
             points: fake_points(cfg.points, cfg.scored_fraction, SEED),
+            candidates: fake_candidates(&template, cfg.points, SEED),
             next: 0,
             per_frame: cfg.stream_per_frame,
             started: None,
@@ -145,13 +188,14 @@ pub fn run_fake_scene(cfg: FakeScene) -> AppExit {
         } else {
             "3d"
         };
+        let surface = if cfg.offscreen { "image" } else { "window" };
         let label = format!(
-            "points={} dims={dims} stream={}",
+            "points={} dims={dims} stream={} surface={surface}",
             cfg.points, cfg.stream_per_frame
         );
         add_frame_bench(&mut app, bench, label, cfg.screenshot);
     }
-    app.run()
+    app
 }
 
 /// Spawns the next batch of fake candidates and tells the scene about them.
@@ -173,12 +217,12 @@ fn spawn_fake_points(
     let end = (feed.next + batch).min(feed.points.len());
     for i in feed.next..end {
         let (position, accuracy, cost) = feed.points[i];
-        let key = format!("fake-{i}");
+        let (key, choices) = feed.candidates[i].clone();
         let entity = commands
             .spawn((
                 CandidateNode {
                     key: key.clone(),
-                    choices: vec![],
+                    choices,
                 },
                 accuracy,
                 cost,

@@ -3,9 +3,11 @@
 //! session), [`toolbar`],
 //! [`presentation`] (presentation mode and screenshots), [`sessions`] (open, save,
 //! restore), [`session_open`] (the engine swap, off the frame) and [`session_read`] (what
-//! an open reads), [`ui_cache`] (egui painted again only when it changed). It may import
+//! an open reads), [`ui_cache`] (egui painted again only when it changed), [`offscreen`] (drawing into an
+//! image with no window system). It may import
 //! the views: it is what places them.
 
+pub mod offscreen;
 pub mod pane_files;
 pub mod panels;
 pub mod panes;
