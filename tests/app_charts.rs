@@ -369,6 +369,23 @@ fn step_losses_sit_at_their_fraction_of_the_epoch_on_the_epoch_axis() {
 }
 
 #[test]
+fn y_tick_labels_tell_neighbouring_ticks_apart() {
+    for step in [0.05, 0.02, 0.2, 0.5, 1.0, 2.5, 5.0, 0.001, 0.0025, 20.0] {
+        let labels: Vec<String> = (0..12)
+            .map(|i| chart::tick_label(0.35 + step * f64::from(i), step))
+            .collect();
+        for pair in labels.windows(2) {
+            assert_ne!(pair[0], pair[1], "step {step}: {labels:?}");
+        }
+    }
+    // No more decimals than the step has.
+    assert_eq!(chart::tick_label(0.45, 0.05), "0.45");
+    assert_eq!(chart::tick_label(0.4, 0.1), "0.4");
+    assert_eq!(chart::tick_label(40.0, 10.0), "40");
+    assert_eq!(chart::tick_label(-0.0, 0.5), "0.0");
+}
+
+#[test]
 fn y_grid_steps_are_one_two_or_five_times_a_power_of_ten() {
     let steps = |base| {
         chart::nice_steps(egui_plot::GridInput {

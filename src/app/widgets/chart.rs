@@ -63,6 +63,20 @@ pub fn plot<'a>(name: &str, height: f32) -> Plot<'a> {
         .allow_scroll(false)
         .allow_double_click_reset(true)
         .y_grid_spacer(uniform_grid_spacer(nice_steps))
+        .y_axis_formatter(|mark, _| tick_label(mark.value, mark.step_size))
+}
+
+/// A tick's label with as many decimals as its step needs: egui_plot's own rounds the
+/// decimals of a step of 0.05 down to one, so ticks at 0.45 and 0.5 both read "0.5".
+pub fn tick_label(value: f64, step: f64) -> String {
+    let decimals = if step > 0.0 && step.is_finite() {
+        (-step.log10() - 1e-9).ceil().clamp(0.0, 15.0) as usize
+    } else {
+        0
+    };
+    // -0.0 reads as 0.
+    let value = if value == 0.0 { 0.0 } else { value };
+    format!("{value:.decimals$}")
 }
 
 /// Grid steps of 1, 2 or 5 times a power of ten (egui_plot's default steps by powers of ten,

@@ -8,6 +8,7 @@ pub mod batchnorm;
 pub mod bias_op;
 mod bn_grad;
 pub mod bn_op;
+pub mod clip;
 pub mod conv;
 pub mod conv_chunk;
 pub mod conv_op;

@@ -8,6 +8,8 @@ use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
+use super::clip::GradScale;
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OptimizerKind {
@@ -83,11 +85,7 @@ impl Optimizer {
             } else {
                 0.0
             };
-            let grad = if options.grad_scale == 1.0 {
-                grad.detach()
-            } else {
-                (grad.detach() * options.grad_scale)?
-            };
+            let grad = options.grad_scale.apply(grad.detach())?;
             let p = var.as_detached_tensor();
             updated += 1;
             match self.config.kind {
@@ -171,19 +169,19 @@ impl Optimizer {
 
 /// Cosine annealing from `base` to 0 over `total` steps, after `warmup` linear steps.
 /// How one optimiser step treats its parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct StepOptions {
     /// Weight decay on batch-norm weights and on biases too (the classic, simplest rule).
     pub decay_norm_and_bias: bool,
     /// Factor on every gradient (below 1 when the global norm is clipped).
-    pub grad_scale: f64,
+    pub grad_scale: GradScale,
 }
 
 impl Default for StepOptions {
     fn default() -> Self {
         Self {
             decay_norm_and_bias: true,
-            grad_scale: 1.0,
+            grad_scale: GradScale::Host(1.0),
         }
     }
 }
@@ -191,23 +189,6 @@ impl Default for StepOptions {
 /// Batch-norm weights and every bias (by the safetensors key schema of the supernet).
 pub fn is_norm_or_bias(name: &str) -> bool {
     name.ends_with(".bias") || name.contains(".bn.")
-}
-
-/// The factor that brings the global L2 norm of the gradients of `params` down to
-/// `max_norm` (1 when it is below).
-pub fn clip_scale(params: &[(String, Var)], grads: &GradStore, max_norm: f64) -> Result<f64> {
-    let mut sum = 0.0f64;
-    for (_, var) in params {
-        if let Some(g) = grads.get(var) {
-            sum += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
-        }
-    }
-    let norm = sum.sqrt();
-    Ok(if norm > max_norm && norm.is_finite() {
-        max_norm / norm
-    } else {
-        1.0
-    })
 }
 
 pub fn cosine_lr(base: f64, step: usize, total: usize, warmup: usize) -> f64 {

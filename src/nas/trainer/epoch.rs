@@ -18,7 +18,8 @@ use super::step_reads::{read_every_steps, StepReads, TrainedStep};
 use super::train::loss_and_correct_on_device;
 use crate::nas::data::{make_batch, Augment, ImageSet, Normalisation};
 use crate::nas::error::Result;
-use crate::nas::ops::optim::{clip_scale, StepOptions};
+use crate::nas::ops::clip::{clip_scale, clip_scale_on_device, GradScale};
+use crate::nas::ops::optim::StepOptions;
 use crate::nas::ops::{cosine_lr, init::stream, BnMode, Optimizer};
 use crate::nas::session::Session;
 use crate::nas::space::Candidate;
@@ -202,9 +203,12 @@ fn train_step(
     let params = net.params(Some(candidate));
     let options = StepOptions {
         decay_norm_and_bias: plan.decay_norm_and_bias,
+        // On CUDA the factor stays on the device (no synchronisation per step); the CPU
+        // reads it, with the same bits as ever.
         grad_scale: match plan.max_grad_norm {
-            Some(max) => clip_scale(&params, &grads, max)?,
-            None => 1.0,
+            Some(max) if x.device().is_cuda() => clip_scale_on_device(&params, &grads, max)?,
+            Some(max) => GradScale::Host(clip_scale(&params, &grads, max)?),
+            None => GradScale::Host(1.0),
         },
     };
     optimizer.step_with(&params, &grads, lr, &options)?;
