@@ -72,9 +72,9 @@ pub fn clip_scale_on_device(
     let norm = sum.sqrt()?;
     // min(1, max / norm).
     let clipped = (norm.maximum(max_norm)?.recip()? * max_norm)?;
-    // A NaN norm would give NaN and an infinite one 0: 1 instead, as on the host (norm - norm
-    // is 0 only when the norm is finite).
-    let finite = (&norm - &norm)?.eq(0f32)?;
+    // A NaN norm would give NaN and an infinite one 0: 1 instead, as on the host (norm x 0 is
+    // 0 only when the norm is finite).
+    let finite = (&norm * 0.0)?.eq(0f32)?;
     let scale = finite.where_cond(&clipped, &Tensor::ones((), DType::F32, norm.device())?)?;
     Ok(GradScale::Device(scale))
 }
