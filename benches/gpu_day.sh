@@ -111,14 +111,15 @@ if wants scene; then
   done
   export WGPU_BACKEND=vulkan
   # All runs in one log (the device tool returns at most 8 files); the JSON lines are the figures.
+  # SCENE_POINTS and SCENE_FRAMES shrink the runs for a dry run on a machine without a GPU.
   scene_runs() {
-    local run=("$G/scene_fake_data" --offscreen --warmup 60 --bench-frames 600)
-    "${run[@]}" --points 1000000 --dims 3 --screenshot "$out/scene-1m-3d.png"
-    "${run[@]}" --points 1000000 --dims 2
-    "${run[@]}" --points 100000 --dims 3
+    local run=("$G/scene_fake_data" --offscreen --warmup 60 --bench-frames "$frames")
+    "${run[@]}" --points "$points" --dims 3 --screenshot "$out/scene-1m-3d.png"
+    "${run[@]}" --points "$points" --dims 2
+    "${run[@]}" --points $((points / 10)) --dims 3
   }
   export -f scene_runs
-  export G out
+  export G out points="${SCENE_POINTS:-1000000}" frames="${SCENE_FRAMES:-600}"
   step scene 300 bash -c scene_runs
   grep -E 'AdapterInfo' "$out/scene.log" | head -1 | cut -c1-240 | tee -a "$summary"
   grep -E '^\{' "$out/scene.log" | tee -a "$summary"

@@ -7,7 +7,7 @@ use bevy_egui::egui;
 use egui_plot::{HoverPosition, Line, PlotBounds, PlotPoint, PlotPoints, Points, VLine};
 
 use crate::app::state::run_state::RunState;
-use crate::app::widgets::chart::{accuracy_curves, empty_chart, plot, record_chart};
+use crate::app::widgets::chart::{accuracy_curves, empty_chart, legend, plot, record_chart};
 use crate::app::widgets::palette::{TRAIN_COLOUR, VAL_COLOUR};
 
 /// Each epoch at its end on the epoch axis (epochs of every round, counted from 1), with its
@@ -73,7 +73,9 @@ pub fn losses(ui: &mut egui::Ui, state: &RunState, height: f32) -> Option<PlotBo
         .filter(|(_, w)| w[0].round != w[1].round)
         .map(|(i, _)| (i + 1) as f64)
         .collect();
+    // Losses fall from the top left: the top right is where the legend hides nothing.
     let response = plot("loss", height)
+        .legend(legend(egui_plot::Corner::RightTop))
         .x_axis_label("epoch (all rounds; a step at its fraction of the epoch)")
         .y_axis_label("loss (cross-entropy)")
         .label_formatter(|pos: &HoverPosition<'_>| match pos {

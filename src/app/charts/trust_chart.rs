@@ -16,49 +16,68 @@ use crate::app::widgets::chart::{
 use crate::app::widgets::format::format_value;
 use crate::app::widgets::palette::{TRAIN_COLOUR, VAL_COLOUR};
 
-/// The per-signal table: Kendall tau with its interval, Spearman, and the ceiling.
-fn table(ui: &mut egui::Ui, figures: &TrustFigures) {
+/// The per-signal table: Kendall tau with its interval, Spearman, and the ceiling. Narrow
+/// (`full` false): signal, tau and interval only, Spearman and the probe count on hover of
+/// the signal's name, so the table fits a pane a third of the window wide.
+fn table(ui: &mut egui::Ui, figures: &TrustFigures, full: bool) {
     egui::Grid::new("trust_table").striped(true).show(ui, |ui| {
-        for head in [
-            "signal",
-            "Kendall tau",
-            "95% interval",
-            "Spearman",
-            "probes",
-        ] {
-            ui.strong(head);
+        let heads: &[&str] = if full {
+            &[
+                "signal",
+                "Kendall tau",
+                "95% interval",
+                "Spearman",
+                "probes",
+            ]
+        } else {
+            &["signal", "Kendall tau", "95% interval"]
+        };
+        for head in heads {
+            ui.strong(*head);
         }
         ui.end_row();
-        for (kind, a) in &figures.by_signal {
-            let name = egui::RichText::new(kind.label());
-            ui.label(if *kind == figures.signal {
-                name.strong()
-            } else {
-                name
-            });
+        let rows = figures
+            .by_signal
+            .iter()
+            .map(|(kind, a)| {
+                let name = egui::RichText::new(kind.label());
+                (
+                    if *kind == figures.signal {
+                        name.strong()
+                    } else {
+                        name
+                    },
+                    a,
+                )
+            })
+            .chain(
+                figures
+                    .ceiling
+                    .iter()
+                    .map(|c| (egui::RichText::new("ceiling: seed vs seed").italics(), c)),
+            );
+        for (name, a) in rows {
+            let spearman = format!("{:+.3} {}", a.spearman, a.spearman_interval);
+            let named = ui.label(name);
+            if !full {
+                named.on_hover_text(format!("Spearman {spearman}; {} probes", a.probes));
+            }
             ui.monospace(format!("{:+.3}", a.kendall_tau));
             ui.monospace(a.kendall_interval.to_string());
-            ui.monospace(format!("{:+.3} {}", a.spearman, a.spearman_interval));
-            ui.label(a.probes.to_string());
+            if full {
+                ui.monospace(spearman);
+                ui.label(a.probes.to_string());
+            }
             ui.end_row();
         }
-        match &figures.ceiling {
-            Some(c) => {
-                ui.label(egui::RichText::new("ceiling: seed vs seed").italics());
-                ui.monospace(format!("{:+.3}", c.kendall_tau));
-                ui.monospace(c.kendall_interval.to_string());
-                ui.monospace(format!("{:+.3} {}", c.spearman, c.spearman_interval));
-                ui.label(c.probes.to_string());
-            }
-            None => {
-                ui.label(egui::RichText::new("ceiling: seed vs seed").italics());
-                ui.label(format!(
-                    "needs 3 probes trained twice ({} so far)",
-                    figures.seed_pairs
-                ));
-            }
+        if figures.ceiling.is_none() {
+            ui.label(egui::RichText::new("ceiling: seed vs seed").italics());
+            ui.label(format!(
+                "needs 3 probes trained twice ({} so far)",
+                figures.seed_pairs
+            ));
+            ui.end_row();
         }
-        ui.end_row();
     });
 }
 
@@ -91,14 +110,14 @@ pub fn trust(
     // about 480 points).
     let clicked = if ui.available_width() >= 1000.0 {
         ui.columns(2, |cols| {
-            table(&mut cols[0], figures);
+            table(&mut cols[0], figures, true);
             explain(&mut cols[0]);
             probe_plot(&mut cols[1], figures, height)
         })
     } else {
         egui::ScrollArea::horizontal()
             .id_salt("trust_table_scroll")
-            .show(ui, |ui| table(ui, figures));
+            .show(ui, |ui| table(ui, figures, ui.available_width() >= 560.0));
         explain(ui);
         probe_plot(ui, figures, height)
     }?;

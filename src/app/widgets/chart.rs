@@ -52,12 +52,7 @@ pub fn plot<'a>(name: &str, height: f32) -> Plot<'a> {
     Plot::new(name)
         .id(plot_id(name))
         .height(height)
-        .legend(
-            // An item's marker colour names it, over a bar or line of the same name.
-            Legend::default()
-                .position(egui_plot::Corner::LeftTop)
-                .color_conflict_handling(ColorConflictHandling::PickLast),
-        )
+        .legend(legend(egui_plot::Corner::LeftTop))
         .allow_zoom(true)
         .allow_drag(true)
         .allow_scroll(false)
@@ -77,6 +72,15 @@ pub fn tick_label(value: f64, step: f64) -> String {
     // -0.0 reads as 0.
     let value = if value == 0.0 { 0.0 } else { value };
     format!("{value:.decimals$}")
+}
+
+/// The legend every chart shows, in `corner` (a chart whose data leave another corner free
+/// puts it there: `plot(..).legend(legend(corner))`).
+pub fn legend(corner: egui_plot::Corner) -> Legend {
+    // An item's marker colour names it, over a bar or line of the same name.
+    Legend::default()
+        .position(corner)
+        .color_conflict_handling(ColorConflictHandling::PickLast)
 }
 
 /// Grid steps of 1, 2 or 5 times a power of ten (egui_plot's default steps by powers of ten,
