@@ -16,6 +16,11 @@ use crate::app::widgets::chart::{
 use crate::app::widgets::format::format_value;
 use crate::app::widgets::palette::{TRAIN_COLOUR, VAL_COLOUR};
 
+/// How wide a signal's name may be in the narrow table (points) before it wraps.
+const NARROW_NAME_WIDTH: f32 = 120.0;
+/// The narrowest pane (points) that shows the whole table.
+const FULL_TABLE_WIDTH: f32 = 560.0;
+
 /// The per-signal table: Kendall tau with its interval, Spearman, and the ceiling. Narrow
 /// (`full` false): signal, tau and interval only, Spearman and the probe count on hover of
 /// the signal's name, so the table fits a pane a third of the window wide.
@@ -58,9 +63,15 @@ fn table(ui: &mut egui::Ui, figures: &TrustFigures, full: bool) {
             );
         for (name, a) in rows {
             let spearman = format!("{:+.3} {}", a.spearman, a.spearman_interval);
-            let named = ui.label(name);
-            if !full {
-                named.on_hover_text(format!("Spearman {spearman}; {} probes", a.probes));
+            if full {
+                ui.label(name);
+            } else {
+                // Long names wrap in a narrow pane.
+                ui.scope(|ui| {
+                    ui.set_max_width(NARROW_NAME_WIDTH);
+                    ui.add(egui::Label::new(name).wrap())
+                        .on_hover_text(format!("Spearman {spearman}; {} probes", a.probes));
+                });
             }
             ui.monospace(format!("{:+.3}", a.kendall_tau));
             ui.monospace(a.kendall_interval.to_string());
@@ -115,9 +126,11 @@ pub fn trust(
             probe_plot(&mut cols[1], figures, height)
         })
     } else {
+        // Measured outside the scroll area, where the width is the pane's.
+        let full = ui.available_width() >= FULL_TABLE_WIDTH;
         egui::ScrollArea::horizontal()
             .id_salt("trust_table_scroll")
-            .show(ui, |ui| table(ui, figures, ui.available_width() >= 560.0));
+            .show(ui, |ui| table(ui, figures, full));
         explain(ui);
         probe_plot(ui, figures, height)
     }?;
