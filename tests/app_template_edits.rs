@@ -19,7 +19,7 @@ use nas_navigator::app::state::candidates::{
 };
 use nas_navigator::app::state::lego_state::LegoState;
 use nas_navigator::app::state::scene_view::SceneIndex;
-use nas_navigator::app::state::selection::Hovered;
+use nas_navigator::app::state::selection::{Hovered, Selection};
 use nas_navigator::app::state::view_choice::RoundFilter;
 use nas_navigator::nas::signals::Signals;
 use nas_navigator::nas::space::edit::Edit;
@@ -247,4 +247,36 @@ fn hovering_a_point_does_not_rebuild_every_point() {
         before,
         "hovering rebuilt the points"
     );
+}
+
+#[test]
+fn a_selection_is_drawn_in_the_next_frame_even_right_after_a_rebuild() {
+    let g = chain(3);
+    let (mut app, tx, _commands) = app(true);
+    scored_session(&mut app, &tx, &g, 60);
+    update_until(&mut app, "all points shown", 60, |w| {
+        w.resource::<SceneIndex>().entities.len() == 60
+    });
+    // Streamed points wait for the streaming pace; the analyst's selection does not.
+    for (i, e) in app
+        .world()
+        .resource::<SceneIndex>()
+        .entities
+        .clone()
+        .into_iter()
+        .take(3)
+        .enumerate()
+    {
+        let before = app.world().resource::<SceneIndex>().generation;
+        app.world_mut()
+            .resource_mut::<Selection>()
+            .current
+            .insert(e);
+        app.update();
+        assert_eq!(
+            app.world().resource::<SceneIndex>().generation,
+            before + 1,
+            "selection {i} was not drawn in the next frame"
+        );
+    }
 }

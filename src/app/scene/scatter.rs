@@ -49,7 +49,12 @@ pub struct Scatter {
     /// The template changed and the re-fit is not on its way yet.
     refit_pending: bool,
     pub(super) dirty: bool,
+    /// The analyst changed what the points show (selection, colouring, 2D/3D...): rebuild in
+    /// this frame, not at the streaming pace.
+    pub(super) urgent: bool,
     pub(super) last_build: Option<Instant>,
+    /// Points shown by the last rebuild (its cost sets the pace of the next).
+    pub(super) last_count: usize,
     /// How many times the points were rebuilt (each rebuild walks every candidate: the frame
     /// benchmark reports how many fell in its timed frames).
     pub builds: u64,
