@@ -1,7 +1,9 @@
 //! Block statistics and the Pareto front against planted answers and brute force.
 
 use nas_navigator::nas::search::pareto::{dominates, pareto_front};
-use nas_navigator::nas::search::stats::{compute, rank_scores, wilson};
+use nas_navigator::nas::search::stats::{
+    compute, mean_interval, rank_scores, wilson, NORMAL_INTERVAL_ABOVE,
+};
 use nas_navigator::nas::space::{Candidate, SuperGraph, TemplateSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -213,4 +215,42 @@ fn the_autopilot_prunes_by_rule_and_logs_why() {
         .iter()
         .flat_map(|r| &r.applied)
         .all(|s| s.block != "nor_conv_3x3"));
+}
+
+/// A percentile bootstrap of the mean with `resamples` resamples (the test's own).
+fn percentile_bootstrap(values: &[f32], resamples: usize, rng: &mut ChaCha8Rng) -> (f64, f64) {
+    let n = values.len();
+    let mut means: Vec<f64> = (0..resamples)
+        .map(|_| {
+            (0..n)
+                .map(|_| f64::from(values[rng.random_range(0..n)]))
+                .sum::<f64>()
+                / n as f64
+        })
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let at = |q: f64| means[(q * (resamples - 1) as f64).round() as usize];
+    (at(0.025), at(0.975))
+}
+
+#[test]
+fn above_the_threshold_the_mean_interval_is_the_bootstraps_normal_limit() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    // Skewed values in [0, 1], like rank scores of a block that is mostly good.
+    let n = NORMAL_INTERVAL_ABOVE * 2;
+    let values: Vec<f32> = (0..n).map(|_| rng.random::<f32>().sqrt()).collect();
+    let (low, high) = mean_interval(&values, &mut rng);
+    let (b_low, b_high) = percentile_bootstrap(&values, 2000, &mut rng);
+    let width = b_high - b_low;
+    assert!(width > 0.0);
+    for (ours, boot) in [(low, b_low), (high, b_high)] {
+        assert!(
+            (f64::from(ours) - boot).abs() < 0.1 * width,
+            "normal ({low}, {high}) against bootstrap ({b_low}, {b_high})"
+        );
+    }
+    // Below the threshold it still resamples (it draws from the generator).
+    let few = &values[..NORMAL_INTERVAL_ABOVE];
+    let (mut r1, mut r2) = (ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
+    assert_ne!(mean_interval(few, &mut r1), mean_interval(few, &mut r2));
 }

@@ -96,13 +96,31 @@ fn mean(xs: impl Iterator<Item = f32>) -> f32 {
     }
 }
 
-/// 95% percentile bootstrap interval of the mean.
-fn bootstrap(values: &[f32], rng: &mut impl Rng) -> (f32, f32) {
-    if values.len() < 2 {
+/// Above this many values the mean's interval is the normal one the bootstrap converges to
+/// (mean +- 1.96 standard errors): the same to within a few percent of its width there, at a
+/// cost that does not grow with resamples x values (at 1,000,000 candidates the bootstrap took
+/// tens of seconds on a thread, the block plot waiting for it).
+pub const NORMAL_INTERVAL_ABOVE: usize = 5_000;
+
+/// 95% interval of the mean of `values`: a percentile bootstrap, or for more than
+/// [`NORMAL_INTERVAL_ABOVE`] values the normal approximation (which draws nothing from `rng`).
+pub fn mean_interval(values: &[f32], rng: &mut impl Rng) -> (f32, f32) {
+    let n = values.len();
+    if n < 2 {
         return (0.0, 1.0);
     }
+    if n > NORMAL_INTERVAL_ABOVE {
+        let m = f64::from(mean(values.iter().copied()));
+        let var = values
+            .iter()
+            .map(|&v| (f64::from(v) - m).powi(2))
+            .sum::<f64>()
+            / (n - 1) as f64;
+        let half = 1.96 * (var / n as f64).sqrt();
+        return ((m - half) as f32, (m + half) as f32);
+    }
     let mut means: Vec<f32> = (0..BOOTSTRAP_RESAMPLES)
-        .map(|_| mean((0..values.len()).map(|_| values[rng.random_range(0..values.len())])))
+        .map(|_| mean((0..n).map(|_| values[rng.random_range(0..n)])))
         .collect();
     means.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| means[((q * (means.len() - 1) as f64).round()) as usize];
@@ -158,7 +176,7 @@ pub fn compute(graph: &SuperGraph, scored: &[(Candidate, f32)], seed: u64) -> St
             let idx = &members[d][b];
             let r: Vec<f32> = idx.iter().map(|&i| ranks[i]).collect();
             let fitness = mean(r.iter().copied());
-            let (fitness_low, fitness_high) = bootstrap(&r, &mut rng);
+            let (fitness_low, fitness_high) = mean_interval(&r, &mut rng);
             let (frequency_low, frequency_high) = wilson(idx.len(), n);
             between += idx.len() as f32 * (fitness - overall).powi(2);
             blocks.push(BlockStat {
