@@ -49,12 +49,16 @@ impl Plugin for OffscreenPlugin {
     }
 }
 
-/// Whether `target` is the primary window (where cameras and screenshots aim by default).
-fn is_primary_window(target: &RenderTarget, primary: Option<Entity>) -> bool {
-    match target {
+/// Aims `target` at the image if it is aimed at the primary window (where cameras and
+/// screenshots aim by default).
+fn retarget(target: &mut RenderTarget, primary: Option<Entity>, image: &OffscreenTarget) {
+    let at_window = match target {
         RenderTarget::Window(WindowRef::Primary) => true,
         RenderTarget::Window(WindowRef::Entity(e)) => Some(*e) == primary,
         _ => false,
+    };
+    if at_window {
+        *target = RenderTarget::Image(image.0.clone().into());
     }
 }
 
@@ -66,9 +70,7 @@ fn aim_camera_at_image(
     image: Res<OffscreenTarget>,
 ) {
     if let Ok(mut target) = targets.get_mut(add.entity) {
-        if is_primary_window(&target, primary.single().ok()) {
-            *target = RenderTarget::Image(image.0.clone().into());
-        }
+        retarget(&mut target, primary.single().ok(), &image);
     }
 }
 
@@ -80,9 +82,7 @@ fn aim_screenshot_at_image(
     image: Res<OffscreenTarget>,
 ) {
     if let Ok(mut shot) = shots.get_mut(add.entity) {
-        if is_primary_window(&shot.0, primary.single().ok()) {
-            shot.0 = RenderTarget::Image(image.0.clone().into());
-        }
+        retarget(&mut shot.0, primary.single().ok(), &image);
     }
 }
 
