@@ -22,7 +22,7 @@ use crate::app::state::scene_view::{ColourRange, SceneIndex};
 use crate::app::state::selection::Selection;
 use crate::app::state::signal_choice::SignalValues;
 use crate::app::state::view_choice::RoundFilter;
-use crate::app::widgets::colour_scale::signal_colour;
+use crate::app::widgets::colour_scale::{scale_step_colour, signal_step, NOT_SCORED};
 use crate::nas::space::choice::includes;
 
 /// While points stream in, at most one rebuild per this interval plus `PER_POINT` for each
@@ -131,6 +131,11 @@ pub(super) fn rebuild_points(
     let range = ColourRange::robust(&mut finite);
     let (lo, hi) = range.map_or((0.0, 0.0), |r| (r.lo, r.hi));
     let scale = size.0 * size_for_count(shown.len());
+    // The scale's eleven colours in linear light, converted once here, not once per point.
+    let to_linear =
+        |[r, g, b, a]: [f32; 4]| LinearRgba::from(Color::srgba(r, g, b, a)).to_f32_array();
+    let step_colours: [[f32; 4]; 10] = std::array::from_fn(|s| to_linear(scale_step_colour(s)));
+    let not_scored = to_linear(NOT_SCORED);
     let mut instances = Vec::with_capacity(shown.len());
     index.entities.clear();
     index.world.clear();
@@ -138,8 +143,7 @@ pub(super) fn rebuild_points(
     for (entity, pos, value, node, _, fit) in &shown {
         let world = (pick(pos) - centre) / half_span * SCENE_HALF_EXTENT;
         let selected = selection.current.contains(entity);
-        let [r, g, b, a] = signal_colour(value.0, lo, hi);
-        let mut linear = LinearRgba::from(Color::srgba(r, g, b, a)).to_f32_array();
+        let mut linear = signal_step(value.0, lo, hi).map_or(not_scored, |s| step_colours[s]);
         if focus.is_some_and(|(d, blk)| !node.choices.get(d).is_some_and(|&c| includes(c, blk))) {
             for c in &mut linear[..3] {
                 *c *= 0.12;
@@ -173,6 +177,8 @@ pub(super) fn rebuild_points(
     index.colour_signal = values.kind;
     index.colour_range = range;
     index.generation += 1;
+    // Shared, not copied (32 MB at 1,000,000 points).
+    let instances = std::sync::Arc::new(instances);
     for mut cloud in &mut clouds {
         cloud.replace(instances.clone());
     }

@@ -62,8 +62,8 @@ pub struct PointCloud {
 }
 
 impl PointCloud {
-    pub fn replace(&mut self, instances: Vec<PointInstance>) {
-        self.instances = Arc::new(instances);
+    pub fn replace(&mut self, instances: Arc<Vec<PointInstance>>) {
+        self.instances = instances;
         self.generation += 1;
     }
 }

@@ -16,15 +16,18 @@ pub fn accuracy_colour(acc: Option<f32>, lo: f32, hi: f32) -> [f32; 4] {
 /// The same scale for any signal's value (higher is better): `lo..hi` spans the scale, a
 /// value beyond it (e.g. synflow's -inf for a path-less candidate) takes the end step.
 pub fn signal_colour(value: Option<f64>, lo: f64, hi: f64) -> [f32; 4] {
-    let Some(v) = value else {
-        return NOT_SCORED;
-    };
+    signal_step(value, lo, hi).map_or(NOT_SCORED, scale_step_colour)
+}
+
+/// The step (`0..=9`) of [`signal_colour`]'s scale for `value`; `None`: not scored.
+pub fn signal_step(value: Option<f64>, lo: f64, hi: f64) -> Option<usize> {
+    let v = value?;
     let t = if hi > lo {
         ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
     } else {
         0.5
     };
-    scale_step_colour((t * 9.0).round() as usize)
+    Some((t * 9.0).round() as usize)
 }
 
 /// Viridis at 0.1, 0.2, ..., 1.0 (sRGB bytes).
