@@ -37,7 +37,15 @@ pub struct BlockStatsView {
     pub generation: u64,
     dirty: bool,
     last: Option<Instant>,
+    /// Candidates walked by the last request (its cost sets the pace of the next).
+    last_count: usize,
 }
+
+/// While candidates stream in, at most one request per this interval plus `PER_CANDIDATE`
+/// for each candidate the last one walked (1,000,000 wait 3 s): each request walks every
+/// candidate in the frame. A new signal or template is asked for at once.
+const REQUEST_INTERVAL: Duration = Duration::from_secs(1);
+const PER_CANDIDATE: Duration = Duration::from_micros(2);
 
 impl BlockStatsView {
     /// The statistics, if they were computed with the current template.
@@ -107,8 +115,8 @@ pub fn ranked_by(
         .collect()
 }
 
-/// Asks the thread for fresh statistics (at most once a second while candidates stream in,
-/// at once when the signal or the template changes); a template change drops the old ones
+/// Asks the thread for fresh statistics (while candidates stream in at the pace above, at
+/// once when the signal or the template changes); a template change drops the old ones
 /// in the same frame.
 #[allow(clippy::too_many_arguments)]
 fn request_stats(
@@ -131,17 +139,18 @@ fn request_stats(
         view.generation = generation.0;
         view.dirty = true;
     }
-    let due = view
-        .last
-        .is_none_or(|t| t.elapsed() > Duration::from_secs(1));
+    let wait = REQUEST_INTERVAL + PER_CANDIDATE * view.last_count.min(u32::MAX as usize) as u32;
+    let due = view.last.is_none_or(|t| t.elapsed() > wait);
     if !(view.requested != Some(chosen.0) || template_changed || (view.dirty && due)) {
         return;
     }
     // The newest round, or the round the History view (or presentation mode) shows.
     let newest = candidates.iter().map(|c| c.3 .0).max().unwrap_or(0);
     let round = filter.0.map_or(newest, |r| r.min(newest));
+    // Only the round's candidates have their choices copied.
     let rows = candidates
         .iter()
+        .filter(|c| c.3 .0 == round)
         .map(|(n, a, s, r)| (n.choices.clone(), a.0, s.0, r.0));
     let job = StatsJob {
         graph: graph.0.clone(),
@@ -154,6 +163,7 @@ fn request_stats(
         view.requested = Some(chosen.0);
         view.dirty = false;
         view.last = Some(Instant::now());
+        view.last_count = candidates.iter().len();
     }
 }
 
