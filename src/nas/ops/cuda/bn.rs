@@ -10,7 +10,8 @@ use candle_core::{bail, CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result,
 use cudarc::driver::PushKernelArg;
 
 use super::{
-    cpu_only, device, go, int, kernel, kind, per_item, per_plane, view, wrap, zeros, Kern,
+    cpu_fwd_is_cuda_only, cpu_only, device, go, int, kernel, kind, per_item, per_plane, view, wrap,
+    zeros, Kern,
 };
 use crate::nas::ops::im2col::dims;
 
@@ -85,9 +86,7 @@ impl CustomOp1 for CudaStats {
         "nas-bn-stats-cuda"
     }
 
-    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(1);
 
     fn cuda_fwd(&self, s: &CudaStorage, l: &Layout) -> Result<(CudaStorage, Shape)> {
         let c = dims(l)?.1;
@@ -140,17 +139,7 @@ impl CustomOp3 for CudaBnAct {
         "nas-bn-act-cuda"
     }
 
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(3);
 
     fn cuda_fwd(
         &self,
@@ -266,17 +255,7 @@ impl CustomOp3 for CudaBnGrad {
         "nas-bn-act-grad-cuda"
     }
 
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(3);
 
     fn cuda_fwd(
         &self,

@@ -10,7 +10,10 @@ use candle_core::cuda_backend::CudaStorage;
 use candle_core::{bail, CpuStorage, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use cudarc::driver::{CudaView, LaunchConfig, PushKernelArg};
 
-use super::{cpu_only, device, flat, go, int, kernel, kind, view, wrap, zeros, Kern, BLOCK};
+use super::{
+    cpu_fwd_is_cuda_only, cpu_only, device, flat, go, int, kernel, kind, view, wrap, zeros, Kern,
+    BLOCK,
+};
 use crate::nas::ops::cross_entropy::check_shapes;
 
 /// Mean softmax cross-entropy of `logits` [N, C] against u32 `labels` [N] on CUDA, as
@@ -71,15 +74,7 @@ impl CustomOp2 for CudaCrossEntropy {
         "nas-cross-entropy-cuda"
     }
 
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(2);
 
     fn cuda_fwd(
         &self,
@@ -139,17 +134,7 @@ impl CustomOp3 for CudaCrossEntropyGrad {
         "nas-cross-entropy-grad-cuda"
     }
 
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(3);
 
     fn cuda_fwd(
         &self,

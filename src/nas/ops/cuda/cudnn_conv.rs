@@ -11,7 +11,7 @@ use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
 use cudarc::driver::CudaSlice;
 
 use super::cudnn_plan::{cudnn_err, plan, CudnnKern};
-use super::{cpu_only, device, kind, view, wrap, zeros};
+use super::{cpu_fwd_is_cuda_only, cpu_only, device, kind, view, wrap, zeros};
 use crate::nas::ops::conv_op::{DenseConv, Part};
 use crate::nas::ops::im2col::Geom;
 
@@ -99,15 +99,7 @@ impl CustomOp2 for CudnnConv {
         }
     }
 
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(2);
 
     fn cuda_fwd(
         &self,

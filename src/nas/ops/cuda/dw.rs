@@ -8,7 +8,10 @@ use candle_core::cuda_backend::CudaStorage;
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
 use cudarc::driver::PushKernelArg;
 
-use super::{cpu_only, device, flat, go, int, kernel, kind, per_item, view, wrap, zeros, Kern};
+use super::{
+    cpu_fwd_is_cuda_only, cpu_only, device, flat, go, int, kernel, kind, per_item, view, wrap,
+    zeros, Kern,
+};
 use crate::nas::ops::dw_op::{Depthwise, Part};
 use crate::nas::ops::im2col::Geom;
 
@@ -90,15 +93,7 @@ impl CustomOp2 for CudaDepthwise {
         }
     }
 
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(2);
 
     fn cuda_fwd(
         &self,

@@ -61,6 +61,41 @@ pub(crate) fn cpu_only<T>(name: &str) -> Result<T> {
     bail!("{name}: a CUDA-only op was given CPU tensors (the CPU path has its own op)")
 }
 
+/// The `cpu_fwd` of a CUDA-only op with 1, 2 or 3 inputs (candle's op traits require one):
+/// [`cpu_only`]'s error, naming the op.
+macro_rules! cpu_fwd_is_cuda_only {
+    (1) => {
+        fn cpu_fwd(&self, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
+            cpu_only(self.name())
+        }
+    };
+    (2) => {
+        fn cpu_fwd(
+            &self,
+            _: &CpuStorage,
+            _: &Layout,
+            _: &CpuStorage,
+            _: &Layout,
+        ) -> Result<(CpuStorage, Shape)> {
+            cpu_only(self.name())
+        }
+    };
+    (3) => {
+        fn cpu_fwd(
+            &self,
+            _: &CpuStorage,
+            _: &Layout,
+            _: &CpuStorage,
+            _: &Layout,
+            _: &CpuStorage,
+            _: &Layout,
+        ) -> Result<(CpuStorage, Shape)> {
+            cpu_only(self.name())
+        }
+    };
+}
+pub(crate) use cpu_fwd_is_cuda_only;
+
 pub(crate) fn kind(op: &str, dtypes: &[DType]) -> Result<DType> {
     match dtypes {
         [first, rest @ ..] if rest.iter().all(|d| d == first) => match first {

@@ -10,7 +10,9 @@ use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result,
 
 use cudarc::driver::PushKernelArg;
 
-use super::{cpu_only, device, flat, go, int, kernel, kind, view, wrap, zeros, Kern};
+use super::{
+    cpu_fwd_is_cuda_only, cpu_only, device, flat, go, int, kernel, kind, view, wrap, zeros, Kern,
+};
 use crate::nas::ops::pool_op::Pool;
 use crate::nas::space::block::PoolMode;
 
@@ -94,9 +96,7 @@ impl CustomOp1 for CudaPool {
         "nas-pool2d-cuda"
     }
 
-    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(1);
 
     fn cuda_fwd(&self, s: &CudaStorage, l: &Layout) -> Result<(CudaStorage, Shape)> {
         let (n, c, _, _) = l.shape().dims4()?;
@@ -125,15 +125,7 @@ impl CustomOp2 for CudaPoolGrad {
         "nas-pool2d-grad-cuda"
     }
 
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(2);
 
     fn cuda_fwd(
         &self,

@@ -8,7 +8,9 @@ use candle_core::cuda_backend::CudaStorage;
 use candle_core::{bail, CpuStorage, CustomOp3, DType, InplaceOp3, Layout, Result, Shape, Tensor};
 use cudarc::driver::PushKernelArg;
 
-use super::{cpu_only, device, flat, go, kernel, kind, view, wrap, zeros, Kern};
+use super::{
+    cpu_fwd_is_cuda_only, cpu_only, device, flat, go, kernel, kind, view, wrap, zeros, Kern,
+};
 
 /// Updates `p` in place (a parameter's storage, e.g. `Var::as_detached_tensor`) from its
 /// gradient `g` (already scaled) and returns the new momentum buffer; `buf` is the old one,
@@ -82,17 +84,7 @@ impl CustomOp3 for SgdBuf {
         "nas-sgd-buf-cuda"
     }
 
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        cpu_only(self.name())
-    }
+    cpu_fwd_is_cuda_only!(3);
 
     fn cuda_fwd(
         &self,
