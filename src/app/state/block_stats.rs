@@ -145,7 +145,10 @@ fn request_stats(
         return;
     }
     // The newest round, or the round the History view (or presentation mode) shows.
-    let newest = candidates.iter().map(|c| c.3 .0).max().unwrap_or(0);
+    // The newest round and the number of candidates, in one walk.
+    let (newest, walked) = candidates
+        .iter()
+        .fold((0, 0), |(newest, n), c| (newest.max(c.3 .0), n + 1));
     let round = filter.0.map_or(newest, |r| r.min(newest));
     // Only the round's candidates have their choices copied.
     let rows = candidates
@@ -163,7 +166,7 @@ fn request_stats(
         view.requested = Some(chosen.0);
         view.dirty = false;
         view.last = Some(Instant::now());
-        view.last_count = candidates.iter().len();
+        view.last_count = walked;
     }
 }
 
